@@ -1,0 +1,78 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Config } from '../config.js';
+import { bearerAuth } from '../http/bearer-auth.js';
+import { readJson } from '../http/read-json.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { Clock } from '../lib/clock.js';
+import * as clients from '../registry/clients.js';
+import * as resources from '../registry/resources.js';
+import type { Db } from '../store/db.js';
+import type { Page } from '../store/tables.js';
+import { verifyAccessToken } from '../tokens/access-token.js';
+
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; config: Pick<Config, 'issuer' | 'bodyLimit'> };
+
+export const ADMIN_PREFIX = '/admin';
+
+/** The admin HTTP API: JSON in and out, thin over the registry, guarded by a bearer token with scope `admin`. */
+export function adminRoutes(deps: AdminRouteDeps): Router {
+  const router = new Router({ prefix: ADMIN_PREFIX });
+  const audience = resources.adminAudience(deps.config);
+
+  router.use(
+    bearerAuth({
+      realm: 'grantor-admin',
+      scope: resources.ADMIN_SCOPE,
+      verify: (token) => verifyAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, audience, now: deps.clock.now() }),
+    }),
+    readJson({ limit: deps.config.bodyLimit }),
+  );
+
+  router.post('/resources', async function createResource(ctx: Context) {
+    ctx.status = 201;
+    ctx.body = await resources.createResource(deps, ctx.request.body);
+  });
+  router.get('/resources', async function listResources(ctx: Context) {
+    ctx.body = pageBody(await resources.listResources(deps, ctx.query));
+  });
+  router.get('/resources/:id', async function getResource(ctx: Context) {
+    ctx.body = await resources.getResource(deps, ctx.params.id);
+  });
+  router.patch('/resources/:id', async function updateResource(ctx: Context) {
+    ctx.body = await resources.updateResource(deps, ctx.params.id, ctx.request.body);
+  });
+  router.delete('/resources/:id', async function deleteResource(ctx: Context) {
+    await resources.deleteResource(deps, ctx.params.id);
+    ctx.status = 204;
+  });
+
+  router.post('/clients', async function createClient(ctx: Context) {
+    ctx.set('Cache-Control', 'no-store'); // the answer holds the client secret
+    ctx.status = 201;
+    ctx.body = await clients.createClient(deps, ctx.request.body);
+  });
+  router.get('/clients', async function listClients(ctx: Context) {
+    ctx.body = pageBody(await clients.listClients(deps, ctx.query));
+  });
+  router.get('/clients/:client_id', async function getClient(ctx: Context) {
+    ctx.body = await clients.getClient(deps, ctx.params.client_id);
+  });
+  router.patch('/clients/:client_id', async function updateClient(ctx: Context) {
+    ctx.body = await clients.updateClient(deps, ctx.params.client_id, ctx.request.body);
+  });
+  router.delete('/clients/:client_id', async function deleteClient(ctx: Context) {
+    await clients.deleteClient(deps, ctx.params.client_id);
+    ctx.status = 204;
+  });
+  router.post('/clients/:client_id/secret', async function rotateClientSecret(ctx: Context) {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await clients.rotateClientSecret(deps, ctx.params.client_id);
+  });
+
+  return router;
+}
+
+function pageBody<T>(page: Page<T>): { items: T[]; next_cursor: string | null } {
+  return { items: page.items, next_cursor: page.nextCursor };
+}

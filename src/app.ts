@@ -1,0 +1,33 @@
+/** createApp(deps): the middleware order and each domain's routes; no logic of its own. */
+import Koa from 'koa';
+import type Router from '@koa/router';
+import { adminRoutes } from './admin/routes.js';
+import type { Deps } from './deps.js';
+import { accessLog } from './http/access-log.js';
+import { renderErrors } from './http/render-errors.js';
+import { requestId } from './http/request-id.js';
+import { securityHeaders } from './http/security-headers.js';
+import { keysRoutes } from './keys/routes.js';
+import { oauthRoutes } from './oauth/routes.js';
+import { openapiRoutes } from './openapi/routes.js';
+import { healthRoutes } from './http/health.js';
+
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing'>;
+
+/** Every router of the app, in order; the OpenAPI test walks the same list. */
+export function routers(deps: AppDeps): Router[] {
+  return [oauthRoutes(deps), keysRoutes(deps), adminRoutes(deps), openapiRoutes(deps), healthRoutes()];
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  // Errors are rendered by renderErrors; koa's own handler would print stacks to stderr.
+  app.silent = true;
+  app.use(requestId());
+  app.use(accessLog({ logger: deps.logger }));
+  app.use(renderErrors({ logger: deps.logger }));
+  app.use(securityHeaders());
+  for (const router of routers(deps)) app.use(router.routes());
+  return app;
+}

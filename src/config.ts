@@ -1,0 +1,106 @@
+/**
+ * Environment → validated, typed Config. Each setting's default and meaning sits beside its schema;
+ * the README's configuration table is written from this file.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const EnvSchema = z.object({
+  /** TCP port to listen on. 0 picks a free port (the log says which). */
+  PORT: port.default(3000),
+  /** Address to bind. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** The issuer identifier (RFC 8414 §2): https URL, no query or fragment. Default http://localhost:PORT. */
+  ISSUER: z.string().optional(),
+  /** Unset → db/grantor.sqlite; `sqlite:PATH` or a plain path → SQLite there; `sqlite::memory:` → in memory; postgres://… → PostgreSQL. */
+  DATABASE_URL: z.string().optional(),
+  /** Folder holding the signing keys (PKCS#8 PEM, mode 0600); created with a fresh RSA-2048 key when empty. */
+  KEYS_DIR: z.string().min(1).default('keys'),
+  /** Default access token lifetime in seconds (a resource may set its own). */
+  ACCESS_TOKEN_TTL: seconds(30, 86400).default(600),
+  /** Lifetime of the Cache-Control max-age on the JWKS and metadata documents, in seconds. */
+  JWKS_MAX_AGE: seconds(0, 86400).default(300),
+  /** Largest request body accepted, in bytes (forms and JSON). */
+  BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /** pino log level. */
+  LOG_LEVEL: logLevel.default('info'),
+});
+
+export type DatabaseConfig =
+  | { client: 'sqlite'; filename: string }
+  | { client: 'pg'; connectionString: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  issuer: string;
+  database: DatabaseConfig;
+  keysDir: string;
+  accessTokenTtl: number;
+  jwksMaxAge: number;
+  bodyLimit: number;
+  logLevel: z.infer<typeof logLevel>;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const issuer = parseIssuer(e.ISSUER ?? `http://localhost:${e.PORT}`);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    database: parseDatabaseUrl(e.DATABASE_URL),
+    keysDir: path.resolve(e.KEYS_DIR),
+    accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    jwksMaxAge: e.JWKS_MAX_AGE,
+    bodyLimit: e.BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+// RFC 8414 §2: the issuer is a URL using https with no query or fragment; http is allowed for
+// loopback development only.
+function parseIssuer(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`invalid configuration:\n  ISSUER: not a URL: ${raw}`);
+  }
+  if (url.search || url.hash || raw.includes('#') || raw.includes('?')) {
+    throw new ConfigError('invalid configuration:\n  ISSUER: must have no query or fragment (RFC 8414 §2)');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError('invalid configuration:\n  ISSUER: must be an https URL (http only for development)');
+  }
+  // Keep the issuer exactly as configured but without a trailing slash, so `${issuer}/path` is clean.
+  return raw.replace(/\/+$/, '');
+}
+
+function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
+  if (raw === undefined || raw === '') return { client: 'sqlite', filename: path.resolve('db/grantor.sqlite') };
+  if (/^postgres(ql)?:\/\//.test(raw)) return { client: 'pg', connectionString: raw };
+  if (raw === 'sqlite::memory:' || raw === ':memory:') return { client: 'sqlite', filename: ':memory:' };
+  if (raw.startsWith('sqlite:')) return { client: 'sqlite', filename: path.resolve(raw.slice('sqlite:'.length)) };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    throw new ConfigError(`invalid configuration:\n  DATABASE_URL: unsupported scheme in ${raw.split(':')[0]}:// (use sqlite: or postgres://)`);
+  }
+  return { client: 'sqlite', filename: path.resolve(raw) };
+}

@@ -1,0 +1,44 @@
+import type { Context, Next } from 'koa';
+import { OAuthError } from '../errors.js';
+import type { AccessTokenClaims, VerifyResult } from '../tokens/access-token.js';
+
+export interface BearerAuthOptions {
+  realm: string;
+  /** Scope the token must carry. */
+  scope: string;
+  verify(token: string): Promise<VerifyResult>;
+}
+
+// RFC 6750 §2.1: b64token syntax, exactly one space after the scheme.
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+
+/**
+ * RFC 6750 bearer authentication from the Authorization header only (§2.1; tokens in the query
+ * string are not accepted). Missing → 401 with a bare challenge; invalid → 401 invalid_token;
+ * lacking the scope → 403 insufficient_scope. Puts the claims in `ctx.state.token`.
+ */
+export function bearerAuth(opts: BearerAuthOptions) {
+  const challenge = (extra = '') => `Bearer realm="${opts.realm}"${extra}`;
+  return async function bearerAuthMiddleware(ctx: Context, next: Next): Promise<void> {
+    const header = ctx.get('Authorization');
+    if (!header) {
+      throw new OAuthError('invalid_token', 'an access token is required', { headers: { 'WWW-Authenticate': challenge() } });
+    }
+    const match = BEARER.exec(header);
+    const result = match ? await opts.verify(match[1]) : ({ ok: false, reason: 'malformed Authorization header' } as const);
+    if (!result.ok) {
+      throw new OAuthError('invalid_token', 'the access token is invalid or expired', {
+        detail: result.reason,
+        headers: { 'WWW-Authenticate': challenge(', error="invalid_token", error_description="the access token is invalid or expired"') },
+      });
+    }
+    const scopes = (result.claims.scope ?? '').split(' ');
+    if (!scopes.includes(opts.scope)) {
+      throw new OAuthError('insufficient_scope', `the access token lacks the ${opts.scope} scope`, {
+        headers: { 'WWW-Authenticate': challenge(`, error="insufficient_scope", scope="${opts.scope}"`) },
+      });
+    }
+    ctx.state.token = result.claims as AccessTokenClaims;
+    await next();
+  };
+}

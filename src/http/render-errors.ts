@@ -1,0 +1,44 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { OAuthError } from '../errors.js';
+
+/**
+ * The first middleware: the one place an error becomes an HTTP answer, RFC 6749 §5.2 JSON
+ * `{error, error_description}`. The precise reason (`detail`) and unexpected errors go to the log
+ * with the request id; the client sees a bare `server_error` for anything unexpected.
+ */
+export function renderErrors(opts: { logger: Logger }) {
+  return async function renderErrorsMiddleware(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new OAuthError('not_found', 'no such endpoint');
+      }
+    } catch (err) {
+      const oauth = toOAuthError(err);
+      const log = { requestId: ctx.state.requestId, code: oauth.code, detail: oauth.detail, path: ctx.path };
+      if (oauth.status >= 500) opts.logger.error({ ...log, err }, 'request failed');
+      else opts.logger.debug(log, 'request refused');
+      ctx.status = oauth.status;
+      for (const [name, value] of Object.entries(oauth.headers)) ctx.set(name, value);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = 'application/json';
+      ctx.body = { error: oauth.code, error_description: oauth.description };
+    }
+  };
+}
+
+/** Maps koa/body-parser HTTP errors (413, 415, bad JSON…) onto invalid_request; anything else is a server error. */
+function toOAuthError(err: unknown): OAuthError {
+  if (err instanceof OAuthError) return err;
+  const e = err as { status?: unknown; expose?: unknown; type?: unknown };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    const description =
+      e.status === 413 ? 'request body too large' :
+      e.status === 415 ? 'unsupported content type' :
+      e.status === 405 ? 'method not allowed' : 'malformed request body';
+    const code = e.status === 405 ? 'method_not_allowed' : e.status === 404 ? 'not_found' : 'invalid_request';
+    return new OAuthError(code, description, { status: e.status, detail: (err as Error).message });
+  }
+  return new OAuthError('server_error', 'the server could not handle the request', { detail: (err as Error)?.message });
+}

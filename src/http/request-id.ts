@@ -1,0 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+
+const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Gives each request an id (a well-formed incoming X-Request-Id is kept) and echoes it. */
+export function requestId() {
+  return async function requestIdMiddleware(ctx: Context, next: Next): Promise<void> {
+    const incoming = ctx.get('X-Request-Id');
+    ctx.state.requestId = SAFE_ID.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    await next();
+  };
+}

@@ -1,0 +1,63 @@
+/** loadConfig → buildDeps → createApp → listen; SIGTERM/SIGINT: stop accepting, drain, close the database. */
+import http from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { buildDeps } from './deps.js';
+import { describeDb } from './store/db.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const deps = await buildDeps(config);
+  const { logger } = deps;
+  const app = createApp(deps);
+  const server = http.createServer(app.callback());
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info(
+    {
+      port,
+      issuer: config.issuer,
+      database: describeDb(config.database),
+      keysDir: config.keysDir,
+      signingKid: deps.keyRing.signingKey().kid,
+      keyGenerated: deps.keyGenerated,
+    },
+    `Grantor listening on http://${config.host}:${port} (issuer ${config.issuer})`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    server.close(async () => {
+      await deps.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn('requests still in flight after 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`grantor: ${err.message}\n`);
+  } else {
+    process.stderr.write(`grantor: failed to start: ${(err as Error).message}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+import { OAuthError } from '../errors.js';
+import { secretMatches } from '../lib/secret.js';
+import { findClient } from '../store/clients.js';
+import type { Db } from '../store/db.js';
+import type { ClientRow } from '../store/tables.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface AuthenticatedClient {
+  client: ClientRow;
+  method: ClientAuthMethod;
+}
+
+export const SUPPORTED_AUTH_METHODS: ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
+const MAX_CREDENTIAL = 512;
+
+/**
+ * Client authentication at the token endpoint (RFC 6749 §2.3): HTTP Basic or body credentials,
+ * never both (§2.3); a public client presents only its client_id. Every failure is
+ * `invalid_client` (401); with Basic the answer carries a Basic challenge (§5.2).
+ */
+export async function authenticateClient(
+  deps: { db: Db },
+  authorization: string | undefined,
+  form: URLSearchParams,
+): Promise<AuthenticatedClient> {
+  const basic = authorization ? parseBasic(authorization) : undefined;
+  const bodyId = form.get('client_id') ?? undefined;
+  const bodySecret = form.get('client_secret') ?? undefined;
+  const fail = (detail: string) =>
+    new OAuthError('invalid_client', 'client authentication failed', {
+      detail,
+      headers: basic ? { 'WWW-Authenticate': 'Basic realm="grantor", charset="UTF-8"' } : {},
+    });
+
+  if (authorization && !basic) {
+    if (/^basic\s/i.test(authorization)) throw fail('malformed Basic credentials');
+    // Another scheme (e.g. a bearer token) is not client authentication.
+    throw new OAuthError('invalid_client', 'unsupported client authentication scheme', { detail: 'authorization header is not Basic' });
+  }
+  if (basic && bodySecret !== undefined) {
+    throw new OAuthError('invalid_request', 'use one client authentication method, not several');
+  }
+  if (basic && bodyId !== undefined && bodyId !== basic.clientId) {
+    throw new OAuthError('invalid_request', 'client_id in the body differs from the authenticated client');
+  }
+
+  const clientId = basic?.clientId ?? bodyId;
+  const secret = basic?.secret ?? bodySecret;
+  const method: ClientAuthMethod = basic ? 'client_secret_basic' : bodySecret !== undefined ? 'client_secret_post' : 'none';
+  if (clientId === undefined) throw fail('no client_id');
+  if (clientId.length > MAX_CREDENTIAL || (secret && secret.length > MAX_CREDENTIAL)) throw fail('credential too long');
+
+  const client = await findClient(deps.db, clientId);
+  if (!client) throw fail('unknown client');
+  if (client.disabled) throw fail('client disabled');
+  if (client.type === 'confidential') {
+    if (secret === undefined || !client.secretHash || !secretMatches(secret, client.secretHash)) throw fail('bad secret');
+  } else if (secret !== undefined) {
+    throw fail('public client presented a secret');
+  }
+  return { client, method };
+}
+
+// RFC 6749 §2.3.1: client_id and secret are form-urlencoded before Basic encoding.
+function parseBasic(header: string): { clientId: string; secret: string } | undefined {
+  const m = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header.trim());
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+    if (!clientId) return undefined;
+    return { clientId, secret };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+import { OAuthError } from '../../errors.js';
+import { randomId } from '../../lib/random.js';
+import { ensureStandingGrant, findStandingGrant } from '../../store/grants.js';
+import { mintAccessToken } from '../../tokens/access-token.js';
+import { authenticateClient } from '../client-auth.js';
+import { resolveAudience } from '../resource-indicator.js';
+import { formatScope, parseScope } from '../scope.js';
+import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
+
+/**
+ * RFC 6749 §4.4 client credentials: a confidential client gets a token for itself.
+ * One standing grant per (client, resource) is found or made once, then reused, so a warm
+ * request reads and never writes.
+ */
+export async function clientCredentialsGrant(deps: GrantDeps, request: TokenRequest): Promise<TokenResponse> {
+  // 1. parse
+  const requested = parseScope(request.form.get('scope'));
+  const resourceParams = request.form.getAll('resource');
+
+  // 2. authenticate: §4.4 is for confidential clients only
+  const { client } = await authenticateClient(deps, request.authorization, request.form);
+  if (client.type !== 'confidential') {
+    throw new OAuthError('unauthorized_client', 'client_credentials is for confidential clients');
+  }
+  if (!client.grantTypes.includes('client_credentials')) {
+    throw new OAuthError('unauthorized_client', 'the client may not use client_credentials');
+  }
+
+  // 3. load and check: which resource, which scopes
+  const { resource, scopes } = await resolveAudience(deps, client, resourceParams, requested);
+
+  // 4. the standing grant (written once per client and resource)
+  const now = deps.clock.now();
+  const grant =
+    (await findStandingGrant(deps.db, client.clientId, resource.identifier)) ??
+    (await ensureStandingGrant(deps.db, {
+      id: randomId(),
+      clientId: client.clientId,
+      userId: null,
+      resource: resource.identifier,
+      scope: formatScope(client.scopes),
+      kind: 'client_credentials',
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+    }));
+
+  // 5. mint: RFC 9068 §2.2, `sub` is the client itself when no person is involved
+  const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
+  const scope = formatScope(scopes);
+  const { token } = await mintAccessToken(deps.keyRing, {
+    issuer: deps.config.issuer,
+    subject: client.clientId,
+    audience: resource.identifier,
+    clientId: client.clientId,
+    scope,
+    grantId: grant.id,
+    issuedAt: now,
+    ttl,
+  });
+
+  // 6. respond: §4.4.3, no refresh token
+  return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope };
+}

@@ -1,0 +1,30 @@
+import type { Config } from '../../config.js';
+import type { KeyRing } from '../../keys/key-ring.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Db } from '../../store/db.js';
+
+/** What every grant may touch. */
+export type GrantDeps = {
+  db: Db;
+  clock: Clock;
+  keyRing: KeyRing;
+  config: Pick<Config, 'issuer' | 'accessTokenTtl'>;
+};
+
+/** A token request as the token endpoint hands it to a grant. */
+export interface TokenRequest {
+  form: URLSearchParams;
+  /** The raw Authorization header, if any. */
+  authorization?: string;
+}
+
+/** RFC 6749 §5.1 success body. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+export type GrantHandler = (deps: GrantDeps, request: TokenRequest) => Promise<TokenResponse>;

@@ -1,0 +1,37 @@
+import type { Config } from '../config.js';
+import { JWKS_PATH } from '../keys/routes.js';
+import { ADMIN_SCOPE } from '../registry/resources.js';
+import type { Db } from '../store/db.js';
+import { allResources } from '../store/resources.js';
+import { SUPPORTED_AUTH_METHODS } from './client-auth.js';
+import { GRANTS } from './token-endpoint.js';
+
+export const TOKEN_PATH = '/oauth/token';
+export const METADATA_PATH = '/.well-known/oauth-authorization-server';
+
+/** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
+export async function authorizationServerMetadata(deps: { db: Db; config: Pick<Config, 'issuer'> }): Promise<Record<string, unknown>> {
+  const issuer = deps.config.issuer;
+  const scopes = new Set<string>([ADMIN_SCOPE]);
+  for (const r of await allResources(deps.db)) for (const s of r.scopes) scopes.add(s.name);
+  return {
+    issuer,
+    token_endpoint: `${issuer}${TOKEN_PATH}`,
+    jwks_uri: `${issuer}${JWKS_PATH}`,
+    grant_types_supported: [...GRANTS.keys()],
+    // No authorization endpoint yet: no response type is offered.
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+    scopes_supported: [...scopes].sort(),
+    service_documentation: `${issuer}/openapi.json`,
+  };
+}
+
+/**
+ * RFC 8414 §3.1: for an issuer with a path component, the well-known segment goes between the host
+ * and the path. Returns every path the document is served at.
+ */
+export function metadataPaths(issuer: string): string[] {
+  const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  return issuerPath ? [METADATA_PATH, `${METADATA_PATH}${issuerPath}`] : [METADATA_PATH];
+}

@@ -1,0 +1,141 @@
+/**
+ * The OpenAPI 3.1 document of Grantor's whole HTTP surface. Admin bodies come from the same zod
+ * schemas that validate them; test/e2e/openapi.test.ts fails when a route exists here and not in
+ * the app, or the other way round.
+ */
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { CreateClientSchema, CreateResourceSchema, UpdateClientSchema, UpdateResourceSchema } from '../registry/schemas.js';
+
+type Schema = Record<string, unknown>;
+const json = (schema: z.ZodType): Schema => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
+  return rest;
+};
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
+const jsonResponse = (description: string, schema: Schema) => ({ description, content: { 'application/json': { schema } } });
+const oauthError = (description: string) => jsonResponse(description, ref('OAuthError'));
+const adminErrors = {
+  '400': oauthError('invalid_request, naming the field'),
+  '401': oauthError('missing or invalid bearer token (WWW-Authenticate: Bearer)'),
+  '403': oauthError('insufficient_scope: the token lacks `admin`'),
+  '404': oauthError('not_found'),
+};
+const pageOf = (item: string) => ({
+  type: 'object',
+  properties: { items: { type: 'array', items: ref(item) }, next_cursor: { type: ['string', 'null'] } },
+  required: ['items', 'next_cursor'],
+});
+const listParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
+];
+const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
+
+export function openapiDocument(config: Pick<Config, 'issuer'>): Schema {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Grantor', version: '0.1.0', description: 'OAuth 2 token service: RS256 JWT access tokens (RFC 9068), JWKS, revocation keyed by grant.' },
+    servers: [{ url: config.issuer }],
+    paths: {
+      '/oauth/token': {
+        post: {
+          tags: ['oauth'],
+          summary: 'Token endpoint (RFC 6749 §3.2)',
+          description: 'grant_type=client_credentials with client_secret_basic or client_secret_post; optional scope and resource (RFC 8707).',
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    grant_type: { type: 'string', enum: ['client_credentials'] },
+                    scope: { type: 'string' },
+                    resource: { type: 'string', format: 'uri' },
+                    client_id: { type: 'string' },
+                    client_secret: { type: 'string' },
+                  },
+                  required: ['grant_type'],
+                },
+              },
+            },
+          },
+          responses: {
+            '200': jsonResponse('RFC 6749 §5.1 token response', ref('TokenResponse')),
+            '400': oauthError('RFC 6749 §5.2 error'),
+            '401': oauthError('invalid_client'),
+          },
+        },
+      },
+      '/.well-known/oauth-authorization-server': {
+        get: { tags: ['discovery'], summary: 'Authorization server metadata (RFC 8414)', responses: { '200': jsonResponse('metadata', { type: 'object' }) } },
+      },
+      '/.well-known/jwks.json': {
+        get: {
+          tags: ['discovery'],
+          summary: 'Public signing keys (RFC 7517), with ETag and Cache-Control',
+          responses: { '200': { description: 'JWK Set', content: { 'application/jwk-set+json': { schema: ref('Jwks') } } }, '304': { description: 'not modified' } },
+        },
+      },
+      '/openapi.json': { get: { tags: ['discovery'], summary: 'This document', responses: { '200': jsonResponse('OpenAPI 3.1', { type: 'object' }) } } },
+      '/healthz': { get: { tags: ['operations'], summary: 'Liveness', responses: { '200': jsonResponse('alive', { type: 'object' }) } } },
+      '/admin/resources': {
+        post: { ...admin, summary: 'Register a resource (API)', requestBody: jsonBody(ref('CreateResource')), responses: { '201': jsonResponse('created', ref('Resource')), '409': oauthError('identifier taken'), ...adminErrors } },
+        get: { ...admin, summary: 'List resources', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('Resource')), ...adminErrors } },
+      },
+      '/admin/resources/{id}': {
+        get: { ...admin, summary: 'Read a resource', parameters: [pathParam('id')], responses: { '200': jsonResponse('the resource', ref('Resource')), ...adminErrors } },
+        patch: { ...admin, summary: 'Change a resource', parameters: [pathParam('id')], requestBody: jsonBody(ref('UpdateResource')), responses: { '200': jsonResponse('the resource', ref('Resource')), ...adminErrors } },
+        delete: { ...admin, summary: 'Delete a resource', parameters: [pathParam('id')], responses: { '204': { description: 'deleted' }, ...adminErrors } },
+      },
+      '/admin/clients': {
+        post: { ...admin, summary: 'Register a client; a confidential client’s secret is in this answer only', requestBody: jsonBody(ref('CreateClient')), responses: { '201': jsonResponse('created', ref('ClientWithSecret')), ...adminErrors } },
+        get: { ...admin, summary: 'List clients', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('Client')), ...adminErrors } },
+      },
+      '/admin/clients/{client_id}': {
+        get: { ...admin, summary: 'Read a client', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the client', ref('Client')), ...adminErrors } },
+        patch: { ...admin, summary: 'Change a client', parameters: [pathParam('client_id')], requestBody: jsonBody(ref('UpdateClient')), responses: { '200': jsonResponse('the client', ref('Client')), ...adminErrors } },
+        delete: { ...admin, summary: 'Delete a client', parameters: [pathParam('client_id')], responses: { '204': { description: 'deleted' }, ...adminErrors } },
+      },
+      '/admin/clients/{client_id}/secret': {
+        post: { ...admin, summary: 'Rotate a confidential client’s secret; the old one stops working', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the new secret', { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } } }), ...adminErrors } },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of Grantor’s with scope `admin` (ask for scope=admin with client_credentials).' } },
+      schemas: {
+        OAuthError: { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } }, required: ['error'] },
+        TokenResponse: {
+          type: 'object',
+          properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' }, scope: { type: 'string' } },
+          required: ['access_token', 'token_type', 'expires_in'],
+        },
+        Jwks: { type: 'object', properties: { keys: { type: 'array', items: { type: 'object', properties: { kty: { type: 'string' }, kid: { type: 'string' }, use: { type: 'string' }, alg: { type: 'string' }, n: { type: 'string' }, e: { type: 'string' } } } } } },
+        CreateResource: json(CreateResourceSchema),
+        UpdateResource: json(UpdateResourceSchema),
+        Resource: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, identifier: { type: 'string' }, name: { type: 'string' },
+            scopes: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' } } } },
+            access_token_ttl: { type: ['integer', 'null'] }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
+          },
+        },
+        CreateClient: json(CreateClientSchema),
+        UpdateClient: json(UpdateClientSchema),
+        Client: {
+          type: 'object',
+          properties: {
+            client_id: { type: 'string' }, name: { type: 'string' }, type: { enum: ['confidential', 'public'] },
+            grant_types: { type: 'array', items: { type: 'string' } }, redirect_uris: { type: 'array', items: { type: 'string' } },
+            scopes: { type: 'array', items: { type: 'string' } }, disabled: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
+          },
+        },
+        ClientWithSecret: { allOf: [ref('Client'), { type: 'object', properties: { client_secret: { type: 'string', description: 'Shown once.' } } }] },
+      },
+    },
+  };
+}

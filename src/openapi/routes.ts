@@ -1,0 +1,15 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Config } from '../config.js';
+import { openapiDocument } from './document.js';
+
+export function openapiRoutes(deps: { config: Pick<Config, 'issuer'> }): Router {
+  const router = new Router();
+  const body = JSON.stringify(openapiDocument(deps.config));
+  router.get('/openapi.json', function serveOpenapi(ctx: Context) {
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.type = 'application/json';
+    ctx.body = body;
+  });
+  return router;
+}

@@ -1,0 +1,113 @@
+import { OAuthError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import { randomToken } from '../lib/random.js';
+import { hashSecret } from '../lib/secret.js';
+import * as store from '../store/clients.js';
+import type { Db } from '../store/db.js';
+import type { ClientRow, Page } from '../store/tables.js';
+import { CreateClientSchema, ListQuerySchema, UpdateClientSchema } from './schemas.js';
+import { validate } from './validate.js';
+
+export type ClientRegistryDeps = { db: Db; clock: Clock };
+
+/** A client as the admin API and the CLI show it: never the secret hash. */
+export interface ClientView {
+  client_id: string;
+  name: string;
+  type: ClientRow['type'];
+  grant_types: string[];
+  redirect_uris: string[];
+  scopes: string[];
+  disabled: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export function viewClient(c: ClientRow): ClientView {
+  return {
+    client_id: c.clientId,
+    name: c.name,
+    type: c.type,
+    grant_types: c.grantTypes,
+    redirect_uris: c.redirectUris,
+    scopes: c.scopes,
+    disabled: c.disabled,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris'>): void {
+  // RFC 6749 §4.4: client_credentials is for confidential clients only.
+  if (c.type === 'public' && c.grantTypes.includes('client_credentials')) {
+    throw new OAuthError('invalid_request', 'grant_types: a public client cannot use client_credentials');
+  }
+  if (c.grantTypes.includes('authorization_code') && c.redirectUris.length === 0) {
+    throw new OAuthError('invalid_request', 'redirect_uris: the authorization_code grant needs at least one redirect URI');
+  }
+}
+
+/** Registers a client. A confidential client's secret is returned here once; only its hash is kept. */
+export async function createClient(deps: ClientRegistryDeps, input: unknown): Promise<ClientView & { client_secret?: string }> {
+  const body = validate(CreateClientSchema, input);
+  const grantTypes = [...new Set(body.grant_types ?? (body.type === 'public' ? ['authorization_code', 'refresh_token'] : ['client_credentials']))];
+  const now = deps.clock.now();
+  const secret = body.type === 'confidential' ? randomToken(32) : undefined;
+  const client: ClientRow = {
+    clientId: randomToken(16),
+    name: body.name,
+    type: body.type,
+    secretHash: secret ? hashSecret(secret) : null,
+    grantTypes,
+    redirectUris: [...new Set(body.redirect_uris)],
+    scopes: [...new Set(body.scopes)],
+    disabled: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  checkConsistency(client);
+  await store.insertClient(deps.db, client);
+  return secret ? { ...viewClient(client), client_secret: secret } : viewClient(client);
+}
+
+export async function getClient(deps: Pick<ClientRegistryDeps, 'db'>, clientId: string): Promise<ClientView> {
+  const client = await store.findClient(deps.db, clientId);
+  if (!client) throw new OAuthError('not_found', 'no such client');
+  return viewClient(client);
+}
+
+export async function listClients(deps: Pick<ClientRegistryDeps, 'db'>, query: unknown): Promise<Page<ClientView>> {
+  const { limit, cursor } = validate(ListQuerySchema, query);
+  const page = await store.listClients(deps.db, { limit, cursor });
+  return { items: page.items.map(viewClient), nextCursor: page.nextCursor };
+}
+
+export async function updateClient(deps: ClientRegistryDeps, clientId: string, input: unknown): Promise<ClientView> {
+  const body = validate(UpdateClientSchema, input);
+  const existing = await store.findClient(deps.db, clientId);
+  if (!existing) throw new OAuthError('not_found', 'no such client');
+  const changes: Partial<ClientRow> = { updatedAt: deps.clock.now() };
+  if (body.name !== undefined) changes.name = body.name;
+  if (body.grant_types !== undefined) changes.grantTypes = [...new Set(body.grant_types)];
+  if (body.redirect_uris !== undefined) changes.redirectUris = [...new Set(body.redirect_uris)];
+  if (body.scopes !== undefined) changes.scopes = [...new Set(body.scopes)];
+  if (body.disabled !== undefined) changes.disabled = body.disabled;
+  const next = { ...existing, ...changes };
+  checkConsistency(next);
+  await store.updateClient(deps.db, clientId, changes);
+  return viewClient(next);
+}
+
+/** Replaces a confidential client's secret; the old one stops working at once. */
+export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: string): Promise<{ client_id: string; client_secret: string }> {
+  const existing = await store.findClient(deps.db, clientId);
+  if (!existing) throw new OAuthError('not_found', 'no such client');
+  if (existing.type !== 'confidential') throw new OAuthError('invalid_request', 'a public client has no secret');
+  const secret = randomToken(32);
+  await store.updateClient(deps.db, clientId, { secretHash: hashSecret(secret), updatedAt: deps.clock.now() });
+  return { client_id: clientId, client_secret: secret };
+}
+
+export async function deleteClient(deps: Pick<ClientRegistryDeps, 'db'>, clientId: string): Promise<void> {
+  if (!(await store.deleteClient(deps.db, clientId))) throw new OAuthError('not_found', 'no such client');
+}

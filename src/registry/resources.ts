@@ -1,0 +1,121 @@
+import type { Config } from '../config.js';
+import { OAuthError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import { randomId } from '../lib/random.js';
+import type { Db } from '../store/db.js';
+import * as store from '../store/resources.js';
+import type { Page, ResourceRow } from '../store/tables.js';
+import { CreateResourceSchema, ListQuerySchema, UpdateResourceSchema } from './schemas.js';
+import { validate } from './validate.js';
+
+export type ResourceRegistryDeps = { db: Db; clock: Clock };
+
+/** The admin API is a resource of Grantor's own, with the single scope `admin`. */
+export const ADMIN_SCOPE = 'admin';
+export const ADMIN_RESOURCE_ID = 'grantor-admin';
+
+export function adminResource(config: Pick<Config, 'issuer'>): ResourceRow {
+  return {
+    id: ADMIN_RESOURCE_ID,
+    identifier: adminAudience(config),
+    name: 'Grantor admin API',
+    scopes: [{ name: ADMIN_SCOPE, description: 'Manage Grantor: clients, resources, grants and keys.' }],
+    accessTokenTtl: null,
+    createdAt: 0,
+    updatedAt: 0,
+  };
+}
+
+export function adminAudience(config: Pick<Config, 'issuer'>): string {
+  return `${config.issuer}/admin`;
+}
+
+export interface ResourceView {
+  id: string;
+  identifier: string;
+  name: string;
+  scopes: ResourceRow['scopes'];
+  access_token_ttl: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function viewResource(r: ResourceRow): ResourceView {
+  return {
+    id: r.id,
+    identifier: r.identifier,
+    name: r.name,
+    scopes: r.scopes,
+    access_token_ttl: r.accessTokenTtl,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+function checkScopesUnique(scopes: ResourceRow['scopes']): void {
+  const seen = new Set<string>();
+  for (const s of scopes) {
+    if (seen.has(s.name)) throw new OAuthError('invalid_request', `scopes: ${s.name} is listed twice`);
+    seen.add(s.name);
+  }
+}
+
+export async function createResource(deps: ResourceRegistryDeps & { config: Pick<Config, 'issuer'> }, input: unknown): Promise<ResourceView> {
+  const body = validate(CreateResourceSchema, input);
+  checkScopesUnique(body.scopes);
+  if (body.identifier === adminAudience(deps.config)) throw new OAuthError('conflict', 'identifier: reserved for the admin API');
+  if (await store.findResourceByIdentifier(deps.db, body.identifier)) {
+    throw new OAuthError('conflict', 'identifier: a resource with this identifier exists');
+  }
+  const now = deps.clock.now();
+  const resource: ResourceRow = {
+    id: randomId(),
+    identifier: body.identifier,
+    name: body.name,
+    scopes: body.scopes,
+    accessTokenTtl: body.access_token_ttl ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await store.insertResource(deps.db, resource);
+  } catch (err) {
+    // Two admins racing on one identifier: the unique index decides.
+    if (await store.findResourceByIdentifier(deps.db, body.identifier)) {
+      throw new OAuthError('conflict', 'identifier: a resource with this identifier exists');
+    }
+    throw err;
+  }
+  return viewResource(resource);
+}
+
+export async function getResource(deps: Pick<ResourceRegistryDeps, 'db'>, id: string): Promise<ResourceView> {
+  const r = await store.findResource(deps.db, id);
+  if (!r) throw new OAuthError('not_found', 'no such resource');
+  return viewResource(r);
+}
+
+export async function listResources(deps: Pick<ResourceRegistryDeps, 'db'>, query: unknown): Promise<Page<ResourceView>> {
+  const { limit, cursor } = validate(ListQuerySchema, query);
+  const page = await store.listResources(deps.db, { limit, cursor });
+  return { items: page.items.map(viewResource), nextCursor: page.nextCursor };
+}
+
+export async function updateResource(deps: ResourceRegistryDeps, id: string, input: unknown): Promise<ResourceView> {
+  const body = validate(UpdateResourceSchema, input);
+  const existing = await store.findResource(deps.db, id);
+  if (!existing) throw new OAuthError('not_found', 'no such resource');
+  const changes: Partial<ResourceRow> = { updatedAt: deps.clock.now() };
+  if (body.name !== undefined) changes.name = body.name;
+  if (body.scopes !== undefined) {
+    checkScopesUnique(body.scopes);
+    changes.scopes = body.scopes;
+  }
+  if (body.access_token_ttl !== undefined) changes.accessTokenTtl = body.access_token_ttl;
+  await store.updateResource(deps.db, id, changes);
+  return viewResource({ ...existing, ...changes });
+}
+
+export async function deleteResource(deps: Pick<ResourceRegistryDeps, 'db'>, id: string): Promise<void> {
+  if (!(await store.deleteResource(deps.db, id))) throw new OAuthError('not_found', 'no such resource');
+}

@@ -1,0 +1,98 @@
+/**
+ * Strict, bounded schemas for what admins register. The admin HTTP API and the CLI both pass raw
+ * input through these, and their `description`s feed the OpenAPI document.
+ */
+import { z } from 'zod';
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+
+const scopeName = z.string().min(1).max(128).regex(SCOPE_TOKEN, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)');
+
+/** An absolute URI without a fragment (RFC 8707 §2), as resource identifiers must be. */
+export const resourceIdentifier = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine(isAbsoluteUriWithoutFragment, 'must be an absolute URI without a fragment (RFC 8707 §2)')
+  .describe('Absolute URI of the API; becomes the `aud` of its tokens.');
+
+export function isAbsoluteUriWithoutFragment(value: string): boolean {
+  if (/[\s\x00-\x1f\x7f]/.test(value) || value.includes('#')) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+/** A redirect URI: absolute, no fragment (RFC 6749 §3.1.2); https, loopback http, or a private-use scheme. */
+const redirectUri = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((v) => {
+    if (!isAbsoluteUriWithoutFragment(v)) return false;
+    const url = new URL(v);
+    if (['javascript:', 'data:', 'vbscript:', 'file:'].includes(url.protocol)) return false;
+    if (url.protocol === 'http:') return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return true;
+  }, 'must be an absolute https URI (http only on loopback) without a fragment');
+
+const name = z.string().trim().min(1).max(200);
+
+export const ScopeDefinitionSchema = z
+  .object({
+    name: scopeName.describe('Scope name as clients ask for it.'),
+    description: z.string().max(500).default('').describe('What the scope allows, as shown to people on the consent page.'),
+  })
+  .strict();
+
+export const CreateResourceSchema = z
+  .object({
+    identifier: resourceIdentifier,
+    name: name.describe('Display name.'),
+    scopes: z.array(ScopeDefinitionSchema).max(200).default([]).describe('Scopes this API understands.'),
+    access_token_ttl: z.number().int().min(30).max(86400).nullable().optional().describe('Access token lifetime in seconds for this API; null uses the server default.'),
+  })
+  .strict();
+
+export const UpdateResourceSchema = z
+  .object({
+    name: name.optional(),
+    scopes: z.array(ScopeDefinitionSchema).max(200).optional(),
+    access_token_ttl: z.number().int().min(30).max(86400).nullable().optional(),
+  })
+  .strict();
+
+export const CreateClientSchema = z
+  .object({
+    name: name.describe('Display name, shown to people on the consent page.'),
+    type: z.enum(['confidential', 'public']).default('confidential').describe('confidential clients hold a secret; public clients (browser, mobile) do not.'),
+    grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).optional().describe('Grant types the client may use. Default: client_credentials for confidential clients, authorization_code + refresh_token for public ones.'),
+    redirect_uris: z.array(redirectUri).max(20).default([]).describe('Exact redirect URIs for the authorization code flow.'),
+    scopes: z.array(scopeName).max(200).default([]).describe('Scopes the client may ask for.'),
+  })
+  .strict();
+
+export const UpdateClientSchema = z
+  .object({
+    name: name.optional(),
+    grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).optional(),
+    redirect_uris: z.array(redirectUri).max(20).optional(),
+    scopes: z.array(scopeName).max(200).optional(),
+    disabled: z.boolean().optional().describe('A disabled client cannot authenticate.'),
+  })
+  .strict();
+
+export const ListQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50).describe('Page size, 1 to 200.'),
+    cursor: z.string().max(512).regex(/^[A-Za-z0-9_-]*$/, 'not a cursor from this API').optional().describe('next_cursor of the previous page.'),
+  })
+  .strict();
+
+export type CreateResourceInput = z.input<typeof CreateResourceSchema>;
+export type CreateClientInput = z.input<typeof CreateClientSchema>;

@@ -1,0 +1,68 @@
+import type { Knex } from 'knex';
+import { paginate } from './paginate.js';
+import type { ClientRow, ClientType, Page } from './tables.js';
+
+interface RawClient {
+  client_id: string;
+  name: string;
+  type: string;
+  secret_hash: string | null;
+  grant_types: string;
+  redirect_uris: string;
+  scopes: string;
+  disabled: number | boolean;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+const toRow = (r: RawClient): ClientRow => ({
+  clientId: r.client_id,
+  name: r.name,
+  type: r.type as ClientType,
+  secretHash: r.secret_hash,
+  grantTypes: JSON.parse(r.grant_types),
+  redirectUris: JSON.parse(r.redirect_uris),
+  scopes: JSON.parse(r.scopes),
+  disabled: Boolean(r.disabled),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+const toRaw = (c: Partial<ClientRow>): Partial<RawClient> => {
+  const raw: Partial<RawClient> = {};
+  if (c.clientId !== undefined) raw.client_id = c.clientId;
+  if (c.name !== undefined) raw.name = c.name;
+  if (c.type !== undefined) raw.type = c.type;
+  if (c.secretHash !== undefined) raw.secret_hash = c.secretHash;
+  if (c.grantTypes !== undefined) raw.grant_types = JSON.stringify(c.grantTypes);
+  if (c.redirectUris !== undefined) raw.redirect_uris = JSON.stringify(c.redirectUris);
+  if (c.scopes !== undefined) raw.scopes = JSON.stringify(c.scopes);
+  if (c.disabled !== undefined) raw.disabled = c.disabled;
+  if (c.createdAt !== undefined) raw.created_at = c.createdAt;
+  if (c.updatedAt !== undefined) raw.updated_at = c.updatedAt;
+  return raw;
+};
+
+export async function insertClient(db: Knex, client: ClientRow): Promise<void> {
+  await db('clients').insert(toRaw(client));
+}
+
+export async function findClient(db: Knex, clientId: string): Promise<ClientRow | undefined> {
+  const raw = await db<RawClient>('clients').where({ client_id: clientId }).first();
+  return raw ? toRow(raw) : undefined;
+}
+
+export async function listClients(db: Knex, opts: { limit: number; cursor?: string }): Promise<Page<ClientRow>> {
+  return paginate(db('clients').select('*'), 'client_id', opts, toRow);
+}
+
+/** Updates the given fields; returns false when no such client exists. */
+export async function updateClient(db: Knex, clientId: string, changes: Partial<ClientRow>): Promise<boolean> {
+  const n = await db('clients').where({ client_id: clientId }).update(toRaw(changes));
+  return n > 0;
+}
+
+export async function deleteClient(db: Knex, clientId: string): Promise<boolean> {
+  const n = await db('clients').where({ client_id: clientId }).delete();
+  return n > 0;
+}

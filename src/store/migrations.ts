@@ -1,0 +1,14 @@
+import type { Knex } from 'knex';
+import * as m0001 from '../../db/migrations/0001_foundation.js';
+
+// Migrations are imported, not discovered on disk, so the same list runs from the compiled server,
+// the CLI and the TypeScript tests.
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '0001_foundation': m0001,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};

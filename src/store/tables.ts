@@ -1,0 +1,51 @@
+/** Typed rows as the rest of Grantor sees them (JSON columns already parsed, booleans real). */
+
+export type ClientType = 'confidential' | 'public';
+
+export interface ScopeDefinition {
+  name: string;
+  description: string;
+}
+
+export interface ResourceRow {
+  id: string;
+  identifier: string;
+  name: string;
+  scopes: ScopeDefinition[];
+  accessTokenTtl: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClientRow {
+  clientId: string;
+  name: string;
+  type: ClientType;
+  secretHash: string | null;
+  grantTypes: string[];
+  redirectUris: string[];
+  scopes: string[];
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type GrantKind = 'client_credentials' | 'authorization_code';
+
+export interface GrantRow {
+  id: string;
+  clientId: string;
+  userId: string | null;
+  resource: string;
+  scope: string;
+  kind: GrantKind;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** A page of rows and the opaque cursor of the next page (null on the last). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
