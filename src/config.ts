@@ -104,3 +104,9 @@ function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
   }
   return { client: 'sqlite', filename: path.resolve(raw) };
 }
+
+/** The database location for the log, with any password hidden. */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.client === 'pg') return database.connectionString.replace(/\/\/[^@/]*@/, '//***@');
+  return `sqlite:${database.filename}`;
+}

@@ -1,9 +1,8 @@
 /** loadConfig → buildDeps → createApp → listen; SIGTERM/SIGINT: stop accepting, drain, close the database. */
 import http from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, describeDatabase, loadConfig } from './config.js';
 import { buildDeps } from './deps.js';
-import { describeDb } from './store/db.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,7 +24,7 @@ async function main(): Promise<void> {
     {
       port,
       issuer: config.issuer,
-      database: describeDb(config.database),
+      database: describeDatabase(config.database),
       keysDir: config.keysDir,
       signingKid: deps.keyRing.signingKey().kid,
       keyGenerated: deps.keyGenerated,

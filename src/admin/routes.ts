@@ -24,7 +24,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     bearerAuth({
       realm: 'grantor-admin',
       scope: resources.ADMIN_SCOPE,
-      verify: (token) => verifyAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, audience, now: deps.clock.now() }),
+      audience,
+      verify: (token) => verifyAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now: deps.clock.now() }),
     }),
     readJson({ limit: deps.config.bodyLimit }),
   );

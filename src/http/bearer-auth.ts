@@ -6,6 +6,8 @@ export interface BearerAuthOptions {
   realm: string;
   /** Scope the token must carry. */
   scope: string;
+  /** Audience the token must be for. */
+  audience: string;
   verify(token: string): Promise<VerifyResult>;
 }
 
@@ -14,8 +16,8 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /**
  * RFC 6750 bearer authentication from the Authorization header only (§2.1; tokens in the query
- * string are not accepted). Missing → 401 with a bare challenge; invalid → 401 invalid_token;
- * lacking the scope → 403 insufficient_scope. Puts the claims in `ctx.state.token`.
+ * string are not accepted). Missing → 401 with a bare challenge; invalid (signature, issuer, type,
+ * expiry) → 401 invalid_token; for another audience or lacking the scope → 403 insufficient_scope. Puts the claims in `ctx.state.token`.
  */
 export function bearerAuth(opts: BearerAuthOptions) {
   const challenge = (extra = '') => `Bearer realm="${opts.realm}"${extra}`;
@@ -32,8 +34,11 @@ export function bearerAuth(opts: BearerAuthOptions) {
         headers: { 'WWW-Authenticate': challenge(', error="invalid_token", error_description="the access token is invalid or expired"') },
       });
     }
-    const scopes = (result.claims.scope ?? '').split(' ');
-    if (!scopes.includes(opts.scope)) {
+    // A genuine token of this issuer for another audience, or without the scope, is valid but not
+    // enough here: 403 tells the client which scope to ask for (RFC 6750 §3.1).
+    const scopes = typeof result.claims.scope === 'string' ? result.claims.scope.split(' ') : [];
+    const audiences = ([] as unknown[]).concat(result.claims.aud);
+    if (!audiences.includes(opts.audience) || !scopes.includes(opts.scope)) {
       throw new OAuthError('insufficient_scope', `the access token lacks the ${opts.scope} scope`, {
         headers: { 'WWW-Authenticate': challenge(`, error="insufficient_scope", scope="${opts.scope}"`) },
       });

@@ -41,8 +41,3 @@ export function openDb(database: DatabaseConfig): Db {
 export async function migrate(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
 }
-
-export function describeDb(database: DatabaseConfig): string {
-  if (database.client === 'pg') return database.connectionString.replace(/\/\/[^@/]*@/, '//***@');
-  return `sqlite:${database.filename}`;
-}

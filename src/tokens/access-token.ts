@@ -53,12 +53,12 @@ export type VerifyResult =
 
 /**
  * Verifies one of Grantor's own access tokens against its published keys (RFC 9068 §4):
- * RS256 only, `typ` at+jwt, exact `iss`, `aud` containing `audience`, `exp` with 5 s leeway.
+ * RS256 only, `typ` at+jwt, exact `iss`, `aud` containing `audience` (when given), `exp` with 5 s leeway.
  */
 export async function verifyAccessToken(
   keyRing: KeyRing,
   token: string,
-  opts: { issuer: string; audience: string; now: number },
+  opts: { issuer: string; audience?: string; now: number },
 ): Promise<VerifyResult> {
   try {
     const jwks = createLocalJWKSet({ keys: keyRing.publicJwks() });

@@ -1,0 +1,81 @@
+/**
+ * Keeps the direction of dependencies honest (../shared/STYLE.md): each file's relative imports
+ * must point to a folder its own folder may use.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+const SRC = path.resolve('src');
+const EVERYONE = ['errors', 'lib', 'config'];
+const ALLOWED: Record<string, string[] | '*'> = {
+  main: ['app', 'deps'],
+  app: ['deps', 'http', 'admin', 'oauth', 'keys', 'openapi', 'revocation', 'pages'],
+  deps: '*',
+  http: ['tokens'],
+  admin: ['http', 'registry', 'oauth', 'revocation', 'keys', 'tokens', 'store'],
+  cli: ['registry', 'oauth', 'revocation', 'keys', 'tokens', 'store'],
+  pages: ['http', 'registry', 'oauth', 'revocation', 'tokens', 'store'],
+  oauth: ['http', 'registry', 'revocation', 'tokens', 'keys', 'store'],
+  openapi: ['registry'],
+  revocation: ['tokens', 'store', 'keys'],
+  registry: ['store'],
+  tokens: ['keys'],
+  keys: ['store'],
+  store: [],
+  errors: [],
+  lib: [],
+  config: [],
+};
+
+function domainOf(file: string): string {
+  const rel = path.relative(SRC, file);
+  const first = rel.split(path.sep)[0];
+  return first.replace(/\.(ts|js)$/, '');
+}
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('architecture', () => {
+  const files = sourceFiles(SRC);
+
+  it('finds the source files', () => {
+    expect(files.length).toBeGreaterThan(20);
+  });
+
+  it.each(files.map((f) => [path.relative(SRC, f), f]))('%s imports only along the allowed arrows', (_rel, file) => {
+    const from = domainOf(file);
+    const text = fs.readFileSync(file, 'utf8');
+    const imports = [...text.matchAll(/from '(\.{1,2}\/[^']+)'/g)].map((m) => m[1]);
+    const bad: string[] = [];
+    for (const spec of imports) {
+      const target = path.resolve(path.dirname(file), spec);
+      if (!target.startsWith(SRC)) {
+        if (from !== 'store') bad.push(spec); // only the store reads db/migrations
+        continue;
+      }
+      const to = domainOf(target);
+      if (to === from || EVERYONE.includes(to)) continue;
+      const allowed = ALLOWED[from];
+      if (allowed === undefined) bad.push(`${spec} (folder ${from} has no entry in the table)`);
+      else if (allowed !== '*' && !allowed.includes(to)) bad.push(spec);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps resource-server/ importable alone: it imports jose and node only', () => {
+    const rs = files.filter((f) => domainOf(f) === 'resource-server');
+    for (const file of rs) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/from '([^']+)'/g)) {
+        const spec = m[1];
+        const ok = spec === 'jose' || spec.startsWith('node:') || (spec.startsWith('./') && !spec.includes('..'));
+        expect({ file, spec, ok }).toEqual({ file, spec, ok: true });
+      }
+    }
+  });
+});
