@@ -24,6 +24,10 @@ const EnvSchema = z.object({
   ACCESS_TOKEN_TTL: seconds(30, 86400).default(600),
   /** Lifetime of the Cache-Control max-age on the JWKS and metadata documents, in seconds. */
   JWKS_MAX_AGE: seconds(0, 86400).default(300),
+  /** `ttl` of the status list token: how long resource servers may cache it (seconds). Revocations reach them within about this. */
+  STATUS_LIST_TTL: seconds(1, 3600).default(10),
+  /** Lifetime (`exp` − `iat`) of a status list token: past it, resource servers that cannot refresh fail closed. */
+  STATUS_LIST_LIFETIME: seconds(60, 7 * 86400).default(3600),
   /** Largest request body accepted, in bytes (forms and JSON). */
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** pino log level. */
@@ -42,6 +46,8 @@ export interface Config {
   keysDir: string;
   accessTokenTtl: number;
   jwksMaxAge: number;
+  statusListTtl: number;
+  statusListLifetime: number;
   bodyLimit: number;
   logLevel: z.infer<typeof logLevel>;
 }
@@ -70,6 +76,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keysDir: path.resolve(e.KEYS_DIR),
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     jwksMaxAge: e.JWKS_MAX_AGE,
+    statusListTtl: e.STATUS_LIST_TTL,
+    statusListLifetime: Math.max(e.STATUS_LIST_LIFETIME, 2 * e.STATUS_LIST_TTL),
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
   };

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { loadKeyRing, type KeyRing } from './keys/key-ring.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { createStatusList, type StatusList } from './revocation/status-list.js';
 import { migrate, openDb, type Db } from './store/db.js';
 
 export interface Deps {
@@ -14,6 +15,7 @@ export interface Deps {
   clock: Clock;
   logger: Logger;
   keyRing: KeyRing;
+  statusList: StatusList;
   /** Closes the database pool. */
   close(): Promise<void>;
 }
@@ -36,12 +38,14 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
   try {
     await migrate(db);
     const { ring, generated } = await loadKeyRing(config.keysDir, clock.now);
+    const statusList = createStatusList({ db, clock, keyRing: ring, config });
     return {
       config,
       db,
       clock,
       logger,
       keyRing: ring,
+      statusList,
       keyGenerated: generated,
       close: () => db.destroy(),
     };

@@ -18,7 +18,7 @@ const ALLOWED: Record<string, string[] | '*'> = {
   oauth: ['http', 'registry', 'revocation', 'tokens', 'keys', 'store'],
   openapi: ['registry'],
   revocation: ['tokens', 'store', 'keys'],
-  registry: ['store'],
+  registry: ['store', 'revocation'],
   tokens: ['keys'],
   keys: ['store'],
   store: [],

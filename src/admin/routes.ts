@@ -7,11 +7,13 @@ import type { KeyRing } from '../keys/key-ring.js';
 import type { Clock } from '../lib/clock.js';
 import * as clients from '../registry/clients.js';
 import * as resources from '../registry/resources.js';
+import * as grants from '../revocation/grants.js';
+import type { StatusList } from '../revocation/status-list.js';
 import type { Db } from '../store/db.js';
 import type { Page } from '../store/tables.js';
 import { verifyAccessToken } from '../tokens/access-token.js';
 
-export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; config: Pick<Config, 'issuer' | 'bodyLimit'> };
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; statusList: StatusList; config: Pick<Config, 'issuer' | 'bodyLimit'> };
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -60,10 +62,10 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     ctx.body = await clients.getClient(deps, ctx.params.client_id);
   });
   router.patch('/clients/:client_id', async function updateClient(ctx: Context) {
-    ctx.body = await clients.updateClient(deps, ctx.params.client_id, ctx.request.body);
+    ctx.body = await clients.updateClient(deps, ctx.params.client_id, ctx.request.body, adminName(ctx));
   });
   router.delete('/clients/:client_id', async function deleteClient(ctx: Context) {
-    await clients.deleteClient(deps, ctx.params.client_id);
+    await clients.deleteClient(deps, ctx.params.client_id, adminName(ctx));
     ctx.status = 204;
   });
   router.post('/clients/:client_id/secret', async function rotateClientSecret(ctx: Context) {
@@ -71,7 +73,30 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     ctx.body = await clients.rotateClientSecret(deps, ctx.params.client_id);
   });
 
+  router.get('/grants', async function listGrants(ctx: Context) {
+    ctx.body = pageBody(await grants.listGrantViews(deps, ctx.query));
+  });
+  router.get('/grants/:id', async function getGrant(ctx: Context) {
+    ctx.body = await grants.getGrantView(deps, ctx.params.id);
+  });
+  router.delete('/grants/:id', async function revokeGrant(ctx: Context) {
+    // The reason may come as JSON {"reason": …} or as ?reason=…
+    const body = ctx.request.body && Object.keys(ctx.request.body).length ? ctx.request.body : ctx.query;
+    ctx.body = await grants.revokeGrantById(deps, ctx.params.id, body, adminName(ctx));
+  });
+  router.post('/revocations', async function revokeMany(ctx: Context) {
+    ctx.body = await grants.revokeMany(deps, ctx.request.body, adminName(ctx));
+  });
+  router.get('/revocations', async function revocationFeed(ctx: Context) {
+    ctx.body = await grants.revocationFeed(deps, ctx.query);
+  });
+
   return router;
+}
+
+/** Who did it, for the revocation list: the admin token's client. */
+function adminName(ctx: Context): string {
+  return `admin:${(ctx.state.token as { client_id: string }).client_id}`;
 }
 
 function pageBody<T>(page: Page<T>): { items: T[]; next_cursor: string | null } {

@@ -7,6 +7,8 @@ import { SUPPORTED_AUTH_METHODS } from './client-auth.js';
 import { GRANTS } from './token-endpoint.js';
 
 export const TOKEN_PATH = '/oauth/token';
+export const REVOKE_PATH = '/oauth/revoke';
+export const INTROSPECT_PATH = '/oauth/introspect';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
@@ -22,6 +24,10 @@ export async function authorizationServerMetadata(deps: { db: Db; config: Pick<C
     // No authorization endpoint yet: no response type is offered.
     response_types_supported: [],
     token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+    revocation_endpoint: `${issuer}${REVOKE_PATH}`,
+    revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
+    introspection_endpoint: `${issuer}${INTROSPECT_PATH}`,
+    introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
     scopes_supported: [...scopes].sort(),
     service_documentation: `${issuer}/openapi.json`,
   };

@@ -4,28 +4,43 @@ import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { noStore } from '../http/no-store.js';
 import { readForm } from '../http/read-form.js';
+import type { StatusList } from '../revocation/status-list.js';
 import type { GrantDeps } from './grants/grant.js';
-import { authorizationServerMetadata, metadataPaths, TOKEN_PATH } from './metadata.js';
+import { handleIntrospectionRequest } from './introspect.js';
+import { authorizationServerMetadata, INTROSPECT_PATH, metadataPaths, REVOKE_PATH, TOKEN_PATH } from './metadata.js';
+import { handleRevocationRequest } from './revoke.js';
 import { handleTokenRequest } from './token-endpoint.js';
 
-export type OAuthRouteDeps = GrantDeps & { config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge'> };
+export type OAuthRouteDeps = GrantDeps & {
+  statusList: StatusList;
+  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge'>;
+};
 
 export function oauthRoutes(deps: OAuthRouteDeps): Router {
   const router = new Router();
+  const form = readForm({ limit: deps.config.bodyLimit, repeatable: ['resource'] });
+  const authorization = (ctx: Context) => ctx.get('Authorization') || undefined;
 
-  router.post(
-    TOKEN_PATH,
-    noStore(),
-    readForm({ limit: deps.config.bodyLimit, repeatable: ['resource'] }),
-    async function tokenEndpoint(ctx: Context) {
-      ctx.body = await handleTokenRequest(deps, { form: ctx.state.form, authorization: ctx.get('Authorization') || undefined });
-    },
-  );
-
-  // RFC 6749 §3.2: the token endpoint takes POST only; other methods are an invalid request.
-  router.all(TOKEN_PATH, noStore(), function tokenEndpointWrongMethod() {
-    throw new OAuthError('invalid_request', 'the token endpoint accepts POST only', { headers: { Allow: 'POST' } });
+  router.post(TOKEN_PATH, noStore(), form, async function tokenEndpoint(ctx: Context) {
+    ctx.body = await handleTokenRequest(deps, { form: ctx.state.form, authorization: authorization(ctx) });
   });
+
+  router.post(REVOKE_PATH, noStore(), form, async function revocationEndpoint(ctx: Context) {
+    await handleRevocationRequest(deps, ctx.state.form, authorization(ctx));
+    ctx.status = 200; // RFC 7009 §2.2: 200 whether or not anything was revoked
+    ctx.body = '';
+  });
+
+  router.post(INTROSPECT_PATH, noStore(), form, async function introspectionEndpoint(ctx: Context) {
+    ctx.body = await handleIntrospectionRequest(deps, ctx.state.form, authorization(ctx));
+  });
+
+  // RFC 6749 §3.2 (and RFC 7009 §2, RFC 7662 §2): these endpoints take POST only.
+  for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) {
+    router.all(path, noStore(), function wrongMethod() {
+      throw new OAuthError('invalid_request', 'this endpoint accepts POST only', { headers: { Allow: 'POST' } });
+    });
+  }
 
   for (const path of metadataPaths(deps.config.issuer)) {
     router.get(path, async function serveMetadata(ctx: Context) {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { CreateClientSchema, CreateResourceSchema, UpdateClientSchema, UpdateResourceSchema } from '../registry/schemas.js';
+import { GrantListQuerySchema, RevocationFeedQuerySchema, RevokeGrantBodySchema, RevokeManySchema } from '../revocation/schemas.js';
 
 type Schema = Record<string, unknown>;
 const json = (schema: z.ZodType): Schema => {
@@ -31,6 +32,15 @@ const listParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
   { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
 ];
+const formBody = (properties: Schema, required: string[]) => ({
+  required: true,
+  content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties, required } } },
+});
+/** Query parameters from a zod object schema. */
+const queryParams = (schema: z.ZodType) => {
+  const js = json(schema) as { properties: Record<string, Schema> };
+  return Object.entries(js.properties).map(([name, s]) => ({ name, in: 'query', schema: s, description: s.description }));
+};
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
@@ -70,6 +80,36 @@ export function openapiDocument(config: Pick<Config, 'issuer'>): Schema {
           },
         },
       },
+      '/oauth/revoke': {
+        post: {
+          tags: ['oauth'],
+          summary: 'Token revocation (RFC 7009): revokes the token’s whole grant',
+          description: 'Client authentication as at the token endpoint (public clients send client_id). Unknown, foreign or already revoked tokens still answer 200.',
+          requestBody: formBody({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, ['token']),
+          responses: { '200': { description: 'revoked, or nothing to revoke' }, '400': oauthError('invalid_request'), '401': oauthError('invalid_client') },
+        },
+      },
+      '/oauth/introspect': {
+        post: {
+          tags: ['oauth'],
+          summary: 'Token introspection (RFC 7662)',
+          description: 'A client sees its own tokens; a client registered with the `introspect` permission sees every token. Anything else is {"active": false}.',
+          requestBody: formBody({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, ['token']),
+          responses: { '200': jsonResponse('introspection response', ref('Introspection')), '400': oauthError('invalid_request'), '401': oauthError('invalid_client') },
+        },
+      },
+      '/statuslists/1': {
+        get: {
+          tags: ['revocation'],
+          summary: 'The status list token (draft-ietf-oauth-status-list-20): one bit per grant, 1 = revoked',
+          parameters: [{ name: 'time', in: 'query', schema: { type: 'integer' }, description: 'historical resolution: not supported (501)' }],
+          responses: {
+            '200': { description: 'a JWT with typ statuslist+jwt', content: { 'application/statuslist+jwt': { schema: { type: 'string' } } } },
+            '304': { description: 'not modified' },
+            '501': oauthError('historical resolution is not offered'),
+          },
+        },
+      },
       '/.well-known/oauth-authorization-server': {
         get: { tags: ['discovery'], summary: 'Authorization server metadata (RFC 8414)', responses: { '200': jsonResponse('metadata', { type: 'object' }) } },
       },
@@ -103,6 +143,28 @@ export function openapiDocument(config: Pick<Config, 'issuer'>): Schema {
       '/admin/clients/{client_id}/secret': {
         post: { ...admin, summary: 'Rotate a confidential client’s secret; the old one stops working', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the new secret', { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } } }), ...adminErrors } },
       },
+      '/admin/grants': {
+        get: { ...admin, summary: 'List grants', parameters: queryParams(GrantListQuerySchema), responses: { '200': jsonResponse('a page', pageOf('Grant')), ...adminErrors } },
+      },
+      '/admin/grants/{id}': {
+        get: { ...admin, summary: 'Read a grant', parameters: [pathParam('id')], responses: { '200': jsonResponse('the grant', ref('Grant')), ...adminErrors } },
+        delete: {
+          ...admin,
+          summary: 'Revoke a grant (idempotent); every token issued under it stops working',
+          parameters: [pathParam('id'), { name: 'reason', in: 'query', schema: { type: 'string' } }],
+          requestBody: { required: false, content: { 'application/json': { schema: json(RevokeGrantBodySchema) } } },
+          responses: { '200': jsonResponse('the revoked grant', ref('Grant')), ...adminErrors },
+        },
+      },
+      '/admin/revocations': {
+        post: { ...admin, summary: 'Revoke every grant of a client or of a person', requestBody: jsonBody(json(RevokeManySchema)), responses: { '200': jsonResponse('how many', { type: 'object', properties: { revoked: { type: 'integer' } } }), ...adminErrors } },
+        get: {
+          ...admin,
+          summary: 'Read the revocation list from a sequence number on',
+          parameters: queryParams(RevocationFeedQuerySchema),
+          responses: { '200': jsonResponse('entries', { type: 'object', properties: { items: { type: 'array', items: ref('Revocation') }, next_since: { type: 'integer' } } }), ...adminErrors },
+        },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of Grantor’s with scope `admin` (ask for scope=admin with client_credentials).' } },
@@ -133,6 +195,27 @@ export function openapiDocument(config: Pick<Config, 'issuer'>): Schema {
             grant_types: { type: 'array', items: { type: 'string' } }, redirect_uris: { type: 'array', items: { type: 'string' } },
             scopes: { type: 'array', items: { type: 'string' } }, disabled: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
           },
+        },
+        Grant: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, client_id: { type: 'string' }, user_id: { type: ['string', 'null'] }, kind: { type: 'string' },
+            resource: { type: 'string' }, scope: { type: 'string' }, status: { enum: ['active', 'revoked'] }, status_index: { type: 'integer' },
+            created_at: { type: 'integer' }, last_used_at: { type: ['integer', 'null'] }, revoked_at: { type: ['integer', 'null'] },
+            revocation: { type: 'object', properties: { seq: { type: 'integer' }, reason: { type: 'string' }, revoked_by: { type: 'string' } } },
+          },
+        },
+        Revocation: {
+          type: 'object',
+          properties: { seq: { type: 'integer' }, grant_id: { type: 'string' }, revoked_at: { type: 'integer' }, reason: { type: 'string' }, revoked_by: { type: 'string' } },
+        },
+        Introspection: {
+          type: 'object',
+          properties: {
+            active: { type: 'boolean' }, scope: { type: 'string' }, client_id: { type: 'string' }, sub: { type: 'string' }, aud: { type: 'string' },
+            iss: { type: 'string' }, exp: { type: 'integer' }, iat: { type: 'integer' }, jti: { type: 'string' }, token_type: { type: 'string' }, grant_id: { type: 'string' },
+          },
+          required: ['active'],
         },
         ClientWithSecret: { allOf: [ref('Client'), { type: 'object', properties: { client_secret: { type: 'string', description: 'Shown once.' } } }] },
       },

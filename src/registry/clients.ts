@@ -1,14 +1,13 @@
 import { OAuthError } from '../errors.js';
-import type { Clock } from '../lib/clock.js';
 import { randomToken } from '../lib/random.js';
 import { hashSecret } from '../lib/secret.js';
+import { revokeGrantsOf, type RevokeDeps } from '../revocation/revoke-grant.js';
 import * as store from '../store/clients.js';
-import type { Db } from '../store/db.js';
 import type { ClientRow, Page } from '../store/tables.js';
 import { CreateClientSchema, ListQuerySchema, UpdateClientSchema } from './schemas.js';
-import { validate } from './validate.js';
+import { validate } from '../lib/validate.js';
 
-export type ClientRegistryDeps = { db: Db; clock: Clock };
+export type ClientRegistryDeps = RevokeDeps;
 
 /** A client as the admin API and the CLI show it: never the secret hash. */
 export interface ClientView {
@@ -82,7 +81,7 @@ export async function listClients(deps: Pick<ClientRegistryDeps, 'db'>, query: u
   return { items: page.items.map(viewClient), nextCursor: page.nextCursor };
 }
 
-export async function updateClient(deps: ClientRegistryDeps, clientId: string, input: unknown): Promise<ClientView> {
+export async function updateClient(deps: ClientRegistryDeps, clientId: string, input: unknown, by = 'admin'): Promise<ClientView> {
   const body = validate(UpdateClientSchema, input);
   const existing = await store.findClient(deps.db, clientId);
   if (!existing) throw new OAuthError('not_found', 'no such client');
@@ -95,6 +94,10 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   const next = { ...existing, ...changes };
   checkConsistency(next);
   await store.updateClient(deps.db, clientId, changes);
+  // A disabled client's grants are revoked: its tokens stop working everywhere, not only at the token endpoint.
+  if (changes.disabled && !existing.disabled) {
+    await revokeGrantsOf(deps, { clientId }, { reason: 'client disabled', by });
+  }
   return viewClient(next);
 }
 
@@ -108,6 +111,10 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
   return { client_id: clientId, client_secret: secret };
 }
 
-export async function deleteClient(deps: Pick<ClientRegistryDeps, 'db'>, clientId: string): Promise<void> {
-  if (!(await store.deleteClient(deps.db, clientId))) throw new OAuthError('not_found', 'no such client');
+/** Deletes a client after revoking every grant it holds (the grants and the list entries stay). */
+export async function deleteClient(deps: ClientRegistryDeps, clientId: string, by = 'admin'): Promise<void> {
+  if (!(await store.findClient(deps.db, clientId))) throw new OAuthError('not_found', 'no such client');
+  await store.updateClient(deps.db, clientId, { disabled: true });
+  await revokeGrantsOf(deps, { clientId }, { reason: 'client deleted', by });
+  await store.deleteClient(deps.db, clientId);
 }

@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import * as store from '../store/resources.js';
 import type { Page, ResourceRow } from '../store/tables.js';
 import { CreateResourceSchema, ListQuerySchema, UpdateResourceSchema } from './schemas.js';
-import { validate } from './validate.js';
+import { validate } from '../lib/validate.js';
 
 export type ResourceRegistryDeps = { db: Db; clock: Clock };
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { GrantRow } from './tables.js';
+import { paginate } from './paginate.js';
+import type { GrantRow, Page } from './tables.js';
 
 interface RawGrant {
   id: string;
@@ -8,6 +9,7 @@ interface RawGrant {
   resource: string;
   scope: string;
   kind: string;
+  status_index: number | string | null;
   created_at: number | string;
   last_used_at: number | string | null;
   revoked_at: number | string | null;
@@ -22,10 +24,44 @@ const toRow = (r: RawGrant): GrantRow => ({
   resource: r.resource,
   scope: r.scope,
   kind: r.kind as GrantRow['kind'],
+  statusIndex: Number(r.status_index),
   createdAt: Number(r.created_at),
   lastUsedAt: num(r.last_used_at),
   revokedAt: num(r.revoked_at),
 });
+
+const toRaw = (g: GrantRow): RawGrant => ({
+  id: g.id,
+  client_id: g.clientId,
+  user_id: g.userId,
+  resource: g.resource,
+  scope: g.scope,
+  kind: g.kind,
+  status_index: g.statusIndex,
+  created_at: g.createdAt,
+  last_used_at: g.lastUsedAt,
+  revoked_at: g.revokedAt,
+});
+
+/**
+ * Hands out the next status list index (draft-ietf-oauth-status-list): an autoincrement row, so
+ * two grants never share an index and none is handed out twice, on every database.
+ */
+export async function allocateStatusIndex(db: Knex, grantId: string): Promise<number> {
+  const [row] = await db('status_indexes').insert({ grant_id: grantId }, ['idx']);
+  return Number((row as { idx: number }).idx);
+}
+
+/** The largest index handed out so far (-1 when none): the status list covers 0…this. */
+export async function maxStatusIndex(db: Knex): Promise<number> {
+  const row = (await db('status_indexes').max({ m: 'idx' }).first()) as { m: number | string | null } | undefined;
+  return row?.m === null || row?.m === undefined ? -1 : Number(row.m);
+}
+
+/** Inserts a grant (its status index already allocated). */
+export async function insertGrant(db: Knex, grant: GrantRow): Promise<void> {
+  await db('grants').insert(toRaw(grant));
+}
 
 /** The live standing client_credentials grant of (client, resource), if any. */
 export async function findStandingGrant(db: Knex, clientId: string, resource: string): Promise<GrantRow | undefined> {
@@ -37,25 +73,12 @@ export async function findStandingGrant(db: Knex, clientId: string, resource: st
 }
 
 /**
- * Inserts a standing grant unless one exists (the partial unique index decides a race), then
- * returns the one that stands.
+ * Inserts a standing grant unless a live one exists (the partial unique index decides a race),
+ * then returns the one that stands.
  */
 export async function ensureStandingGrant(db: Knex, grant: GrantRow): Promise<GrantRow> {
-  await db('grants')
-    .insert({
-      id: grant.id,
-      client_id: grant.clientId,
-      user_id: grant.userId,
-      resource: grant.resource,
-      scope: grant.scope,
-      kind: grant.kind,
-      created_at: grant.createdAt,
-      last_used_at: grant.lastUsedAt,
-      revoked_at: null,
-    })
-    // No target: the only conflict possible is the partial unique index grants_standing.
-    .onConflict()
-    .ignore();
+  // No conflict target: the only conflict possible is the partial unique index grants_standing.
+  await db('grants').insert(toRaw(grant)).onConflict().ignore();
   const standing = await findStandingGrant(db, grant.clientId, grant.resource);
   if (!standing) throw new Error('standing grant vanished after insert');
   return standing;
@@ -64,4 +87,39 @@ export async function ensureStandingGrant(db: Knex, grant: GrantRow): Promise<Gr
 export async function findGrant(db: Knex, id: string): Promise<GrantRow | undefined> {
   const raw = await db<RawGrant>('grants').where({ id }).first();
   return raw ? toRow(raw) : undefined;
+}
+
+export interface GrantFilter {
+  clientId?: string;
+  userId?: string;
+  status?: 'active' | 'revoked';
+}
+
+function filtered(db: Knex, filter: GrantFilter): Knex.QueryBuilder {
+  const q = db('grants').select('*');
+  if (filter.clientId !== undefined) q.where('client_id', filter.clientId);
+  if (filter.userId !== undefined) q.where('user_id', filter.userId);
+  if (filter.status === 'active') q.whereNull('revoked_at');
+  if (filter.status === 'revoked') q.whereNotNull('revoked_at');
+  return q;
+}
+
+export async function listGrants(db: Knex, filter: GrantFilter, opts: { limit: number; cursor?: string }): Promise<Page<GrantRow>> {
+  return paginate(filtered(db, filter), 'id', opts, toRow);
+}
+
+/** Ids of the live grants matching the filter (to revoke them together). */
+export async function activeGrantIds(db: Knex, filter: Omit<GrantFilter, 'status'>): Promise<string[]> {
+  const rows = await filtered(db, { ...filter, status: 'active' }).clearSelect().select('id');
+  return rows.map((r: { id: string }) => r.id);
+}
+
+/** Marks a live grant revoked; returns false when it was already revoked or does not exist. */
+export async function markGrantRevoked(db: Knex, id: string, at: number): Promise<boolean> {
+  const n = await db('grants').where({ id }).whereNull('revoked_at').update({ revoked_at: at });
+  return n > 0;
+}
+
+export async function touchGrant(db: Knex, id: string, at: number): Promise<void> {
+  await db('grants').where({ id }).update({ last_used_at: at });
 }

@@ -39,6 +39,8 @@ export interface GrantRow {
   resource: string;
   scope: string;
   kind: GrantKind;
+  /** This grant's index in the status list; every token of the grant carries it. */
+  statusIndex: number;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;

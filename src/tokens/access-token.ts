@@ -1,4 +1,4 @@
-import { SignJWT, createLocalJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, compactVerify, createLocalJWKSet, jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyRing } from '../keys/key-ring.js';
 import { randomId } from '../lib/random.js';
 
@@ -13,6 +13,8 @@ export interface AccessTokenClaims {
   client_id: string;
   scope: string;
   grant_id: string;
+  /** draft-ietf-oauth-status-list-20 §6.1: where the grant's status bit is published. */
+  status: { status_list: { idx: number; uri: string } };
 }
 
 export interface MintAccessTokenInput {
@@ -22,6 +24,9 @@ export interface MintAccessTokenInput {
   clientId: string;
   scope: string;
   grantId: string;
+  /** The grant's status list index and the list's URI. */
+  statusIndex: number;
+  statusListUri: string;
   issuedAt: number;
   ttl: number;
 }
@@ -39,6 +44,7 @@ export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenIn
     client_id: input.clientId,
     scope: input.scope,
     grant_id: input.grantId,
+    status: { status_list: { idx: input.statusIndex, uri: input.statusListUri } },
   };
   // jose signs through WebCrypto, which Node runs on the libuv thread pool: the event loop stays free.
   const token = await new SignJWT({ ...claims })
@@ -75,5 +81,28 @@ export async function verifyAccessToken(
   } catch (err) {
     if (err instanceof joseErrors.JOSEError || err instanceof TypeError) return { ok: false, reason: (err as Error).message };
     throw err;
+  }
+}
+
+/**
+ * Reads one of Grantor's own access tokens whatever its age: signature by a published key, RS256,
+ * `typ` at+jwt and exact `iss` are checked; expiry is reported, not enforced (revocation and
+ * introspection must still recognise an expired token).
+ */
+export async function readAccessToken(
+  keyRing: KeyRing,
+  token: string,
+  opts: { issuer: string; now: number },
+): Promise<{ claims: AccessTokenClaims; expired: boolean } | undefined> {
+  if (token.length > 8192 || token.split('.').length !== 3) return undefined;
+  try {
+    const jwks = createLocalJWKSet({ keys: keyRing.publicJwks() });
+    const { payload, protectedHeader } = await compactVerify(token, jwks, { algorithms: ['RS256'] });
+    if (protectedHeader.typ !== 'at+jwt') return undefined;
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as AccessTokenClaims;
+    if (claims.iss !== opts.issuer || typeof claims.exp !== 'number' || typeof claims.grant_id !== 'string' || typeof claims.client_id !== 'string') return undefined;
+    return { claims, expired: claims.exp <= opts.now };
+  } catch {
+    return undefined;
   }
 }

@@ -34,6 +34,7 @@ describe('client_credentials grant (RFC 6749 §4.4, RFC 9068)', () => {
       client_id: creds.client_id,
       scope: 'read',
       grant_id: expect.any(String),
+      status: { status_list: { idx: expect.any(Number), uri: `${app.issuer}/statuslists/1` } },
     });
   });
 

@@ -30,7 +30,7 @@ describe('OpenAPI document', () => {
         const methods = layer.methods.filter((m) => m !== 'HEAD');
         // Catch-all layers (router.all answering "wrong method") and router.use middleware are not operations.
         if (methods.length === 0 || methods.length > 2) continue;
-        const path = layer.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+        const path = String(layer.path).replace(/:([A-Za-z_]+)/g, '{$1}');
         for (const m of methods) served.add(`${m} ${path}`);
       }
     }

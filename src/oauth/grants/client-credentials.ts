@@ -1,6 +1,7 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
-import { ensureStandingGrant, findStandingGrant } from '../../store/grants.js';
+import { allocateStatusIndex, ensureStandingGrant, findStandingGrant } from '../../store/grants.js';
+import type { ClientRow, GrantRow } from '../../store/tables.js';
 import { mintAccessToken } from '../../tokens/access-token.js';
 import { authenticateClient } from '../client-auth.js';
 import { resolveAudience } from '../resource-indicator.js';
@@ -29,21 +30,9 @@ export async function clientCredentialsGrant(deps: GrantDeps, request: TokenRequ
   // 3. load and check: which resource, which scopes
   const { resource, scopes } = await resolveAudience(deps, client, resourceParams, requested);
 
-  // 4. the standing grant (written once per client and resource)
+  // 4. the standing grant (written once per client and resource; a lost race wastes one status index)
   const now = deps.clock.now();
-  const grant =
-    (await findStandingGrant(deps.db, client.clientId, resource.identifier)) ??
-    (await ensureStandingGrant(deps.db, {
-      id: randomId(),
-      clientId: client.clientId,
-      userId: null,
-      resource: resource.identifier,
-      scope: formatScope(client.scopes),
-      kind: 'client_credentials',
-      createdAt: now,
-      lastUsedAt: null,
-      revokedAt: null,
-    }));
+  const grant = (await findStandingGrant(deps.db, client.clientId, resource.identifier)) ?? (await createStandingGrant(deps, client, resource.identifier, now));
 
   // 5. mint: RFC 9068 §2.2, `sub` is the client itself when no person is involved
   const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
@@ -55,10 +44,28 @@ export async function clientCredentialsGrant(deps: GrantDeps, request: TokenRequ
     clientId: client.clientId,
     scope,
     grantId: grant.id,
+    statusIndex: grant.statusIndex,
+    statusListUri: deps.statusList.uri,
     issuedAt: now,
     ttl,
   });
 
   // 6. respond: §4.4.3, no refresh token
   return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope };
+}
+
+async function createStandingGrant(deps: GrantDeps, client: ClientRow, resource: string, now: number): Promise<GrantRow> {
+  const id = randomId();
+  return ensureStandingGrant(deps.db, {
+    id,
+    clientId: client.clientId,
+    userId: null,
+    resource,
+    scope: formatScope(client.scopes),
+    kind: 'client_credentials',
+    statusIndex: await allocateStatusIndex(deps.db, id),
+    createdAt: now,
+    lastUsedAt: null,
+    revokedAt: null,
+  });
 }

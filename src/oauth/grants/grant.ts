@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { KeyRing } from '../../keys/key-ring.js';
+import type { StatusList } from '../../revocation/status-list.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
 
@@ -8,6 +9,7 @@ export type GrantDeps = {
   db: Db;
   clock: Clock;
   keyRing: KeyRing;
+  statusList: Pick<StatusList, 'uri'>;
   config: Pick<Config, 'issuer' | 'accessTokenTtl'>;
 };
 

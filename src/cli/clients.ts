@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import type { CliContext } from './context.js';
+import * as clients from '../registry/clients.js';
+
+const list = (v: string) => v.split(/[\s,]+/).filter(Boolean);
+
+/** `grantor clients …` */
+export function clientCommands(program: Command, { withDb, print, out }: CliContext): void {
+  const clientsCmd = program.command('clients').description('Register and manage OAuth clients.');
+  clientsCmd
+    .command('create')
+    .description('Register a client; prints the client secret once.')
+    .requiredOption('--name <name>', 'display name')
+    .option('--type <type>', 'confidential | public', 'confidential')
+    .option('--grant-types <list>', 'comma- or space-separated grant types', list)
+    .option('--redirect-uris <list>', 'comma- or space-separated redirect URIs', list)
+    .option('--scopes <list>', 'comma- or space-separated scopes the client may ask for', list)
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const created = await withDb((d) =>
+        clients.createClient(d, { name: o.name, type: o.type, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes }),
+      );
+      print(created, o.json, (c) => `client_id:     ${c.client_id}\n${c.client_secret ? `client_secret: ${c.client_secret}\n(shown once: store it now)` : '(public client: no secret)'}`);
+    });
+  clientsCmd
+    .command('list')
+    .option('--limit <n>', 'page size', '50')
+    .option('--cursor <cursor>', 'next_cursor of the previous page')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const page = await withDb((d) => clients.listClients(d, { limit: o.limit, cursor: o.cursor }));
+      print({ items: page.items, next_cursor: page.nextCursor }, o.json, (p) =>
+        p.items.map((c: clients.ClientView) => `${c.client_id}  ${c.type.padEnd(12)} ${c.disabled ? 'disabled ' : ''}${c.name}  [${c.scopes.join(' ')}]`).join('\n') + (p.next_cursor ? `\n(more: --cursor ${p.next_cursor})` : ''),
+      );
+    });
+  clientsCmd
+    .command('get <client_id>')
+    .option('--json', 'print JSON')
+    .action(async (id, o) => {
+      print(await withDb((d) => clients.getClient(d, id)), o.json, (c) => JSON.stringify(c, null, 2));
+    });
+  clientsCmd
+    .command('update <client_id>')
+    .option('--name <name>')
+    .option('--grant-types <list>', 'replaces the grant types', list)
+    .option('--redirect-uris <list>', 'replaces the redirect URIs', list)
+    .option('--scopes <list>', 'replaces the scopes', list)
+    .option('--disable', 'the client can no longer authenticate')
+    .option('--enable')
+    .option('--json', 'print JSON')
+    .action(async (id, o) => {
+      const disabled = o.disable ? true : o.enable ? false : undefined;
+      const updated = await withDb((d) =>
+        clients.updateClient(d, id, { name: o.name, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes, disabled }),
+      );
+      print(updated, o.json, (c) => JSON.stringify(c, null, 2));
+    });
+  clientsCmd
+    .command('delete <client_id>')
+    .action(async (id) => {
+      await withDb((d) => clients.deleteClient(d, id));
+      out(`deleted ${id}`);
+    });
+  clientsCmd
+    .command('rotate-secret <client_id>')
+    .description('Replace the client secret; the old one stops working at once.')
+    .option('--json', 'print JSON')
+    .action(async (id, o) => {
+      print(await withDb((d) => clients.rotateClientSecret(d, id)), o.json, (c) => `client_secret: ${c.client_secret}\n(shown once: store it now)`);
+    });
+
+}

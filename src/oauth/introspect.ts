@@ -1,0 +1,51 @@
+import type { Config } from '../config.js';
+import { OAuthError } from '../errors.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { Clock } from '../lib/clock.js';
+import type { Db } from '../store/db.js';
+import { findGrant } from '../store/grants.js';
+import { readAccessToken } from '../tokens/access-token.js';
+import { authenticateClient } from './client-auth.js';
+
+export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; config: Pick<Config, 'issuer'> };
+
+/** A client whose registered scopes include this may introspect every token (a resource server). */
+export const INTROSPECT_PERMISSION = 'introspect';
+
+const INACTIVE = { active: false } as const;
+
+/**
+ * RFC 7662 introspection. The caller authenticates as at the token endpoint (§2.1; a public
+ * client cannot). Who may see what: a client may introspect tokens issued to itself; a client
+ * registered with the `introspect` permission (a resource server) may introspect any token.
+ * Everything else — expired, revoked, unknown, malformed or another client's token — is
+ * `{"active": false}` with no other member (§2.2).
+ */
+export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URLSearchParams, authorization: string | undefined): Promise<Record<string, unknown>> {
+  const { client, method } = await authenticateClient(deps, authorization, form);
+  if (method === 'none') throw new OAuthError('invalid_client', 'introspection requires client authentication', { detail: 'public client' });
+  const token = form.get('token');
+  if (!token) throw new OAuthError('invalid_request', 'token is required');
+
+  const now = deps.clock.now();
+  const read = await readAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now });
+  if (!read || read.expired) return INACTIVE;
+  const { claims } = read;
+  if (claims.client_id !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
+  const grant = await findGrant(deps.db, claims.grant_id);
+  if (!grant || grant.revokedAt !== null) return INACTIVE;
+
+  return {
+    active: true,
+    scope: claims.scope,
+    client_id: claims.client_id,
+    sub: claims.sub,
+    aud: claims.aud,
+    iss: claims.iss,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    token_type: 'Bearer',
+    grant_id: claims.grant_id,
+  };
+}

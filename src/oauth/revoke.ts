@@ -1,0 +1,28 @@
+import type { Config } from '../config.js';
+import { OAuthError } from '../errors.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { Clock } from '../lib/clock.js';
+import { revokeGrant, type RevokeDeps } from '../revocation/revoke-grant.js';
+import type { Db } from '../store/db.js';
+import { readAccessToken } from '../tokens/access-token.js';
+import { authenticateClient } from './client-auth.js';
+
+export type RevokeEndpointDeps = RevokeDeps & { db: Db; clock: Clock; keyRing: KeyRing; config: Pick<Config, 'issuer'> };
+
+/**
+ * RFC 7009 token revocation. A client revokes one of its own tokens, which revokes the token's
+ * whole grant (§2.1: revoking any token of a grant MAY revoke the others; Grantor always does).
+ * Unknown, malformed, foreign or already revoked tokens still answer 200 and change nothing (§2.2);
+ * `token_type_hint` is only a hint and unsupported values are ignored.
+ */
+export async function handleRevocationRequest(deps: RevokeEndpointDeps, form: URLSearchParams, authorization: string | undefined): Promise<void> {
+  const token = form.get('token');
+  // §2.3.1: client authentication as at the token endpoint (public clients present their client_id).
+  const { client } = await authenticateClient(deps, authorization, form);
+  if (!token) {
+    throw new OAuthError('invalid_request', 'token is required');
+  }
+  const read = await readAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now: deps.clock.now() });
+  if (!read || read.claims.client_id !== client.clientId) return; // §2.1: not this client's token
+  await revokeGrant(deps, read.claims.grant_id, { reason: 'token revoked by the client (RFC 7009)', by: `client:${client.clientId}` });
+}

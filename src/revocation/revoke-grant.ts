@@ -1,0 +1,38 @@
+import type { Clock } from '../lib/clock.js';
+import type { Db } from '../store/db.js';
+import { activeGrantIds, markGrantRevoked } from '../store/grants.js';
+import { appendRevocation } from '../store/revocations.js';
+import type { StatusList } from './status-list.js';
+
+export type RevokeDeps = { db: Db; clock: Clock; statusList: Pick<StatusList, 'invalidate'> };
+
+export interface Revoker {
+  reason: string;
+  /** Who revoked: `admin:<client_id>`, `cli`, `client:<client_id>`, `system`. */
+  by: string;
+}
+
+/**
+ * Revokes one grant: marks it and appends it to the revocation list in one transaction, committed
+ * before this returns. Idempotent: an already revoked (or unknown) grant changes nothing and
+ * answers false. Nothing ever un-revokes a grant.
+ */
+export async function revokeGrant(deps: RevokeDeps, grantId: string, revoker: Revoker): Promise<boolean> {
+  const now = deps.clock.now();
+  const revoked = await deps.db.transaction(async (trx) => {
+    // The conditional UPDATE decides: of two racing revocations exactly one appends the entry.
+    if (!(await markGrantRevoked(trx, grantId, now))) return false;
+    await appendRevocation(trx, { grantId, revokedAt: now, reason: revoker.reason, revokedBy: revoker.by });
+    return true;
+  });
+  if (revoked) deps.statusList.invalidate();
+  return revoked;
+}
+
+/** Revokes every live grant of a client or of a person; returns how many were revoked now. */
+export async function revokeGrantsOf(deps: RevokeDeps, owner: { clientId: string } | { userId: string }, revoker: Revoker): Promise<number> {
+  const ids = await activeGrantIds(deps.db, owner);
+  let count = 0;
+  for (const id of ids) if (await revokeGrant(deps, id, revoker)) count++;
+  return count;
+}
