@@ -81,6 +81,38 @@ describe('zero-configuration start, the CLI bootstrap and shutdown', () => {
     }
   });
 
+  it('CLI: lists and revokes grants, and the running server honours it at once', async () => {
+    const server = await startServerProcess({ cwd });
+    try {
+      const env = { PORT: new URL(server.url).port };
+      await runCliProcess(['resources', 'create', '--identifier', 'https://cli.example.com', '--name', 'CLI API', '--scope', 'cli:read=Read'], { cwd, env });
+      const app = JSON.parse((await runCliProcess(['clients', 'create', '--name', 'cli-app', '--scopes', 'cli:read', '--json'], { cwd, env })).stdout);
+      const form = { grant_type: 'client_credentials', client_id: app.client_id, client_secret: app.client_secret };
+      const post = (path: string, body: Record<string, string>) =>
+        fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+      const { access_token } = await (await post('/oauth/token', form)).json();
+      const introspect = async () => (await (await post('/oauth/introspect', { ...form, token: access_token })).json()).active;
+      expect(await introspect()).toBe(true);
+
+      const listed = JSON.parse((await runCliProcess(['grants', 'list', '--client-id', app.client_id, '--json'], { cwd, env })).stdout);
+      expect(listed.items).toHaveLength(1);
+      const grantId = listed.items[0].id;
+      const revoked = await runCliProcess(['grants', 'revoke', grantId, '--reason', 'rotation drill', '--json'], { cwd, env });
+      expect(revoked.code).toBe(0);
+      expect(JSON.parse(revoked.stdout)).toMatchObject({ id: grantId, status: 'revoked', revocation: { reason: 'rotation drill', revoked_by: expect.stringMatching(/^cli:/) } });
+      expect(await introspect()).toBe(false);
+
+      const feed = JSON.parse((await runCliProcess(['revocations', 'list', '--json'], { cwd, env })).stdout);
+      expect(feed.items.map((r: { grant_id: string }) => r.grant_id)).toContain(grantId);
+
+      await post('/oauth/token', form); // a new standing grant
+      const many = await runCliProcess(['revocations', 'create', '--client-id', app.client_id, '--reason', 'offboarding', '--json'], { cwd, env });
+      expect(JSON.parse(many.stdout)).toEqual({ revoked: 1 });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('keeps its signing key across restarts', async () => {
     const kidOf = async (url: string) => (await (await fetch(`${url}/.well-known/jwks.json`)).json()).keys.map((k: { kid: string }) => k.kid);
     const first = await startServerProcess({ cwd });
