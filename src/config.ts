@@ -41,7 +41,10 @@ export type DatabaseConfig =
 export interface Config {
   port: number;
   host: string;
+  /** The issuer identifier exactly as configured: `iss` of every token, `issuer` of the metadata. */
   issuer: string;
+  /** The issuer without a trailing slash: the base of every endpoint URL. */
+  baseUrl: string;
   database: DatabaseConfig;
   keysDir: string;
   accessTokenTtl: number;
@@ -72,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     issuer,
+    baseUrl: issuer.replace(/\/+$/, ''),
     database: parseDatabaseUrl(e.DATABASE_URL),
     keysDir: path.resolve(e.KEYS_DIR),
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
@@ -98,8 +102,8 @@ function parseIssuer(raw: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError('invalid configuration:\n  ISSUER: must be an https URL (http only for development)');
   }
-  // Keep the issuer exactly as configured but without a trailing slash, so `${issuer}/path` is clean.
-  return raw.replace(/\/+$/, '');
+  // RFC 8414 §3.3: the metadata's issuer is identical to the configured one, so keep it as given.
+  return raw;
 }
 
 function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {

@@ -13,7 +13,7 @@ import type { Db } from '../store/db.js';
 import type { Page } from '../store/tables.js';
 import { verifyAccessToken } from '../tokens/access-token.js';
 
-export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; statusList: StatusList; config: Pick<Config, 'issuer' | 'bodyLimit'> };
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; statusList: StatusList; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit'> };
 
 export const ADMIN_PREFIX = '/admin';
 

@@ -11,8 +11,9 @@ export interface BearerAuthOptions {
   verify(token: string): Promise<VerifyResult>;
 }
 
-// RFC 6750 §2.1: b64token syntax, exactly one space after the scheme.
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive
+// (RFC 9110 §11.1, and RFC 5234 §2.3 for the quoted "Bearer").
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
  * RFC 6750 bearer authentication from the Authorization header only (§2.1; tokens in the query

@@ -1,6 +1,7 @@
 import bodyParser from 'koa-bodyparser';
 import type { Context, Next } from 'koa';
 import { OAuthError } from '../errors.js';
+import { bodyReadError } from './read-form.js';
 
 /** Reads a JSON body for the admin API; other content types are refused with 415. */
 export function readJson(opts: { limit: number }) {
@@ -10,7 +11,11 @@ export function readJson(opts: { limit: number }) {
       if (!ctx.is('application/json')) {
         throw new OAuthError('invalid_request', 'the body must be application/json', { status: 415 });
       }
-      await parse(ctx, async () => undefined);
+      try {
+        await parse(ctx, async () => undefined);
+      } catch (err) {
+        throw bodyReadError(err);
+      }
     }
     await next();
   };

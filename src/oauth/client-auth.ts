@@ -28,16 +28,18 @@ export async function authenticateClient(
   const basic = authorization ? parseBasic(authorization) : undefined;
   const bodyId = form.get('client_id') ?? undefined;
   const bodySecret = form.get('client_secret') ?? undefined;
-  const fail = (detail: string) =>
-    new OAuthError('invalid_client', 'client authentication failed', {
+  // §5.2: a client that tried the Authorization header gets 401 with a challenge, even when the
+  // header was malformed or of another scheme; Basic is the one scheme offered.
+  const fail = (detail: string, description = 'client authentication failed') =>
+    new OAuthError('invalid_client', description, {
       detail,
-      headers: basic ? { 'WWW-Authenticate': 'Basic realm="grantor", charset="UTF-8"' } : {},
+      headers: authorization ? { 'WWW-Authenticate': 'Basic realm="grantor", charset="UTF-8"' } : {},
     });
 
   if (authorization && !basic) {
-    if (/^basic\s/i.test(authorization)) throw fail('malformed Basic credentials');
+    if (/^basic(\s|$)/i.test(authorization)) throw fail('malformed Basic credentials');
     // Another scheme (e.g. a bearer token) is not client authentication.
-    throw new OAuthError('invalid_client', 'unsupported client authentication scheme', { detail: 'authorization header is not Basic' });
+    throw fail('authorization header is not Basic', 'unsupported client authentication scheme');
   }
   if (basic && bodySecret !== undefined) {
     throw new OAuthError('invalid_request', 'use one client authentication method, not several');

@@ -12,24 +12,24 @@ export const INTROSPECT_PATH = '/oauth/introspect';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
-export async function authorizationServerMetadata(deps: { db: Db; config: Pick<Config, 'issuer'> }): Promise<Record<string, unknown>> {
-  const issuer = deps.config.issuer;
+export async function authorizationServerMetadata(deps: { db: Db; config: Pick<Config, 'issuer' | 'baseUrl'> }): Promise<Record<string, unknown>> {
+  const { issuer, baseUrl } = deps.config;
   const scopes = new Set<string>([ADMIN_SCOPE]);
   for (const r of await allResources(deps.db)) for (const s of r.scopes) scopes.add(s.name);
   return {
     issuer,
-    token_endpoint: `${issuer}${TOKEN_PATH}`,
-    jwks_uri: `${issuer}${JWKS_PATH}`,
+    token_endpoint: `${baseUrl}${TOKEN_PATH}`,
+    jwks_uri: `${baseUrl}${JWKS_PATH}`,
     grant_types_supported: [...GRANTS.keys()],
     // No authorization endpoint yet: no response type is offered.
     response_types_supported: [],
     token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
-    revocation_endpoint: `${issuer}${REVOKE_PATH}`,
+    revocation_endpoint: `${baseUrl}${REVOKE_PATH}`,
     revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
-    introspection_endpoint: `${issuer}${INTROSPECT_PATH}`,
+    introspection_endpoint: `${baseUrl}${INTROSPECT_PATH}`,
     introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
     scopes_supported: [...scopes].sort(),
-    service_documentation: `${issuer}/openapi.json`,
+    service_documentation: `${baseUrl}/openapi.json`,
   };
 }
 

@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import { allResources, findResourceByIdentifier } from '../store/resources.js';
 import type { ClientRow, ResourceRow } from '../store/tables.js';
 
-export type ResourceDeps = { db: Db; config: Pick<Config, 'issuer'> };
+export type ResourceDeps = { db: Db; config: Pick<Config, 'baseUrl'> };
 
 export interface Audience {
   resource: ResourceRow;

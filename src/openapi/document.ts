@@ -44,11 +44,11 @@ const queryParams = (schema: z.ZodType) => {
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
-export function openapiDocument(config: Pick<Config, 'issuer'>): Schema {
+export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
   return {
     openapi: '3.1.0',
     info: { title: 'Grantor', version: '0.1.0', description: 'OAuth 2 token service: RS256 JWT access tokens (RFC 9068), JWKS, revocation keyed by grant.' },
-    servers: [{ url: config.issuer }],
+    servers: [{ url: config.baseUrl }],
     paths: {
       '/oauth/token': {
         post: {

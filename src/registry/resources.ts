@@ -14,7 +14,7 @@ export type ResourceRegistryDeps = { db: Db; clock: Clock };
 export const ADMIN_SCOPE = 'admin';
 export const ADMIN_RESOURCE_ID = 'grantor-admin';
 
-export function adminResource(config: Pick<Config, 'issuer'>): ResourceRow {
+export function adminResource(config: Pick<Config, 'baseUrl'>): ResourceRow {
   return {
     id: ADMIN_RESOURCE_ID,
     identifier: adminAudience(config),
@@ -26,8 +26,8 @@ export function adminResource(config: Pick<Config, 'issuer'>): ResourceRow {
   };
 }
 
-export function adminAudience(config: Pick<Config, 'issuer'>): string {
-  return `${config.issuer}/admin`;
+export function adminAudience(config: Pick<Config, 'baseUrl'>): string {
+  return `${config.baseUrl}/admin`;
 }
 
 export interface ResourceView {
@@ -60,7 +60,7 @@ function checkScopesUnique(scopes: ResourceRow['scopes']): void {
   }
 }
 
-export async function createResource(deps: ResourceRegistryDeps & { config: Pick<Config, 'issuer'> }, input: unknown): Promise<ResourceView> {
+export async function createResource(deps: ResourceRegistryDeps & { config: Pick<Config, 'baseUrl'> }, input: unknown): Promise<ResourceView> {
   const body = validate(CreateResourceSchema, input);
   checkScopesUnique(body.scopes);
   if (body.identifier === adminAudience(deps.config)) throw new OAuthError('conflict', 'identifier: reserved for the admin API');

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { OAuthError } from '../errors.js';
+import { answerNotModified } from '../http/conditional-get.js';
 import { STATUS_LIST_PATH, type StatusList } from './status-list.js';
 
 export type RevocationRouteDeps = { statusList: StatusList; clock: { now(): number } };
@@ -18,12 +19,7 @@ export function revocationRoutes(deps: RevocationRouteDeps): Router {
     const maxAge = Math.max(0, Math.min(list.exp - deps.clock.now(), list.ttl));
     ctx.set('Cache-Control', `public, max-age=${maxAge}`);
     ctx.set('Access-Control-Allow-Origin', '*');
-    ctx.etag = list.etag;
-    ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
+    if (answerNotModified(ctx, list.etag)) return;
     ctx.type = 'application/statuslist+jwt';
     ctx.body = list.token;
   });

@@ -20,7 +20,7 @@ export type StatusListDeps = {
   db: Db;
   clock: Clock;
   keyRing: KeyRing;
-  config: Pick<Config, 'issuer' | 'statusListTtl' | 'statusListLifetime'>;
+  config: Pick<Config, 'issuer' | 'baseUrl' | 'statusListTtl' | 'statusListLifetime'>;
 };
 
 export interface StatusListToken {
@@ -47,7 +47,7 @@ export interface StatusList {
  * every instance converges within CHECK_INTERVAL.
  */
 export function createStatusList(deps: StatusListDeps): StatusList {
-  const uri = `${deps.config.issuer}${STATUS_LIST_PATH}`;
+  const uri = `${deps.config.baseUrl}${STATUS_LIST_PATH}`;
   const bits = new StatusBits(0);
   let version = { maxSeq: -1, count: -1 };
   let lastCheck = -Infinity;

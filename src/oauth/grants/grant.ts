@@ -10,7 +10,7 @@ export type GrantDeps = {
   clock: Clock;
   keyRing: KeyRing;
   statusList: Pick<StatusList, 'uri'>;
-  config: Pick<Config, 'issuer' | 'accessTokenTtl'>;
+  config: Pick<Config, 'issuer' | 'baseUrl' | 'accessTokenTtl'>;
 };
 
 /** A token request as the token endpoint hands it to a grant. */
