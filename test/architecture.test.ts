@@ -11,7 +11,7 @@ const ALLOWED: Record<string, string[] | '*'> = {
   main: ['app', 'deps'],
   app: ['deps', 'http', 'admin', 'oauth', 'keys', 'openapi', 'revocation', 'pages'],
   deps: '*',
-  http: ['tokens'],
+  http: ['tokens', 'store'],
   admin: ['http', 'registry', 'oauth', 'revocation', 'keys', 'tokens', 'store'],
   cli: ['registry', 'oauth', 'revocation', 'keys', 'tokens', 'store'],
   pages: ['http', 'registry', 'oauth', 'revocation', 'tokens', 'store'],

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { OAuthError } from '../errors.js';
+import { mapDriverError } from '../store/driver-errors.js';
 
 /**
  * The first middleware: the one place an error becomes an HTTP answer, RFC 6749 §5.2 JSON
@@ -31,6 +32,8 @@ export function renderErrors(opts: { logger: Logger }) {
 /** Maps koa/body-parser HTTP errors (413, 415, bad JSON…) onto invalid_request; anything else is a server error. */
 function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
+  const driver = mapDriverError(err);
+  if (driver) return driver;
   const e = err as { status?: unknown; expose?: unknown; type?: unknown };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     const description =

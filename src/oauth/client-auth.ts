@@ -14,6 +14,7 @@ export interface AuthenticatedClient {
 export const SUPPORTED_AUTH_METHODS: ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 
 const MAX_CREDENTIAL = 512;
+const VSCHAR = /^[\x20-\x7e]+$/;
 
 /**
  * Client authentication at the token endpoint (RFC 6749 §2.3): HTTP Basic or body credentials,
@@ -53,6 +54,8 @@ export async function authenticateClient(
   const method: ClientAuthMethod = basic ? 'client_secret_basic' : bodySecret !== undefined ? 'client_secret_post' : 'none';
   if (clientId === undefined) throw fail('no client_id');
   if (clientId.length > MAX_CREDENTIAL || (secret && secret.length > MAX_CREDENTIAL)) throw fail('credential too long');
+  // RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E); nothing else can name a client.
+  if (!VSCHAR.test(clientId)) throw fail('client_id outside VSCHAR');
 
   const client = await findClient(deps.db, clientId);
   if (!client) throw fail('unknown client');

@@ -159,6 +159,17 @@ describe('admin API (bearer token with scope admin)', () => {
       expect(new Set(seen).size).toBe(seen.length);
     });
 
+    it('answers 4xx, never 500, for identifiers the database cannot hold (NUL bytes, huge, bad UTF-8)', async () => {
+      for (const id of ['%00', 'a%00b', 'x'.repeat(5000), '%C0%AF', '%ED%A0%80']) {
+        for (const path of [`/admin/clients/${id}`, `/admin/resources/${id}`, `/admin/grants/${id}`]) {
+          const res = await app.request(path, { token });
+          expect({ path, status: res.status }).toEqual({ path, status: expect.any(Number) });
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+        }
+      }
+    });
+
     it('refuses a bad limit with invalid_request naming it', async () => {
       const res = await app.request('/admin/clients?limit=0', { token });
       expect(res.status).toBe(400);

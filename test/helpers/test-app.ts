@@ -1,5 +1,5 @@
 /**
- * Builds a whole Grantor on in-memory SQLite with fresh keys in a temporary folder, listening on
+ * Builds a whole Grantor on in-memory SQLite (or a fresh PostgreSQL schema, see test-database.ts) with fresh keys in a temporary folder, listening on
  * loopback at a free port, and tears it down. Every e2e test talks to it over real HTTP.
  */
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import { buildDeps, type Deps } from '../../src/deps.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createClient } from '../../src/registry/clients.js';
 import { createResource } from '../../src/registry/resources.js';
+import { createTestDatabase } from './test-database.js';
 
 export interface TestApp {
   url: string;
@@ -47,10 +48,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const port = (server.address() as { port: number }).port;
   const issuer = `http://127.0.0.1:${port}`;
   const keysDir = opts.keysDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-keys-'));
+  const database = opts.env?.DATABASE_URL ? undefined : await createTestDatabase();
   const config: Config = loadConfig({
     PORT: String(port),
     ISSUER: issuer,
-    DATABASE_URL: 'sqlite::memory:',
+    DATABASE_URL: database?.url ?? 'sqlite::memory:',
     KEYS_DIR: keysDir,
     LOG_LEVEL: 'silent',
     ...opts.env,
@@ -97,6 +99,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.close();
+      await database?.drop();
       if (!opts.keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
     },
   };
