@@ -17,7 +17,8 @@ export interface RequireTokenOptions {
   realm?: string;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110 §11.1).
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
  * Koa middleware: requires a valid access token in the Authorization header (RFC 6750 §2.1; never
@@ -53,11 +54,19 @@ export function requireToken(verifier: Verifier, options: RequireTokenOptions = 
       if (missing.length) throw new ResourceServerError('insufficient_scope', `requires scope ${needed.join(' ')}`);
     } catch (err) {
       if (!(err instanceof ResourceServerError)) throw err;
-      const description = err.code === 'insufficient_scope' ? 'the token lacks a required scope' : err.code === 'status_unavailable' ? 'the token’s status cannot be checked now' : 'the access token is invalid, expired or revoked';
+      // ASCII only: it goes into WWW-Authenticate (RFC 6750 §3 allows %x20-21 / %x23-5B / %x5D-7E).
+      const description = err.code === 'insufficient_scope' ? 'the token lacks a required scope' : err.code === 'status_unavailable' ? 'the token status cannot be checked now' : 'the access token is invalid, expired or revoked';
       const error = err.code === 'status_unavailable' ? 'temporarily_unavailable' : err.code;
-      let challenge = `Bearer realm="${realm}", error="${err.code === 'status_unavailable' ? 'invalid_token' : err.code}", error_description="${description}"`;
+      if (err.code === 'status_unavailable') {
+        // Not an authentication failure: no challenge, the client should simply retry later.
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { error, error_description: description };
+        return;
+      }
+      let challenge = `Bearer realm="${realm}", error="${err.code}", error_description="${description}"`;
       if (err.code === 'insufficient_scope') challenge += `, scope="${needed.join(' ')}"`;
-      if (err.code === 'status_unavailable') ctx.set('Retry-After', '5');
       return refuse(ctx, err.status, challenge, { error, error_description: description });
     }
     ctx.state.token = claims;

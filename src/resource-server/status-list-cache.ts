@@ -12,6 +12,9 @@ interface CachedList {
   exp: number;
 }
 
+/** Seconds between two attempts to fetch a list after a failure. */
+const RETRY_AFTER = 1;
+
 export interface StatusListCacheOptions {
   keys: JWTVerifyGetKey;
   fetch: typeof fetch;
@@ -30,6 +33,8 @@ export class StatusListCache {
   readonly #opts: StatusListCacheOptions;
   readonly #lists = new Map<string, CachedList>();
   readonly #inflight = new Map<string, Promise<CachedList>>();
+  /** When the last fetch of each list failed: no new attempt for RETRY_AFTER seconds (no storm during an outage). */
+  readonly #failedAt = new Map<string, number>();
 
   constructor(opts: StatusListCacheOptions) {
     this.#opts = opts;
@@ -39,22 +44,36 @@ export class StatusListCache {
   async status(uri: string, idx: number): Promise<number> {
     const now = this.#opts.now();
     let list = this.#lists.get(uri);
+    const backingOff = now - (this.#failedAt.get(uri) ?? -Infinity) < RETRY_AFTER;
     if (!list || now >= list.exp) {
+      if (backingOff && !this.#inflight.has(uri)) throw new ResourceServerError('status_unavailable', 'the token status list could not be fetched');
       list = await this.#refresh(uri);
-    } else if (now >= list.freshUntil) {
+    } else if (now >= list.freshUntil && !backingOff) {
       this.#refresh(uri).catch(() => undefined); // stale-while-revalidate: the cached copy is still within exp
     }
+    // Plain arithmetic, not `>>`/`&`: those wrap a bit offset ≥ 2^31 (to a negative or wrong byte).
     const bitOffset = idx * list.bits;
-    const byte = bitOffset >> 3;
+    const byte = Math.floor(bitOffset / 8);
     // §8.3: an index outside the list is an error, never VALID.
-    if (byte >= list.bytes.length) throw new ResourceServerError('invalid_token', 'status list index out of range');
-    return (list.bytes[byte] >> (bitOffset & 7)) & ((1 << list.bits) - 1);
+    if (!(byte < list.bytes.length)) throw new ResourceServerError('invalid_token', 'status list index out of range');
+    return (list.bytes[byte] >> (bitOffset % 8)) & ((1 << list.bits) - 1);
   }
 
   #refresh(uri: string): Promise<CachedList> {
     let pending = this.#inflight.get(uri);
     if (!pending) {
-      pending = this.#fetch(uri).finally(() => this.#inflight.delete(uri));
+      pending = this.#fetch(uri)
+        .then(
+          (list) => {
+            this.#failedAt.delete(uri);
+            return list;
+          },
+          (err) => {
+            this.#failedAt.set(uri, this.#opts.now());
+            throw err;
+          },
+        )
+        .finally(() => this.#inflight.delete(uri));
       this.#inflight.set(uri, pending);
     }
     return pending;

@@ -58,13 +58,25 @@ export interface Verifier {
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  const issuer = options.issuer.replace(/\/+$/, '');
+  const issuer = options.issuer; // compared exactly with `iss` (RFC 9068 §4)
+  const base = issuer.replace(/\/+$/, '');
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const clockTolerance = options.clockTolerance ?? 5;
   const fetchImpl = options.fetch ?? fetch;
-  const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUri ?? `${issuer}/.well-known/jwks.json`), {
+  // A JWKS that cannot be fetched is an outage, not a bad token: mark it so verify() can tell.
+  const jwksFetch: typeof fetch = async (input, init) => {
+    let res: Response;
+    try {
+      res = await fetchImpl(input, init);
+    } catch (err) {
+      throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched', { cause: err });
+    }
+    if (res.status !== 200) throw new ResourceServerError('status_unavailable', `the issuer’s keys answered ${res.status}`);
+    return res;
+  };
+  const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUri ?? `${base}/.well-known/jwks.json`), {
     cooldownDuration: options.jwksCooldown ?? 30_000,
-    ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+    [customFetch]: jwksFetch as never,
   });
   const statusOption = options.statusList ?? true;
   const failOpen = typeof statusOption === 'object' && statusOption.failOpen === true;
@@ -87,6 +99,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
           requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
         })) as unknown as { payload: AccessTokenPayload });
       } catch (err) {
+        if (err instanceof ResourceServerError) throw err;
+        if (err instanceof errors.JWKSTimeout) throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched', { cause: err });
         if (err instanceof errors.JOSEError || err instanceof TypeError) throw new ResourceServerError('invalid_token', (err as Error).message, { cause: err });
         throw err;
       }
@@ -96,7 +110,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           throw new ResourceServerError('invalid_token', 'the token carries no status list reference');
         }
         // Only follow status lists the issuer itself publishes.
-        if (!ref.uri.startsWith(`${issuer}/`)) throw new ResourceServerError('invalid_token', 'status list outside the issuer');
+        if (!ref.uri.startsWith(`${base}/`)) throw new ResourceServerError('invalid_token', 'status list outside the issuer');
         let status: number;
         try {
           status = await statusLists.status(ref.uri, ref.idx);

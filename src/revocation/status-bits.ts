@@ -27,12 +27,12 @@ export class StatusBits {
 
   set(index: number): void {
     this.ensureSize(index + 1);
-    this.#bytes[index >> 3] |= 1 << (index & 7);
+    this.#bytes[Math.floor(index / 8)] |= 1 << index % 8;
   }
 
   get(index: number): 0 | 1 {
     if (index >= this.size) throw new RangeError('index out of range');
-    return ((this.#bytes[index >> 3] >> (index & 7)) & 1) as 0 | 1;
+    return ((this.#bytes[Math.floor(index / 8)] >> index % 8) & 1) as 0 | 1;
   }
 
   /** `lst`: base64url of the ZLIB (RFC 1950) DEFLATE-compressed bytes (§4.2). */
