@@ -10,14 +10,15 @@ import { securityHeaders } from './http/security-headers.js';
 import { keysRoutes } from './keys/routes.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { openapiRoutes } from './openapi/routes.js';
+import { pagesRoutes } from './pages/routes.js';
 import { revocationRoutes } from './revocation/routes.js';
 import { healthRoutes } from './http/health.js';
 
-export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList'>;
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache'>;
 
 /** Every router of the app, in order; the OpenAPI test walks the same list. */
 export function routers(deps: AppDeps): Router[] {
-  return [oauthRoutes(deps), keysRoutes(deps), revocationRoutes(deps), adminRoutes(deps), openapiRoutes(deps), healthRoutes()];
+  return [oauthRoutes(deps), pagesRoutes(deps), keysRoutes(deps), revocationRoutes(deps), adminRoutes(deps), openapiRoutes(deps), healthRoutes()];
 }
 
 export function createApp(deps: AppDeps): Koa {

@@ -28,6 +28,16 @@ const EnvSchema = z.object({
   STATUS_LIST_TTL: seconds(1, 3600).default(10),
   /** Lifetime (`exp` − `iat`) of a status list token: past it, resource servers that cannot refresh fail closed. */
   STATUS_LIST_LIFETIME: seconds(60, 7 * 86400).default(3600),
+  /** Lifetime of an authorization code, in seconds (at most 60: RFC 6749 §4.1.2 says short). */
+  CODE_TTL: seconds(5, 60).default(60),
+  /** Seconds after a refresh token's rotation during which the same refresh is answered again instead of revoking the grant (RFC 9700 §4.14.2). */
+  REFRESH_GRACE: seconds(0, 300).default(0),
+  /** Absolute lifetime of a delegated grant (and so of its refresh tokens), in seconds. Default 30 days. */
+  GRANT_MAX_LIFETIME: seconds(300, 10 * 365 * 86400).default(30 * 86400),
+  /** A delegated grant unused this long (no code or refresh redeemed) expires, in seconds. Default 14 days. */
+  GRANT_IDLE_TIMEOUT: seconds(300, 10 * 365 * 86400).default(14 * 86400),
+  /** Lifetime of a person's login session on Grantor's pages, in seconds. Default 8 hours. */
+  SESSION_TTL: seconds(60, 30 * 86400).default(8 * 3600),
   /** Largest request body accepted, in bytes (forms and JSON). */
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** pino log level. */
@@ -51,6 +61,11 @@ export interface Config {
   jwksMaxAge: number;
   statusListTtl: number;
   statusListLifetime: number;
+  codeTtl: number;
+  refreshGrace: number;
+  grantMaxLifetime: number;
+  grantIdleTimeout: number;
+  sessionTtl: number;
   bodyLimit: number;
   logLevel: z.infer<typeof logLevel>;
 }
@@ -82,6 +97,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwksMaxAge: e.JWKS_MAX_AGE,
     statusListTtl: e.STATUS_LIST_TTL,
     statusListLifetime: Math.max(e.STATUS_LIST_LIFETIME, 2 * e.STATUS_LIST_TTL),
+    codeTtl: e.CODE_TTL,
+    refreshGrace: e.REFRESH_GRACE,
+    grantMaxLifetime: e.GRANT_MAX_LIFETIME,
+    grantIdleTimeout: e.GRANT_IDLE_TIMEOUT,
+    sessionTtl: e.SESSION_TTL,
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
   };

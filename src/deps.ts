@@ -6,7 +6,11 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { loadKeyRing, type KeyRing } from './keys/key-ring.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { randomToken } from './lib/random.js';
+import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
 import { createStatusList, type StatusList } from './revocation/status-list.js';
+import { createReadCache, type ReadCache } from './store/read-cache.js';
+import { serverSecret } from './store/server-secrets.js';
 import { migrate, openDb, type Db } from './store/db.js';
 
 export interface Deps {
@@ -16,6 +20,12 @@ export interface Deps {
   logger: Logger;
   keyRing: KeyRing;
   statusList: StatusList;
+  /** Cached reads of clients, resources and standing grants (see store/read-cache.ts). */
+  readCache: ReadCache;
+  /** Server-wide secrets, shared by every instance through the database. */
+  secrets: { refreshSuccessor: string };
+  /** Failed-login counters of the pages. */
+  loginLimiter: LoginLimiter;
   /** Closes the database pool. */
   close(): Promise<void>;
 }
@@ -39,6 +49,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     await migrate(db);
     const { ring, generated } = await loadKeyRing(config.keysDir, clock.now);
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
+    const secrets = { refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()) };
     return {
       config,
       db,
@@ -46,6 +57,9 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       logger,
       keyRing: ring,
       statusList,
+      readCache: createReadCache(db),
+      secrets,
+      loginLimiter: createLoginLimiter(),
       keyGenerated: generated,
       close: () => db.destroy(),
     };

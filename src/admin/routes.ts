@@ -7,13 +7,15 @@ import type { KeyRing } from '../keys/key-ring.js';
 import type { Clock } from '../lib/clock.js';
 import * as clients from '../registry/clients.js';
 import * as resources from '../registry/resources.js';
+import * as users from '../registry/users.js';
 import * as grants from '../revocation/grants.js';
 import type { StatusList } from '../revocation/status-list.js';
 import type { Db } from '../store/db.js';
+import type { ReadCache } from '../store/read-cache.js';
 import type { Page } from '../store/tables.js';
 import { verifyAccessToken } from '../tokens/access-token.js';
 
-export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; statusList: StatusList; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit'> };
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; statusList: StatusList; readCache: ReadCache; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit'> };
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -71,6 +73,24 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.post('/clients/:client_id/secret', async function rotateClientSecret(ctx: Context) {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await clients.rotateClientSecret(deps, ctx.params.client_id);
+  });
+
+  router.post('/users', async function createUser(ctx: Context) {
+    ctx.status = 201;
+    ctx.body = await users.createUser(deps, ctx.request.body);
+  });
+  router.get('/users', async function listUsers(ctx: Context) {
+    ctx.body = pageBody(await users.listUsers(deps, ctx.query));
+  });
+  router.get('/users/:id', async function getUser(ctx: Context) {
+    ctx.body = await users.getUser(deps, ctx.params.id);
+  });
+  router.patch('/users/:id', async function updateUser(ctx: Context) {
+    ctx.body = await users.updateUser(deps, ctx.params.id, ctx.request.body, adminName(ctx));
+  });
+  router.delete('/users/:id', async function deleteUser(ctx: Context) {
+    await users.deleteUser(deps, ctx.params.id, adminName(ctx));
+    ctx.status = 204;
   });
 
   router.get('/grants', async function listGrants(ctx: Context) {

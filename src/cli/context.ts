@@ -12,6 +12,8 @@ export interface CliDeps {
    * a second, so invalidating is a no-op here.
    */
   statusList: { invalidate(): void };
+  /** Likewise: the CLI caches nothing; its changes bump the change epoch the servers poll. */
+  readCache: { invalidate(): void };
 }
 
 /** What every command file gets: a way to open the database and to print. */

@@ -11,6 +11,7 @@ import { clientCommands } from './clients.js';
 import type { CliContext, CliDeps } from './context.js';
 import { grantCommands } from './grants.js';
 import { resourceCommands } from './resources.js';
+import { userCommands } from './users.js';
 
 interface CliIo {
   out(text: string): void;
@@ -25,7 +26,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       const config = loadConfig(env);
       db = openDb(config.database);
       await migrate(db);
-      return fn({ db, clock: systemClock, config, statusList: { invalidate() {} } });
+      return fn({ db, clock: systemClock, config, statusList: { invalidate() {} }, readCache: { invalidate() {} } });
     },
     print(value, asJson, text) {
       io.out(asJson ? JSON.stringify(value, null, 2) : text(value));
@@ -41,6 +42,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   clientCommands(program, context);
   resourceCommands(program, context);
   grantCommands(program, context);
+  userCommands(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,7 +1,6 @@
 import { OAuthError } from '../errors.js';
 import { secretMatches } from '../lib/secret.js';
-import { findClient } from '../store/clients.js';
-import type { Db } from '../store/db.js';
+import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow } from '../store/tables.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -22,7 +21,7 @@ const VSCHAR = /^[\x20-\x7e]+$/;
  * `invalid_client` (401); with Basic the answer carries a Basic challenge (§5.2).
  */
 export async function authenticateClient(
-  deps: { db: Db },
+  deps: { readCache: Pick<ReadCache, 'client'> },
   authorization: string | undefined,
   form: URLSearchParams,
 ): Promise<AuthenticatedClient> {
@@ -57,7 +56,7 @@ export async function authenticateClient(
   // RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E); nothing else can name a client.
   if (!VSCHAR.test(clientId)) throw fail('client_id outside VSCHAR');
 
-  const client = await findClient(deps.db, clientId);
+  const client = await deps.readCache.client(clientId);
   if (!client) throw fail('unknown client');
   if (client.disabled) throw fail('client disabled');
   if (client.type === 'confidential') {

@@ -1,28 +1,32 @@
 import type { Config } from '../config.js';
 import { JWKS_PATH } from '../keys/routes.js';
 import { ADMIN_SCOPE } from '../registry/resources.js';
-import type { Db } from '../store/db.js';
-import { allResources } from '../store/resources.js';
+import type { ReadCache } from '../store/read-cache.js';
 import { SUPPORTED_AUTH_METHODS } from './client-auth.js';
 import { GRANTS } from './token-endpoint.js';
 
 export const TOKEN_PATH = '/oauth/token';
+export const AUTHORIZE_PATH = '/oauth/authorize';
 export const REVOKE_PATH = '/oauth/revoke';
 export const INTROSPECT_PATH = '/oauth/introspect';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
-export async function authorizationServerMetadata(deps: { db: Db; config: Pick<Config, 'issuer' | 'baseUrl'> }): Promise<Record<string, unknown>> {
+export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl'> }): Promise<Record<string, unknown>> {
   const { issuer, baseUrl } = deps.config;
   const scopes = new Set<string>([ADMIN_SCOPE]);
-  for (const r of await allResources(deps.db)) for (const s of r.scopes) scopes.add(s.name);
+  for (const r of await deps.readCache.resources()) for (const s of r.scopes) scopes.add(s.name);
   return {
     issuer,
+    authorization_endpoint: `${baseUrl}${AUTHORIZE_PATH}`,
     token_endpoint: `${baseUrl}${TOKEN_PATH}`,
     jwks_uri: `${baseUrl}${JWKS_PATH}`,
     grant_types_supported: [...GRANTS.keys()],
-    // No authorization endpoint yet: no response type is offered.
-    response_types_supported: [],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    // RFC 9207: authorization responses carry iss.
+    authorization_response_iss_parameter_supported: true,
     token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
     revocation_endpoint: `${baseUrl}${REVOKE_PATH}`,
     revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],

@@ -2,11 +2,10 @@ import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { adminResource } from '../registry/resources.js';
 import { isAbsoluteUriWithoutFragment } from '../registry/schemas.js';
-import type { Db } from '../store/db.js';
-import { allResources, findResourceByIdentifier } from '../store/resources.js';
+import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow, ResourceRow } from '../store/tables.js';
 
-export type ResourceDeps = { db: Db; config: Pick<Config, 'baseUrl'> };
+export type ResourceDeps = { readCache: Pick<ReadCache, 'resource' | 'resources'>; config: Pick<Config, 'baseUrl'> };
 
 export interface Audience {
   resource: ResourceRow;
@@ -50,14 +49,14 @@ async function findByIdentifier(deps: ResourceDeps, identifier: string): Promise
   }
   const admin = adminResource(deps.config);
   if (identifier === admin.identifier) return admin;
-  const found = await findResourceByIdentifier(deps.db, identifier);
+  const found = await deps.readCache.resource(identifier);
   if (!found) throw new OAuthError('invalid_target', 'unknown resource');
   return found;
 }
 
 async function onlyResourceFor(deps: ResourceDeps, client: ClientRow, requested: string[] | undefined): Promise<ResourceRow> {
   const wanted = requested ?? client.scopes;
-  const all = [adminResource(deps.config), ...(await allResources(deps.db))];
+  const all = [adminResource(deps.config), ...(await deps.readCache.resources())];
   const candidates = all.filter((r) => {
     const names = new Set(r.scopes.map((s) => s.name));
     return requested ? requested.every((s) => names.has(s)) : wanted.some((s) => names.has(s));

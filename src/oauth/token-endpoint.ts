@@ -1,9 +1,13 @@
 import { OAuthError } from '../errors.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
 import type { GrantDeps, GrantHandler, TokenRequest, TokenResponse } from './grants/grant.js';
 
 /** The grant types this server speaks, by their RFC 6749 name. */
 export const GRANTS = new Map<string, GrantHandler>([
+  ['authorization_code', authorizationCodeGrant],
+  ['refresh_token', refreshTokenGrant],
   ['client_credentials', clientCredentialsGrant],
 ]);
 

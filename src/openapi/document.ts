@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { CreateClientSchema, CreateResourceSchema, UpdateClientSchema, UpdateResourceSchema } from '../registry/schemas.js';
+import { CreateClientSchema, CreateResourceSchema, CreateUserSchema, UpdateClientSchema, UpdateResourceSchema, UpdateUserSchema } from '../registry/schemas.js';
 import { GrantListQuerySchema, RevocationFeedQuerySchema, RevokeGrantBodySchema, RevokeManySchema } from '../revocation/schemas.js';
 
 type Schema = Record<string, unknown>;
@@ -41,6 +41,7 @@ const queryParams = (schema: z.ZodType) => {
   const js = json(schema) as { properties: Record<string, Schema> };
   return Object.entries(js.properties).map(([name, s]) => ({ name, in: 'query', schema: s, description: s.description }));
 };
+const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
@@ -54,7 +55,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
         post: {
           tags: ['oauth'],
           summary: 'Token endpoint (RFC 6749 §3.2)',
-          description: 'grant_type=client_credentials with client_secret_basic or client_secret_post; optional scope and resource (RFC 8707).',
+          description: 'client_credentials (confidential clients), authorization_code with PKCE, refresh_token (rotated on every use). Client authentication: client_secret_basic, client_secret_post, or client_id alone for public clients.',
           requestBody: {
             required: true,
             content: {
@@ -62,7 +63,11 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
                 schema: {
                   type: 'object',
                   properties: {
-                    grant_type: { type: 'string', enum: ['client_credentials'] },
+                    grant_type: { type: 'string', enum: ['client_credentials', 'authorization_code', 'refresh_token'] },
+                    code: { type: 'string' },
+                    redirect_uri: { type: 'string' },
+                    code_verifier: { type: 'string' },
+                    refresh_token: { type: 'string' },
                     scope: { type: 'string' },
                     resource: { type: 'string', format: 'uri' },
                     client_id: { type: 'string' },
@@ -80,6 +85,23 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
           },
         },
       },
+      '/oauth/authorize': {
+        get: {
+          tags: ['pages'],
+          summary: 'Authorization endpoint (RFC 6749 §4.1.1, RFC 7636, RFC 9207): login and consent pages, then a redirect with code, state and iss',
+          parameters: ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'resource', 'code_challenge', 'code_challenge_method', 'prompt'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          responses: { '200': htmlPage('login or consent page'), '302': { description: 'back to the app' }, '400': htmlPage('unknown client or bad redirect URI: shown, never redirected') },
+        },
+        post: { tags: ['pages'], summary: 'The consent form: decision=allow|deny (CSRF-protected)', requestBody: formBody({ decision: { enum: ['allow', 'deny'] }, csrf: { type: 'string' } }, ['decision', 'csrf']), responses: { '303': { description: 'back to the app' }, '403': htmlPage('bad CSRF token') } },
+      },
+      '/login': {
+        get: { tags: ['pages'], summary: 'Login page', parameters: [{ name: 'return_to', in: 'query', schema: { type: 'string' } }], responses: { '200': htmlPage('login form') } },
+        post: { tags: ['pages'], summary: 'Sign in (CSRF-protected, rate-limited per account and address)', requestBody: formBody({ username: { type: 'string' }, password: { type: 'string' }, csrf: { type: 'string' }, return_to: { type: 'string' } }, ['username', 'password', 'csrf']), responses: { '303': { description: 'signed in' }, '401': htmlPage('wrong credentials'), '429': htmlPage('too many attempts') } },
+      },
+      '/logout': { post: { tags: ['pages'], summary: 'Sign out (CSRF-protected)', responses: { '303': { description: 'signed out' } } } },
+      '/account': { get: { tags: ['pages'], summary: 'Connected apps: the person’s grants', responses: { '200': htmlPage('connected apps'), '302': { description: 'to the login page' } } } },
+      '/account/grants/{id}/revoke': { post: { tags: ['pages'], summary: 'Revoke one of the person’s grants (CSRF-protected)', parameters: [pathParam('id')], responses: { '303': { description: 'revoked' } } } },
+      '/assets/grantor.css': { get: { tags: ['pages'], summary: 'The pages’ stylesheet', responses: { '200': { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } } } } },
       '/oauth/revoke': {
         post: {
           tags: ['oauth'],
@@ -143,6 +165,15 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
       '/admin/clients/{client_id}/secret': {
         post: { ...admin, summary: 'Rotate a confidential client’s secret; the old one stops working', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the new secret', { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } } }), ...adminErrors } },
       },
+      '/admin/users': {
+        post: { ...admin, summary: 'Create a person (password stored as a scrypt hash)', requestBody: jsonBody(json(CreateUserSchema)), responses: { '201': jsonResponse('created', ref('User')), '409': oauthError('username taken'), ...adminErrors } },
+        get: { ...admin, summary: 'List people', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('User')), ...adminErrors } },
+      },
+      '/admin/users/{id}': {
+        get: { ...admin, summary: 'Read a person', parameters: [pathParam('id')], responses: { '200': jsonResponse('the person', ref('User')), ...adminErrors } },
+        patch: { ...admin, summary: 'Change a password, or disable (signs out and revokes their grants)', parameters: [pathParam('id')], requestBody: jsonBody(json(UpdateUserSchema)), responses: { '200': jsonResponse('the person', ref('User')), ...adminErrors } },
+        delete: { ...admin, summary: 'Delete a person after revoking their grants', parameters: [pathParam('id')], responses: { '204': { description: 'deleted' }, ...adminErrors } },
+      },
       '/admin/grants': {
         get: { ...admin, summary: 'List grants', parameters: queryParams(GrantListQuerySchema), responses: { '200': jsonResponse('a page', pageOf('Grant')), ...adminErrors } },
       },
@@ -172,7 +203,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
         OAuthError: { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } }, required: ['error'] },
         TokenResponse: {
           type: 'object',
-          properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' }, scope: { type: 'string' } },
+          properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' }, scope: { type: 'string' }, refresh_token: { type: 'string' } },
           required: ['access_token', 'token_type', 'expires_in'],
         },
         Jwks: { type: 'object', properties: { keys: { type: 'array', items: { type: 'object', properties: { kty: { type: 'string' }, kid: { type: 'string' }, use: { type: 'string' }, alg: { type: 'string' }, n: { type: 'string' }, e: { type: 'string' } } } } } },
@@ -196,6 +227,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
             scopes: { type: 'array', items: { type: 'string' } }, disabled: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
           },
         },
+        User: { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' }, disabled: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' } } },
         Grant: {
           type: 'object',
           properties: {

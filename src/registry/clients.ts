@@ -3,6 +3,7 @@ import { randomToken } from '../lib/random.js';
 import { hashSecret } from '../lib/secret.js';
 import { revokeGrantsOf, type RevokeDeps } from '../revocation/revoke-grant.js';
 import * as store from '../store/clients.js';
+import { recordChange } from '../store/read-cache.js';
 import type { ClientRow, Page } from '../store/tables.js';
 import { CreateClientSchema, ListQuerySchema, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
@@ -20,6 +21,12 @@ export interface ClientView {
   disabled: boolean;
   created_at: number;
   updated_at: number;
+}
+
+/** Every instance drops its cached copies: this one now, the others at their next epoch poll. */
+async function changed(deps: ClientRegistryDeps): Promise<void> {
+  await recordChange(deps.db);
+  deps.readCache.invalidate();
 }
 
 export function viewClient(c: ClientRow): ClientView {
@@ -66,6 +73,7 @@ export async function createClient(deps: ClientRegistryDeps, input: unknown): Pr
   };
   checkConsistency(client);
   await store.insertClient(deps.db, client);
+  await changed(deps);
   return secret ? { ...viewClient(client), client_secret: secret } : viewClient(client);
 }
 
@@ -94,6 +102,7 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   const next = { ...existing, ...changes };
   checkConsistency(next);
   await store.updateClient(deps.db, clientId, changes);
+  await changed(deps);
   // A disabled client's grants are revoked: its tokens stop working everywhere, not only at the token endpoint.
   if (changes.disabled && !existing.disabled) {
     await revokeGrantsOf(deps, { clientId }, { reason: 'client disabled', by });
@@ -108,6 +117,7 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
   if (existing.type !== 'confidential') throw new OAuthError('invalid_request', 'a public client has no secret');
   const secret = randomToken(32);
   await store.updateClient(deps.db, clientId, { secretHash: hashSecret(secret), updatedAt: deps.clock.now() });
+  await changed(deps);
   return { client_id: clientId, client_secret: secret };
 }
 
@@ -115,6 +125,8 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
 export async function deleteClient(deps: ClientRegistryDeps, clientId: string, by = 'admin'): Promise<void> {
   if (!(await store.findClient(deps.db, clientId))) throw new OAuthError('not_found', 'no such client');
   await store.updateClient(deps.db, clientId, { disabled: true });
+  await changed(deps);
   await revokeGrantsOf(deps, { clientId }, { reason: 'client deleted', by });
   await store.deleteClient(deps.db, clientId);
+  await changed(deps);
 }

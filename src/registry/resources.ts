@@ -4,11 +4,12 @@ import type { Clock } from '../lib/clock.js';
 import { randomId } from '../lib/random.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/resources.js';
+import { recordChange, type ReadCache } from '../store/read-cache.js';
 import type { Page, ResourceRow } from '../store/tables.js';
 import { CreateResourceSchema, ListQuerySchema, UpdateResourceSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
 
-export type ResourceRegistryDeps = { db: Db; clock: Clock };
+export type ResourceRegistryDeps = { db: Db; clock: Clock; readCache: Pick<ReadCache, 'invalidate'> };
 
 /** The admin API is a resource of Grantor's own, with the single scope `admin`. */
 export const ADMIN_SCOPE = 'admin';
@@ -86,6 +87,7 @@ export async function createResource(deps: ResourceRegistryDeps & { config: Pick
     }
     throw err;
   }
+  await changed(deps);
   return viewResource(resource);
 }
 
@@ -113,9 +115,17 @@ export async function updateResource(deps: ResourceRegistryDeps, id: string, inp
   }
   if (body.access_token_ttl !== undefined) changes.accessTokenTtl = body.access_token_ttl;
   await store.updateResource(deps.db, id, changes);
+  await changed(deps);
   return viewResource({ ...existing, ...changes });
 }
 
-export async function deleteResource(deps: Pick<ResourceRegistryDeps, 'db'>, id: string): Promise<void> {
+export async function deleteResource(deps: ResourceRegistryDeps, id: string): Promise<void> {
   if (!(await store.deleteResource(deps.db, id))) throw new OAuthError('not_found', 'no such resource');
+  await changed(deps);
+}
+
+/** Every instance drops its cached copies: this one now, the others at their next epoch poll. */
+async function changed(deps: ResourceRegistryDeps): Promise<void> {
+  await recordChange(deps.db);
+  deps.readCache.invalidate();
 }

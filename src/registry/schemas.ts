@@ -96,3 +96,16 @@ export const ListQuerySchema = z
 
 export type CreateResourceInput = z.input<typeof CreateResourceSchema>;
 export type CreateClientInput = z.input<typeof CreateClientSchema>;
+
+export const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
+const username = z.string().regex(USERNAME, 'a username is 1 to 64 letters, digits or . _ @ + -').describe('Login name, unique.');
+const password = z.string().min(8, 'a password has at least 8 characters').max(1024).describe('Stored only as a scrypt hash.');
+
+export const CreateUserSchema = z.object({ username, password }).strict();
+
+export const UpdateUserSchema = z
+  .object({
+    password: password.optional(),
+    disabled: z.boolean().optional().describe('A disabled person cannot log in; their grants are revoked.'),
+  })
+  .strict();

@@ -1,10 +1,11 @@
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
 import { activeGrantIds, markGrantRevoked } from '../store/grants.js';
+import { recordChange, type ReadCache } from '../store/read-cache.js';
 import { appendRevocation } from '../store/revocations.js';
 import type { StatusList } from './status-list.js';
 
-export type RevokeDeps = { db: Db; clock: Clock; statusList: Pick<StatusList, 'invalidate'> };
+export type RevokeDeps = { db: Db; clock: Clock; statusList: Pick<StatusList, 'invalidate'>; readCache: Pick<ReadCache, 'invalidate'> };
 
 export interface Revoker {
   reason: string;
@@ -23,9 +24,13 @@ export async function revokeGrant(deps: RevokeDeps, grantId: string, revoker: Re
     // The conditional UPDATE decides: of two racing revocations exactly one appends the entry.
     if (!(await markGrantRevoked(trx, grantId, now))) return false;
     await appendRevocation(trx, { grantId, revokedAt: now, reason: revoker.reason, revokedBy: revoker.by });
+    await recordChange(trx);
     return true;
   });
-  if (revoked) deps.statusList.invalidate();
+  if (revoked) {
+    deps.statusList.invalidate();
+    deps.readCache.invalidate();
+  }
   return revoked;
 }
 

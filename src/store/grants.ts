@@ -13,6 +13,7 @@ interface RawGrant {
   created_at: number | string;
   last_used_at: number | string | null;
   revoked_at: number | string | null;
+  expires_at: number | string | null;
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -28,6 +29,7 @@ const toRow = (r: RawGrant): GrantRow => ({
   createdAt: Number(r.created_at),
   lastUsedAt: num(r.last_used_at),
   revokedAt: num(r.revoked_at),
+  expiresAt: num(r.expires_at),
 });
 
 const toRaw = (g: GrantRow): RawGrant => ({
@@ -41,6 +43,7 @@ const toRaw = (g: GrantRow): RawGrant => ({
   created_at: g.createdAt,
   last_used_at: g.lastUsedAt,
   revoked_at: g.revokedAt,
+  expires_at: g.expiresAt,
 });
 
 /**
@@ -122,4 +125,19 @@ export async function markGrantRevoked(db: Knex, id: string, at: number): Promis
 
 export async function touchGrant(db: Knex, id: string, at: number): Promise<void> {
   await db('grants').where({ id }).update({ last_used_at: at });
+}
+
+/** The live delegated grant of (person, client, resource), if any: consent given once is kept here. */
+export async function findUserGrant(db: Knex, userId: string, clientId: string, resource: string): Promise<GrantRow | undefined> {
+  const raw = await db<RawGrant>('grants')
+    .where({ user_id: userId, client_id: clientId, resource, kind: 'authorization_code' })
+    .whereNull('revoked_at')
+    .orderBy('created_at', 'desc')
+    .first();
+  return raw ? toRow(raw) : undefined;
+}
+
+/** Widens a delegated grant's consented scope (a person approved more). */
+export async function setGrantScope(db: Knex, id: string, scope: string): Promise<void> {
+  await db('grants').where({ id }).update({ scope });
 }

@@ -30,6 +30,15 @@ export interface ClientRow {
   updatedAt: number;
 }
 
+export interface UserRow {
+  id: string;
+  username: string;
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export type GrantKind = 'client_credentials' | 'authorization_code';
 
 export interface GrantRow {
@@ -44,6 +53,8 @@ export interface GrantRow {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** Absolute end of a delegated grant (null: no limit, as for client_credentials). */
+  expiresAt: number | null;
 }
 
 /** A page of rows and the opaque cursor of the next page (null on the last). */

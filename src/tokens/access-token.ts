@@ -32,8 +32,7 @@ export interface MintAccessTokenInput {
 }
 
 /** Signs an RFC 9068 access token with the active key: header `typ: at+jwt`, `alg: RS256`, `kid`. */
-export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenInput): Promise<{ token: string; claims: AccessTokenClaims }> {
-  const key = keyRing.signingKey();
+export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenInput): Promise<{ token: string; claims: AccessTokenClaims; kid: string }> {
   const claims: AccessTokenClaims = {
     iss: input.issuer,
     sub: input.subject,
@@ -46,11 +45,19 @@ export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenIn
     grant_id: input.grantId,
     status: { status_list: { idx: input.statusIndex, uri: input.statusListUri } },
   };
+  return { ...(await signAccessToken(keyRing, claims)), claims };
+}
+
+/**
+ * Signs access token claims, with the key `kid` when it is still in the ring, else the active key.
+ * RS256 (RSASSA-PKCS1-v1_5) is deterministic: the same claims and key give the same token, which
+ * is how a repeated refresh is answered identically without storing the token.
+ */
+export async function signAccessToken(keyRing: KeyRing, claims: AccessTokenClaims, kid?: string): Promise<{ token: string; kid: string }> {
+  const key = (kid && keyRing.findKey(kid)) || keyRing.signingKey();
   // jose signs through WebCrypto, which Node runs on the libuv thread pool: the event loop stays free.
-  const token = await new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })
-    .sign(key.privateKey);
-  return { token, claims };
+  const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
+  return { token, kid: key.kid };
 }
 
 export type VerifyResult =

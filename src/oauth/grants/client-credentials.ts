@@ -1,6 +1,6 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
-import { allocateStatusIndex, ensureStandingGrant, findStandingGrant } from '../../store/grants.js';
+import { allocateStatusIndex, ensureStandingGrant } from '../../store/grants.js';
 import type { ClientRow, GrantRow } from '../../store/tables.js';
 import { mintAccessToken } from '../../tokens/access-token.js';
 import { authenticateClient } from '../client-auth.js';
@@ -32,7 +32,7 @@ export async function clientCredentialsGrant(deps: GrantDeps, request: TokenRequ
 
   // 4. the standing grant (written once per client and resource; a lost race wastes one status index)
   const now = deps.clock.now();
-  const grant = (await findStandingGrant(deps.db, client.clientId, resource.identifier)) ?? (await createStandingGrant(deps, client, resource.identifier, now));
+  const grant = (await deps.readCache.standingGrant(client.clientId, resource.identifier)) ?? (await createStandingGrant(deps, client, resource.identifier, now));
 
   // 5. mint: RFC 9068 §2.2, `sub` is the client itself when no person is involved
   const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
@@ -67,5 +67,6 @@ async function createStandingGrant(deps: GrantDeps, client: ClientRow, resource:
     createdAt: now,
     lastUsedAt: null,
     revokedAt: null,
+    expiresAt: null,
   });
 }

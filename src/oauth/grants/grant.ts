@@ -3,14 +3,18 @@ import type { KeyRing } from '../../keys/key-ring.js';
 import type { StatusList } from '../../revocation/status-list.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
+import type { ReadCache } from '../../store/read-cache.js';
 
 /** What every grant may touch. */
 export type GrantDeps = {
   db: Db;
   clock: Clock;
   keyRing: KeyRing;
-  statusList: Pick<StatusList, 'uri'>;
-  config: Pick<Config, 'issuer' | 'baseUrl' | 'accessTokenTtl'>;
+  readCache: ReadCache;
+  statusList: Pick<StatusList, 'uri' | 'invalidate'>;
+  /** Server-wide secrets shared by every instance. */
+  secrets: { refreshSuccessor: string };
+  config: Pick<Config, 'issuer' | 'baseUrl' | 'accessTokenTtl' | 'refreshGrace' | 'grantIdleTimeout'>;
 };
 
 /** A token request as the token endpoint hands it to a grant. */

@@ -1,0 +1,75 @@
+import { OAuthError } from '../../errors.js';
+import { randomId } from '../../lib/random.js';
+import { revokeGrant } from '../../revocation/revoke-grant.js';
+import { consumeCode, findCode } from '../../store/authorization-codes.js';
+import { findGrant, touchGrant } from '../../store/grants.js';
+import { insertRefreshToken } from '../../store/refresh-tokens.js';
+import { findResourceByIdentifier } from '../../store/resources.js';
+import { findUser } from '../../store/users.js';
+import { hashAuthorizationCode } from '../../tokens/authorization-code.js';
+import { newRefreshToken } from '../../tokens/refresh-token.js';
+import { authenticateClient } from '../client-auth.js';
+import { verifierMatches } from '../pkce.js';
+import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
+import { grantUsable, mintDelegatedAccessToken } from './issue-tokens.js';
+
+const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
+
+/**
+ * RFC 6749 §4.1.3 with RFC 7636 §4.5: an app trades a code for tokens. The code is single use,
+ * decided by the database; a second redemption revokes the grant and every token issued from it
+ * (RFC 6749 §4.1.2, RFC 9700 §4.5).
+ */
+export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequest): Promise<TokenResponse> {
+  // 1. parse
+  const code = request.form.get('code');
+  const redirectUri = request.form.get('redirect_uri');
+  const verifier = request.form.get('code_verifier');
+  if (!code) throw new OAuthError('invalid_request', 'code is required');
+
+  // 2. authenticate: confidential clients with their secret, public clients by client_id
+  const { client } = await authenticateClient(deps, request.authorization, request.form);
+  if (!client.grantTypes.includes('authorization_code')) throw new OAuthError('unauthorized_client', 'the client may not use the authorization code grant');
+
+  // 3. load and check
+  const now = deps.clock.now();
+  const row = code.length <= 512 ? await findCode(deps.db, hashAuthorizationCode(code)) : undefined;
+  if (!row) throw invalidGrant('unknown code');
+  if (row.usedAt !== null) {
+    await revokeGrant(deps, row.grantId, { reason: 'authorization code replayed', by: 'system' });
+    throw invalidGrant('code replayed: grant revoked');
+  }
+  if (row.clientId !== client.clientId) throw invalidGrant('code of another client');
+  if (row.expiresAt <= now) throw invalidGrant('code expired');
+  // §4.1.3: redirect_uri must be identical when the authorization request had it.
+  if (row.redirectUriSent ? redirectUri !== row.redirectUri : redirectUri !== null && redirectUri !== row.redirectUri) throw invalidGrant('redirect_uri mismatch');
+  // RFC 7636 §4.6, and RFC 9700 §4.8.2: no verifier without a challenge (PKCE downgrade).
+  if (row.codeChallenge !== null ? verifier === null || !verifierMatches(verifier, row.codeChallenge) : verifier !== null) throw invalidGrant('PKCE verification failed');
+  const grant = await findGrant(deps.db, row.grantId);
+  if (!grantUsable(deps, grant, now)) throw invalidGrant('grant revoked or expired');
+  const user = await findUser(deps.db, row.userId);
+  if (!user || user.disabled) throw invalidGrant('user gone or disabled');
+  const resource = await findResourceByIdentifier(deps.db, row.resource);
+  if (!resource) throw invalidGrant('resource gone');
+
+  // 4. one transaction: the code is spent, the refresh token stored, the grant touched
+  const refresh = client.grantTypes.includes('refresh_token') ? newRefreshToken() : undefined;
+  const spent = await deps.db.transaction(async (trx) => {
+    if (!(await consumeCode(trx, row.codeHash, now))) return false;
+    if (refresh) {
+      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope: row.scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400 });
+    }
+    await touchGrant(trx, grant.id, now);
+    return true;
+  });
+  if (!spent) {
+    await revokeGrant(deps, row.grantId, { reason: 'authorization code replayed', by: 'system' });
+    throw invalidGrant('code redeemed concurrently: grant revoked');
+  }
+
+  // 5. mint
+  const access = await mintDelegatedAccessToken(deps, grant, resource, row.scope, now);
+
+  // 6. respond
+  return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope: row.scope, ...(refresh ? { refresh_token: refresh.token } : {}) };
+}

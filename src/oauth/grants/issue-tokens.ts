@@ -1,0 +1,35 @@
+import type { GrantRow, ResourceRow } from '../../store/tables.js';
+import { mintAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
+import type { GrantDeps } from './grant.js';
+
+/** The access token of a delegated grant: `sub` is the person (RFC 9068 §2.2). */
+export async function mintDelegatedAccessToken(
+  deps: GrantDeps,
+  grant: GrantRow,
+  resource: Pick<ResourceRow, 'identifier' | 'accessTokenTtl'>,
+  scope: string,
+  now: number,
+): Promise<{ token: string; claims: AccessTokenClaims; kid: string; ttl: number }> {
+  const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
+  const minted = await mintAccessToken(deps.keyRing, {
+    issuer: deps.config.issuer,
+    subject: grant.userId ?? grant.clientId,
+    audience: resource.identifier,
+    clientId: grant.clientId,
+    scope,
+    grantId: grant.id,
+    statusIndex: grant.statusIndex,
+    statusListUri: deps.statusList.uri,
+    issuedAt: now,
+    ttl,
+  });
+  return { ...minted, ttl };
+}
+
+/** Whether a delegated grant can still be used now: not revoked, not past its lifetime or idle timeout. */
+export function grantUsable(deps: Pick<GrantDeps, 'config'>, grant: GrantRow | undefined, now: number): grant is GrantRow {
+  if (!grant || grant.revokedAt !== null) return false;
+  if (grant.expiresAt !== null && grant.expiresAt <= now) return false;
+  const lastActive = grant.lastUsedAt ?? grant.createdAt;
+  return grant.kind !== 'authorization_code' || lastActive + deps.config.grantIdleTimeout > now;
+}

@@ -1,0 +1,205 @@
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { Config } from '../config.js';
+import { readForm } from '../http/read-form.js';
+import type { Clock } from '../lib/clock.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password.js';
+import { approveAuthorization, consentCovers, denyAuthorization } from '../oauth/approve.js';
+import { checkAuthorizationRequest, errorRedirect } from '../oauth/authorize.js';
+import { adminResource } from '../registry/resources.js';
+import { revokeGrant } from '../revocation/revoke-grant.js';
+import type { StatusList } from '../revocation/status-list.js';
+import { findClient } from '../store/clients.js';
+import type { Db } from '../store/db.js';
+import type { ReadCache } from '../store/read-cache.js';
+import { findGrant, listGrants } from '../store/grants.js';
+import { findResourceByIdentifier } from '../store/resources.js';
+import type { ResourceRow, UserRow } from '../store/tables.js';
+import { findUserByUsername } from '../store/users.js';
+import type { LoginLimiter } from './login-limiter.js';
+import { csrfToken, csrfValid, currentUser, endSession, startSession } from './session.js';
+import { accountPage, consentPage, errorPage, loginPage, STYLESHEET, STYLESHEET_PATH, type ConnectedApp } from './templates.js';
+
+export type PagesDeps = {
+  db: Db;
+  clock: Clock;
+  statusList: Pick<StatusList, 'invalidate'>;
+  readCache: ReadCache;
+  loginLimiter: LoginLimiter;
+  config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'codeTtl' | 'grantMaxLifetime' | 'sessionTtl'>;
+};
+
+export const AUTHORIZE_PATH = '/oauth/authorize';
+const ACCOUNT_PATH = '/account';
+
+/**
+ * The person-facing side: the authorization endpoint (RFC 6749 §4.1.1) with its login and consent
+ * pages, and the connected-apps page. Server-rendered, usable without JavaScript, every form
+ * CSRF-protected, never framed.
+ */
+export function pagesRoutes(deps: PagesDeps): Router {
+  const router = new Router();
+  const form = readForm({ limit: deps.config.bodyLimit });
+
+  router.get(STYLESHEET_PATH, function serveStylesheet(ctx: Context) {
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.type = 'text/css';
+    ctx.body = STYLESHEET;
+  });
+
+  router.get(AUTHORIZE_PATH, pageHeaders, async function authorize(ctx: Context) {
+    const outcome = await checkAuthorizationRequest(deps, new URLSearchParams(ctx.querystring));
+    if (!outcome.ok) return outcome.redirect ? redirect(ctx, outcome.location) : showError(ctx, 400, outcome.description);
+    const { request } = outcome;
+    const user = request.prompt.has('login') ? undefined : await currentUser(deps, ctx);
+    if (!user) {
+      // OpenID-style prompt=none: the app asked not to show anything.
+      if (request.prompt.has('none')) return redirect(ctx, errorRedirect(deps, request.redirectUri, 'login_required', 'the person is not signed in', request.state));
+      const returnTo = `${AUTHORIZE_PATH}?${withoutPrompt(request.params, 'login')}`;
+      ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName: request.client.name });
+      return;
+    }
+    if (!request.prompt.has('consent') && (await consentCovers(deps, user.id, request))) {
+      return redirect(ctx, await approveAuthorization(deps, user.id, request));
+    }
+    if (request.prompt.has('none')) return redirect(ctx, errorRedirect(deps, request.redirectUri, 'consent_required', 'the person has not approved this yet', request.state));
+    ctx.body = consentPage({
+      csrf: csrfToken(deps, ctx),
+      params: withoutPromptParams(request.params, 'consent'),
+      appName: request.client.name,
+      resourceName: request.resource.name,
+      scopes: describe(request.resource, request.scopes),
+      username: user.username,
+    });
+  });
+
+  router.post(AUTHORIZE_PATH, pageHeaders, form, async function decide(ctx: Context) {
+    const posted: URLSearchParams = ctx.state.form;
+    if (!csrfValid(ctx, posted)) return showError(ctx, 403, 'This form has expired. Go back to the app and start again.');
+    const user = await currentUser(deps, ctx);
+    if (!user) return showError(ctx, 401, 'You are not signed in any more. Go back to the app and start again.');
+    // The request travels through the form, so it is checked again from scratch.
+    const outcome = await checkAuthorizationRequest(deps, posted);
+    if (!outcome.ok) return outcome.redirect ? redirect(ctx, outcome.location) : showError(ctx, 400, outcome.description);
+    const decision = posted.get('decision');
+    if (decision === 'allow') return redirect(ctx, await approveAuthorization(deps, user.id, outcome.request));
+    if (decision === 'deny') return redirect(ctx, denyAuthorization(deps, outcome.request));
+    return showError(ctx, 400, 'Choose Allow or Deny.');
+  });
+
+  router.get('/login', pageHeaders, function showLogin(ctx: Context) {
+    ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo: safeReturnTo(ctx.query.return_to) });
+  });
+
+  router.post('/login', pageHeaders, form, async function login(ctx: Context) {
+    const posted: URLSearchParams = ctx.state.form;
+    const returnTo = safeReturnTo(posted.get('return_to'));
+    if (!csrfValid(ctx, posted)) return showError(ctx, 403, 'This form has expired. Reload the page and try again.');
+    const username = (posted.get('username') ?? '').slice(0, 64);
+    const password = posted.get('password') ?? '';
+    const again = (status: number, error: string) => {
+      ctx.status = status;
+      ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, error, username });
+    };
+    const wait = await deps.loginLimiter.retryAfter(username, ctx.ip);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return again(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
+    }
+    const user = username ? await findUserByUsername(deps.db, username) : undefined;
+    // Check a hash even for an unknown name, so the answer's timing does not tell which names exist.
+    const ok = await verifyPassword(password.slice(0, 1024), user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!user || !ok || user.disabled) {
+      await deps.loginLimiter.failed(username, ctx.ip);
+      return again(401, 'Wrong username or password.');
+    }
+    await deps.loginLimiter.succeeded(username);
+    await startSession(deps, ctx, user.id);
+    redirect(ctx, returnTo);
+  });
+
+  router.post('/logout', pageHeaders, form, async function logout(ctx: Context) {
+    if (!csrfValid(ctx, ctx.state.form)) return showError(ctx, 403, 'This form has expired. Reload the page and try again.');
+    await endSession(deps, ctx);
+    redirect(ctx, '/login');
+  });
+
+  router.get(ACCOUNT_PATH, pageHeaders, async function account(ctx: Context) {
+    const user = await currentUser(deps, ctx);
+    if (!user) return redirect(ctx, `/login?return_to=${encodeURIComponent(ACCOUNT_PATH)}`);
+    ctx.body = accountPage({ csrf: csrfToken(deps, ctx), username: user.username, apps: await connectedApps(deps, user), notice: ctx.query.revoked ? 'Access revoked.' : undefined });
+  });
+
+  router.post(`${ACCOUNT_PATH}/grants/:id/revoke`, pageHeaders, form, async function revokeApp(ctx: Context) {
+    if (!csrfValid(ctx, ctx.state.form)) return showError(ctx, 403, 'This form has expired. Reload the page and try again.');
+    const user = await currentUser(deps, ctx);
+    if (!user) return redirect(ctx, `/login?return_to=${encodeURIComponent(ACCOUNT_PATH)}`);
+    const grant = await findGrant(deps.db, ctx.params.id);
+    // Only the person's own grants; anything else looks like nothing happened.
+    if (grant && grant.userId === user.id) await revokeGrant(deps, grant.id, { reason: 'revoked by the person on the connected-apps page', by: `user:${user.id}` });
+    redirect(ctx, `${ACCOUNT_PATH}?revoked=1`);
+  });
+
+  return router;
+}
+
+/** Pages are never cached, never framed, and load nothing but Grantor's own stylesheet. */
+async function pageHeaders(ctx: Context, next: Next): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+  ctx.set('X-Frame-Options', 'DENY');
+  await next();
+  if (typeof ctx.body === 'string') ctx.type = 'text/html; charset=utf-8';
+}
+
+function redirect(ctx: Context, location: string): void {
+  ctx.status = ctx.method === 'GET' ? 302 : 303;
+  ctx.set('Location', location);
+  ctx.body = '';
+}
+
+function showError(ctx: Context, status: number, message: string): void {
+  ctx.status = status;
+  ctx.body = errorPage({ title: status === 400 ? 'This request cannot be completed' : 'Something is not right', message });
+}
+
+/** Only Grantor's own pages may be returned to after login: no open redirect. */
+function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string') return ACCOUNT_PATH;
+  if (value === ACCOUNT_PATH || (value.startsWith(`${AUTHORIZE_PATH}?`) && !/[\r\n\\]/.test(value))) return value;
+  return ACCOUNT_PATH;
+}
+
+/** The request without one prompt value, so a forced login or consent is not asked again after it. */
+function withoutPromptParams(params: URLSearchParams, drop: string): URLSearchParams {
+  const out = new URLSearchParams(params);
+  const rest = (params.get('prompt') ?? '').split(' ').filter((p) => p && p !== drop);
+  if (rest.length) out.set('prompt', rest.join(' '));
+  else out.delete('prompt');
+  return out;
+}
+
+function withoutPrompt(params: URLSearchParams, drop: string): string {
+  return withoutPromptParams(params, drop).toString();
+}
+
+function describe(resource: ResourceRow, scopes: string[]) {
+  return scopes.map((name) => ({ name, description: resource.scopes.find((s) => s.name === name)?.description ?? '' }));
+}
+
+async function connectedApps(deps: PagesDeps, user: UserRow): Promise<ConnectedApp[]> {
+  const page = await listGrants(deps.db, { userId: user.id, status: 'active' }, { limit: 200 });
+  const apps: ConnectedApp[] = [];
+  for (const grant of page.items) {
+    const client = await findClient(deps.db, grant.clientId);
+    const resource = (await findResourceByIdentifier(deps.db, grant.resource)) ?? adminResource(deps.config);
+    apps.push({
+      grantId: grant.id,
+      appName: client?.name ?? grant.clientId,
+      resourceName: resource.name,
+      scopes: describe(resource, grant.scope.split(' ')),
+      since: new Date(grant.createdAt * 1000).toISOString().slice(0, 10),
+    });
+  }
+  return apps;
+}
