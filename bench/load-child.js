@@ -1,0 +1,31 @@
+/**
+ * The load generator, in a process of its own so its event loop is not the bench's. Receives
+ * {id, opts} over IPC, runs autocannon with them, and answers {id, result} with the figures the
+ * bench reports (or {id, error}).
+ */
+import autocannon from 'autocannon';
+
+process.on('message', async ({ id, opts }) => {
+  try {
+    const r = await autocannon({ ...opts, pipelining: 1 });
+    const total = r.requests.total;
+    process.send({
+      id,
+      result: {
+        connections: opts.connections,
+        duration: r.duration,
+        total,
+        rps: total / r.duration,
+        latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        statusCodeStats: r.statusCodeStats,
+      },
+    });
+  } catch (err) {
+    process.send({ id, error: err?.stack ?? String(err) });
+  }
+});
+process.on('SIGTERM', () => process.exit(0));
+process.send({ ready: true });

@@ -1,0 +1,192 @@
+/**
+ * Process plumbing for the bench: every child, worker and temp dir is registered here so that one
+ * cleanup (normal end, error, SIGINT/SIGTERM) stops and removes all of them. Also a free loopback
+ * port, an HTTP readiness probe, and CPU accounting from /proc (Linux) per process and machine-wide.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const children = new Set(); // ChildProcess
+const workers = new Set(); // Worker
+const tempDirs = new Set(); // string
+
+export function trackChild(child, label) {
+  child.benchLabel = label;
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export function trackWorker(worker) {
+  workers.add(worker);
+  worker.once('exit', () => workers.delete(worker));
+  return worker;
+}
+
+export function makeTempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
+export function stopChild(child, graceMs = 3000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try { child.kill('SIGKILL'); } catch { /* already gone */ }
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try { child.kill('SIGTERM'); } catch { clearTimeout(timer); resolve(); }
+  });
+}
+
+let cleaned = false;
+/** Stops every tracked child and worker (by their own handle, never by name) and removes temp dirs. */
+export async function cleanupAll() {
+  if (cleaned) return;
+  cleaned = true;
+  await Promise.all([...workers].map((w) => w.terminate().catch(() => undefined)));
+  await Promise.all([...children].map((c) => stopChild(c)));
+  for (const dir of tempDirs) {
+    try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
+  }
+  tempDirs.clear();
+}
+
+/** Last resort on a hard exit: synchronous kill of whatever is still alive, synchronous rm. */
+process.once('exit', () => {
+  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+  for (const dir of tempDirs) { try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ } }
+});
+
+/** A port the kernel says is free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers 2xx, the child dies, or `timeoutMs` passes. */
+export async function waitForHttp(url, child, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr;
+  while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`${child.benchLabel ?? 'child'} exited (code ${child.exitCode}, signal ${child.signalCode}) before answering ${url}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+      lastErr = new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      lastErr = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms: ${lastErr?.message}`);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Keeps the last `max` lines a child wrote to a stream, to show them when something breaks. */
+export function tail(stream, max = 40) {
+  const lines = [];
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop();
+    for (const l of parts) {
+      lines.push(l);
+      if (lines.length > max) lines.shift();
+    }
+  });
+  return () => [...lines, partial].filter(Boolean).join('\n');
+}
+
+// ---- CPU accounting -------------------------------------------------------------------------
+
+let clkTck = 100;
+try {
+  clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch { /* keep 100 */ }
+
+const hasProc = fs.existsSync('/proc/stat');
+
+/**
+ * utime+stime of a process (all its threads), in seconds; with `mainThreadOnly`, of its main thread
+ * alone (for node: the event loop; the libuv pool and V8 helper threads excluded). Undefined
+ * without /proc.
+ */
+function processCpuSeconds(pid, mainThreadOnly = false) {
+  if (!hasProc || !pid) return undefined;
+  try {
+    const stat = fs.readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces: split after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime is field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) / clkTck;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Machine-wide busy and total jiffies from /proc/stat (all cores, all tenants). */
+function machineJiffies() {
+  if (!hasProc) return undefined;
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3] + (v[4] ?? 0); // idle + iowait
+  const total = v.reduce((a, b) => a + b, 0);
+  return { idle, total };
+}
+
+/**
+ * Starts a CPU measurement over the named pids; `end()` returns, per name, the CPU used in
+ * core-seconds and as a percentage of one core (and, for the names in `mainThreadOf`, the main
+ * thread's share), plus the machine's busy percentage (all cores, every process on it).
+ */
+export function cpuMeter(pids, { mainThreadOf = [] } = {}) {
+  const t0 = process.hrtime.bigint();
+  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid)]));
+  const startMain = Object.fromEntries(mainThreadOf.map((k) => [k, processCpuSeconds(pids[k], true)]));
+  const m0 = machineJiffies();
+  return {
+    end() {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const out = { wallSeconds: wall };
+      for (const [k, pid] of Object.entries(pids)) {
+        const s = start[k];
+        const e = processCpuSeconds(pid);
+        out[k] = s === undefined || e === undefined ? undefined : { cpuSeconds: e - s, pctOfOneCore: ((e - s) / wall) * 100 };
+      }
+      for (const k of mainThreadOf) {
+        const s = startMain[k];
+        const e = processCpuSeconds(pids[k], true);
+        if (out[k] && s !== undefined && e !== undefined) out[k].mainThreadPctOfOneCore = ((e - s) / wall) * 100;
+      }
+      const m1 = machineJiffies();
+      if (m0 && m1) {
+        const total = m1.total - m0.total;
+        out.machineBusyPct = total > 0 ? (1 - (m1.idle - m0.idle) / total) * 100 : undefined;
+        // Everything else on the machine (other tenants, the bench's own process…), in % of one core.
+        const ours = Object.keys(pids).reduce((sum, k) => sum + (out[k]?.pctOfOneCore ?? 0), 0);
+        if (out.machineBusyPct !== undefined) out.othersPctOfOneCore = Math.max(0, out.machineBusyPct * os.availableParallelism() - ours);
+      }
+      return out;
+    },
+  };
+}
