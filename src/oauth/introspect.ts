@@ -5,7 +5,10 @@ import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { findGrant } from '../store/grants.js';
+import { findRefreshToken, type RefreshTokenRow } from '../store/refresh-tokens.js';
+import type { ClientRow } from '../store/tables.js';
 import { readAccessToken } from '../tokens/access-token.js';
+import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { authenticateClient } from './client-auth.js';
 
 export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; config: Pick<Config, 'issuer'> };
@@ -29,6 +32,8 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
   if (!token) throw new OAuthError('invalid_request', 'token is required');
 
   const now = deps.clock.now();
+  const refresh = token.length <= 512 ? await findRefreshToken(deps.db, hashRefreshToken(token)) : undefined;
+  if (refresh) return introspectRefreshToken(deps, client, refresh, now);
   const read = await readAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now });
   if (!read || read.expired) return INACTIVE;
   const { claims } = read;
@@ -48,5 +53,25 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
     jti: claims.jti,
     token_type: 'Bearer',
     grant_id: claims.grant_id,
+  };
+}
+
+/** A refresh token is active while unspent, unexpired, and its grant live; only its own client sees it. */
+async function introspectRefreshToken(deps: IntrospectDeps, client: ClientRow, refresh: RefreshTokenRow, now: number): Promise<Record<string, unknown>> {
+  if (refresh.clientId !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
+  if (refresh.usedAt !== null || refresh.expiresAt <= now) return INACTIVE;
+  const grant = await findGrant(deps.db, refresh.grantId);
+  if (!grant || grant.revokedAt !== null || (grant.expiresAt !== null && grant.expiresAt <= now)) return INACTIVE;
+  return {
+    active: true,
+    scope: refresh.scope,
+    client_id: refresh.clientId,
+    sub: grant.userId ?? grant.clientId,
+    aud: grant.resource,
+    iss: deps.config.issuer,
+    exp: refresh.expiresAt,
+    iat: refresh.createdAt,
+    token_type: 'refresh_token',
+    grant_id: grant.id,
   };
 }

@@ -5,13 +5,15 @@ import type { Clock } from '../lib/clock.js';
 import { revokeGrant, type RevokeDeps } from '../revocation/revoke-grant.js';
 import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
+import { findRefreshToken } from '../store/refresh-tokens.js';
 import { readAccessToken } from '../tokens/access-token.js';
+import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { authenticateClient } from './client-auth.js';
 
 export type RevokeEndpointDeps = RevokeDeps & { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'invalidate'>; config: Pick<Config, 'issuer'> };
 
 /**
- * RFC 7009 token revocation. A client revokes one of its own tokens, which revokes the token's
+ * RFC 7009 token revocation. A client revokes one of its own tokens (refresh or access), which revokes the token's
  * whole grant (§2.1: revoking any token of a grant MAY revoke the others; Grantor always does).
  * Unknown, malformed, foreign or already revoked tokens still answer 200 and change nothing (§2.2);
  * `token_type_hint` is only a hint and unsupported values are ignored.
@@ -23,7 +25,17 @@ export async function handleRevocationRequest(deps: RevokeEndpointDeps, form: UR
   if (!token) {
     throw new OAuthError('invalid_request', 'token is required');
   }
+  const grantId = await grantOfToken(deps, token);
+  if (!grantId || grantId.clientId !== client.clientId) return; // §2.1: not this client's token
+  await revokeGrant(deps, grantId.grantId, { reason: 'token revoked by the client (RFC 7009)', by: `client:${client.clientId}` });
+}
+
+/** The grant behind a refresh token or one of Grantor's access tokens, whatever `token_type_hint` says. */
+async function grantOfToken(deps: RevokeEndpointDeps, token: string): Promise<{ grantId: string; clientId: string } | undefined> {
+  if (token.length <= 512) {
+    const refresh = await findRefreshToken(deps.db, hashRefreshToken(token));
+    if (refresh) return { grantId: refresh.grantId, clientId: refresh.clientId };
+  }
   const read = await readAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now: deps.clock.now() });
-  if (!read || read.claims.client_id !== client.clientId) return; // §2.1: not this client's token
-  await revokeGrant(deps, read.claims.grant_id, { reason: 'token revoked by the client (RFC 7009)', by: `client:${client.clientId}` });
+  return read ? { grantId: read.claims.grant_id, clientId: read.claims.client_id } : undefined;
 }

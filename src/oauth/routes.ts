@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
+import { cors } from '../http/cors.js';
 import { noStore } from '../http/no-store.js';
 import { readForm } from '../http/read-form.js';
 import type { StatusList } from '../revocation/status-list.js';
@@ -20,18 +21,26 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   const router = new Router();
   const form = readForm({ limit: deps.config.bodyLimit, repeatable: ['resource'] });
   const authorization = (ctx: Context) => ctx.get('Authorization') || undefined;
+  // Browser apps (public clients) call these endpoints from their own origin: CORS for the origins
+  // of registered redirect URIs (RFC 6749 §3.2 is silent; OAuth 2.1 browser-based apps need it).
+  const browserApps = cors({
+    allowOrigin: async (origin) => (await deps.readCache.redirectOrigins()).has(origin),
+    methods: ['POST'],
+    headers: ['Content-Type', 'Authorization'],
+  });
+  for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) router.options(path, browserApps);
 
-  router.post(TOKEN_PATH, noStore(), form, async function tokenEndpoint(ctx: Context) {
+  router.post(TOKEN_PATH, browserApps, noStore(), form, async function tokenEndpoint(ctx: Context) {
     ctx.body = await handleTokenRequest(deps, { form: ctx.state.form, authorization: authorization(ctx) });
   });
 
-  router.post(REVOKE_PATH, noStore(), form, async function revocationEndpoint(ctx: Context) {
+  router.post(REVOKE_PATH, browserApps, noStore(), form, async function revocationEndpoint(ctx: Context) {
     await handleRevocationRequest(deps, ctx.state.form, authorization(ctx));
     ctx.status = 200; // RFC 7009 §2.2: 200 whether or not anything was revoked
     ctx.body = '';
   });
 
-  router.post(INTROSPECT_PATH, noStore(), form, async function introspectionEndpoint(ctx: Context) {
+  router.post(INTROSPECT_PATH, browserApps, noStore(), form, async function introspectionEndpoint(ctx: Context) {
     ctx.body = await handleIntrospectionRequest(deps, ctx.state.form, authorization(ctx));
   });
 

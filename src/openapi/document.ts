@@ -42,6 +42,11 @@ const queryParams = (schema: z.ZodType) => {
   return Object.entries(js.properties).map(([name, s]) => ({ name, in: 'query', schema: s, description: s.description }));
 };
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const corsPreflight = {
+  tags: ['oauth'],
+  summary: 'CORS preflight: browser apps at the origin of a registered redirect URI may POST here (no credentials)',
+  responses: { '204': { description: 'Access-Control-Allow-* for an allowed origin, nothing otherwise' } },
+};
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
@@ -52,6 +57,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
     servers: [{ url: config.baseUrl }],
     paths: {
       '/oauth/token': {
+        options: corsPreflight,
         post: {
           tags: ['oauth'],
           summary: 'Token endpoint (RFC 6749 §3.2)',
@@ -103,6 +109,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
       '/account/grants/{id}/revoke': { post: { tags: ['pages'], summary: 'Revoke one of the person’s grants (CSRF-protected)', parameters: [pathParam('id')], responses: { '303': { description: 'revoked' } } } },
       '/assets/grantor.css': { get: { tags: ['pages'], summary: 'The pages’ stylesheet', responses: { '200': { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } } } } },
       '/oauth/revoke': {
+        options: corsPreflight,
         post: {
           tags: ['oauth'],
           summary: 'Token revocation (RFC 7009): revokes the token’s whole grant',
@@ -112,6 +119,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
         },
       },
       '/oauth/introspect': {
+        options: corsPreflight,
         post: {
           tags: ['oauth'],
           summary: 'Token introspection (RFC 7662)',

@@ -52,6 +52,23 @@ export async function findClient(db: Knex, clientId: string): Promise<ClientRow 
   return raw ? toRow(raw) : undefined;
 }
 
+/** The origins of every registered redirect URI (http and https ones only). */
+export async function allRedirectOrigins(db: Knex): Promise<Set<string>> {
+  const rows = (await db('clients').where({ disabled: false }).select('redirect_uris')) as Array<{ redirect_uris: string }>;
+  const origins = new Set<string>();
+  for (const r of rows) {
+    for (const uri of JSON.parse(r.redirect_uris) as string[]) {
+      try {
+        const { protocol, origin } = new URL(uri);
+        if (protocol === 'https:' || protocol === 'http:') origins.add(origin);
+      } catch {
+        // registered URIs are validated; nothing to add for a malformed one
+      }
+    }
+  }
+  return origins;
+}
+
 export async function listClients(db: Knex, opts: { limit: number; cursor?: string }): Promise<Page<ClientRow>> {
   return paginate(db('clients').select('*'), 'client_id', opts, toRow);
 }

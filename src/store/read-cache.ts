@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { findClient } from './clients.js';
+import { allRedirectOrigins, findClient } from './clients.js';
 import { findStandingGrant } from './grants.js';
 import { allResources } from './resources.js';
 import type { ClientRow, GrantRow, ResourceRow } from './tables.js';
@@ -16,6 +16,8 @@ export interface ReadCache {
   resources(): Promise<ResourceRow[]>;
   resource(identifier: string): Promise<ResourceRow | undefined>;
   standingGrant(clientId: string, resource: string): Promise<GrantRow | undefined>;
+  /** Origins (scheme://host:port) of every registered redirect URI: the browser apps CORS admits. */
+  redirectOrigins(): Promise<Set<string>>;
   /** Drops every copy now (this instance just changed something). */
   invalidate(): void;
 }
@@ -38,6 +40,7 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
   const clients = new Map<string, ClientRow>();
   const grants = new Map<string, GrantRow>();
   let resourceList: ResourceRow[] | undefined;
+  let origins: Set<string> | undefined;
   let epoch: number | undefined;
   let polledAt = -Infinity;
   let polling: Promise<void> | undefined;
@@ -49,6 +52,7 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     clients.clear();
     grants.clear();
     resourceList = undefined;
+    origins = undefined;
   };
 
   async function poll(): Promise<void> {
@@ -99,6 +103,14 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
       const key = `${clientId} ${resource}`;
       const since = generation;
       return grants.get(key) ?? remember(grants, key, await findStandingGrant(db, clientId, resource), since);
+    },
+    async redirectOrigins() {
+      await fresh();
+      if (origins) return origins;
+      const since = generation;
+      const found = await allRedirectOrigins(db);
+      if (since === generation) origins = found;
+      return found;
     },
     invalidate() {
       clear();

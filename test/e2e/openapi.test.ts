@@ -1,7 +1,7 @@
 import { routers } from '../../src/app.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
-const VERBS = ['get', 'post', 'put', 'patch', 'delete'];
+const VERBS = ['get', 'post', 'put', 'patch', 'delete', 'options'];
 
 describe('OpenAPI document', () => {
   let app: TestApp;

@@ -1,0 +1,39 @@
+import type { Context, Next } from 'koa';
+
+export interface CorsOptions {
+  /** Whether a browser app at this origin may call the endpoint. */
+  allowOrigin(origin: string): Promise<boolean>;
+  methods: string[];
+  headers: string[];
+  /** Seconds a browser may cache the preflight answer. */
+  maxAge?: number;
+}
+
+/**
+ * CORS for endpoints browser apps call (token, revocation, introspection): an allowed Origin is
+ * echoed with `Vary: Origin`, and credentials (cookies) are never allowed, so no wildcard is
+ * needed and none rides with credentials. A preflight (OPTIONS) is answered here with 204.
+ */
+export function cors(opts: CorsOptions) {
+  const methods = opts.methods.join(', ');
+  const headers = opts.headers.join(', ');
+  return async function corsMiddleware(ctx: Context, next: Next): Promise<void> {
+    const origin = ctx.get('Origin');
+    ctx.vary('Origin');
+    const allowed = origin !== '' && origin.length <= 2048 && (await opts.allowOrigin(origin));
+    if (allowed) {
+      ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
+    }
+    if (ctx.method === 'OPTIONS') {
+      if (allowed && ctx.get('Access-Control-Request-Method')) {
+        ctx.set('Access-Control-Allow-Methods', methods);
+        ctx.set('Access-Control-Allow-Headers', headers);
+        ctx.set('Access-Control-Max-Age', String(opts.maxAge ?? 600));
+      }
+      ctx.status = 204;
+      return;
+    }
+    await next();
+  };
+}
