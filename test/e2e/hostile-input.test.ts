@@ -79,11 +79,24 @@ describe('hostile input', () => {
 
   // ---------------------------------------------------------------------------------------------
   describe('token endpoint: methods and content types (RFC 6749 §3.2)', () => {
-    it.each(['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])('refuses %s with 400 invalid_request and Allow: POST', async (method) => {
+    it.each(['GET', 'PUT', 'PATCH', 'DELETE'])('refuses %s with 400 invalid_request and Allow: POST', async (method) => {
       const res = await fetch(`${app.url}/oauth/token?grant_type=client_credentials&client_id=${creds.client_id}&client_secret=${creds.client_secret}`, { method });
       const answer = await expectError(res, 400, 'invalid_request');
       expect(answer.header('allow')).toBe('POST');
       expect(answer.header('cache-control')).toBe('no-store');
+    });
+
+    it('answers OPTIONS as a CORS preflight that admits no unregistered origin, and issues nothing', async () => {
+      const grants = await app.deps.db('grants').count({ n: '*' });
+      const res = await fetch(`${app.url}/oauth/token?grant_type=client_credentials&client_id=${creds.client_id}&client_secret=${creds.client_secret}`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      expect(res.headers.get('access-control-allow-methods')).toBeNull();
+      expect(await res.text()).toBe('');
+      expect(await app.deps.db('grants').count({ n: '*' })).toEqual(grants);
     });
 
     const form = `grant_type=client_credentials&client_id=${'{id}'}&client_secret=${'{secret}'}`;
