@@ -11,7 +11,7 @@ import { newRefreshToken } from '../../tokens/refresh-token.js';
 import { authenticateClient } from '../client-auth.js';
 import { verifierMatches } from '../pkce.js';
 import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
-import { grantUsable, mintDelegatedAccessToken } from './issue-tokens.js';
+import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
 
 const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
 
@@ -68,7 +68,7 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   }
 
   // 5. mint
-  const access = await mintDelegatedAccessToken(deps, grant, resource, row.scope, now);
+  const access = await mintGrantAccessToken(deps, grant, resource, row.scope, now);
 
   // 6. respond
   return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope: row.scope, ...(refresh ? { refresh_token: refresh.token } : {}) };

@@ -2,11 +2,11 @@ import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
 import { allocateStatusIndex, ensureStandingGrant } from '../../store/grants.js';
 import type { ClientRow, GrantRow } from '../../store/tables.js';
-import { mintAccessToken } from '../../tokens/access-token.js';
 import { authenticateClient } from '../client-auth.js';
 import { resolveAudience } from '../resource-indicator.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
+import { mintGrantAccessToken } from './issue-tokens.js';
 
 /**
  * RFC 6749 §4.4 client credentials: a confidential client gets a token for itself.
@@ -35,20 +35,8 @@ export async function clientCredentialsGrant(deps: GrantDeps, request: TokenRequ
   const grant = (await deps.readCache.standingGrant(client.clientId, resource.identifier)) ?? (await createStandingGrant(deps, client, resource.identifier, now));
 
   // 5. mint: RFC 9068 §2.2, `sub` is the client itself when no person is involved
-  const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
   const scope = formatScope(scopes);
-  const { token } = await mintAccessToken(deps.keyRing, {
-    issuer: deps.config.issuer,
-    subject: client.clientId,
-    audience: resource.identifier,
-    clientId: client.clientId,
-    scope,
-    grantId: grant.id,
-    statusIndex: grant.statusIndex,
-    statusListUri: deps.statusList.uri,
-    issuedAt: now,
-    ttl,
-  });
+  const { token, ttl } = await mintGrantAccessToken(deps, grant, resource, scope, now);
 
   // 6. respond: §4.4.3, no refresh token
   return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope };

@@ -2,8 +2,8 @@ import type { GrantRow, ResourceRow } from '../../store/tables.js';
 import { mintAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import type { GrantDeps } from './grant.js';
 
-/** The access token of a delegated grant: `sub` is the person (RFC 9068 §2.2). */
-export async function mintDelegatedAccessToken(
+/** An access token of a grant: `sub` is the person, or the client itself when none (RFC 9068 §2.2). */
+export async function mintGrantAccessToken(
   deps: GrantDeps,
   grant: GrantRow,
   resource: Pick<ResourceRow, 'identifier' | 'accessTokenTtl'>,

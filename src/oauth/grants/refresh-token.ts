@@ -10,7 +10,7 @@ import { hashRefreshToken, successorRefreshToken } from '../../tokens/refresh-to
 import { authenticateClient } from '../client-auth.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
-import { grantUsable, mintDelegatedAccessToken } from './issue-tokens.js';
+import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
 
 const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked', { detail });
 
@@ -54,7 +54,7 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
 
   // 4. one transaction: rotate (the database picks the one winner), store the successor, touch the grant
   const scope = requested ? formatScope(requested) : row.scope;
-  const access = await mintDelegatedAccessToken(deps, grant, resource, scope, now);
+  const access = await mintGrantAccessToken(deps, grant, resource, scope, now);
   const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
   const answered: Answered = { claims: access.claims, kid: access.kid, expiresIn: access.ttl };
   const rotated = await deps.db.transaction(async (trx) => {
