@@ -14,20 +14,3 @@ export function secretMatches(presented: string, storedHash: string): boolean {
   const b = Buffer.from(storedHash);
   return a.length === b.length && timingSafeEqual(a, b);
 }
-
-/** Wraps a raw secret so it never reaches a log or a JSON dump by accident. */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toJSON(): string {
-    return '[redacted]';
-  }
-  toString(): string {
-    return '[redacted]';
-  }
-}
