@@ -14,7 +14,7 @@ import { pagesRoutes } from './pages/routes.js';
 import { revocationRoutes } from './revocation/routes.js';
 import { healthRoutes } from './http/health.js';
 
-export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache'>;
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys'>;
 
 /** Every router of the app, in order; the OpenAPI test walks the same list. */
 export function routers(deps: AppDeps): Router[] {

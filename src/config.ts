@@ -22,6 +22,15 @@ const EnvSchema = z.object({
   KEYS_DIR: z.string().min(1).default('keys'),
   /** Default access token lifetime in seconds (a resource may set its own). */
   ACCESS_TOKEN_TTL: seconds(30, 86400).default(600),
+  /**
+   * Seals the private signing keys in the database (AES-256-GCM). Set the same value on every
+   * instance; unset, a random secret is kept in KEYS_DIR/key-encryption.secret (mode 0600).
+   */
+  KEY_ENCRYPTION_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Rotate the signing key automatically this often, in seconds (0: only by hand). Default 90 days. */
+  KEY_ROTATION_INTERVAL: seconds(0, 10 * 365 * 86400).default(90 * 86400),
+  /** Seconds a new key is published before it signs; never less than JWKS_MAX_AGE + 10. */
+  KEY_PUBLICATION_DELAY: seconds(0, 30 * 86400).optional(),
   /** Lifetime of the Cache-Control max-age on the JWKS and metadata documents, in seconds. */
   JWKS_MAX_AGE: seconds(0, 86400).default(300),
   /** `ttl` of the status list token: how long resource servers may cache it (seconds). Revocations reach them within about this. */
@@ -57,6 +66,12 @@ export interface Config {
   baseUrl: string;
   database: DatabaseConfig;
   keysDir: string;
+  keyEncryptionSecret: string | undefined;
+  keyRotationInterval: number;
+  /** Seconds between a key's publication and its first signature. */
+  keyPublicationDelay: number;
+  /** Seconds a superseded key stays published after its successor activates. */
+  keyRetention: number;
   accessTokenTtl: number;
   jwksMaxAge: number;
   statusListTtl: number;
@@ -93,6 +108,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     baseUrl: issuer.replace(/\/+$/, ''),
     database: parseDatabaseUrl(e.DATABASE_URL),
     keysDir: path.resolve(e.KEYS_DIR),
+    keyEncryptionSecret: e.KEY_ENCRYPTION_SECRET,
+    keyRotationInterval: e.KEY_ROTATION_INTERVAL,
+    // A resource server caching the JWKS for JWKS_MAX_AGE must have seen a key before it signs
+    // (plus the 5 s instances take to notice a rotation, plus a margin).
+    keyPublicationDelay: Math.max(e.KEY_PUBLICATION_DELAY ?? 0, e.JWKS_MAX_AGE + 10),
+    // A superseded key signed tokens up to its successor's activation; they live at most a day
+    // (the largest access token lifetime), status list tokens STATUS_LIST_LIFETIME.
+    keyRetention: Math.max(e.ACCESS_TOKEN_TTL, 86400, e.STATUS_LIST_LIFETIME) + e.JWKS_MAX_AGE,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     jwksMaxAge: e.JWKS_MAX_AGE,
     statusListTtl: e.STATUS_LIST_TTL,

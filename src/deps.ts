@@ -4,7 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
-import { loadKeyRing, type KeyRing } from './keys/key-ring.js';
+import { openKeyRing, type KeyRing, type SigningKey } from './keys/key-ring.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { randomToken } from './lib/random.js';
 import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
@@ -19,6 +19,8 @@ export interface Deps {
   clock: Clock;
   logger: Logger;
   keyRing: KeyRing;
+  /** Starts a key rotation: a new key, published now, signing after the publication delay. */
+  rotateKeys(): Promise<SigningKey>;
   statusList: StatusList;
   /** Cached reads of clients, resources and standing grants (see store/read-cache.ts). */
   readCache: ReadCache;
@@ -35,7 +37,11 @@ export interface BuildDepsOptions {
   logger?: Logger;
 }
 
-export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Promise<Deps & { keyGenerated: boolean }> {
+/** How often each instance looks for rotations made elsewhere, and whether its own schedule is due. */
+const KEY_POLL_MS = 5000;
+const ROTATION_CHECK_MS = 60_000;
+
+export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Promise<Deps & { keyGenerated: boolean; keyEncryption: string }> {
   const logger =
     opts.logger ??
     pino({
@@ -47,7 +53,13 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
   const db = openDb(config.database);
   try {
     await migrate(db);
-    const { ring, generated } = await loadKeyRing(config.keysDir, clock.now);
+    const keys = await openKeyRing({ db, clock, config });
+    const ring = keys.ring;
+    const timers = [
+      setInterval(() => ring.refresh().catch((err) => logger.error({ err }, 'reloading signing keys failed')), KEY_POLL_MS),
+      setInterval(() => rotateWhenDue(ring, keys.rotate, config, clock).catch((err) => logger.error({ err }, 'scheduled key rotation failed')), ROTATION_CHECK_MS),
+    ];
+    for (const t of timers) t.unref();
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
     const secrets = { refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()) };
     return {
@@ -56,15 +68,29 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       clock,
       logger,
       keyRing: ring,
+      rotateKeys: keys.rotate,
       statusList,
       readCache: createReadCache(db),
       secrets,
       loginLimiter: createLoginLimiter(),
-      keyGenerated: generated,
-      close: () => db.destroy(),
+      keyGenerated: keys.generated,
+      keyEncryption: keys.encryption,
+      close: async () => {
+        for (const t of timers) clearInterval(t);
+        await db.destroy();
+      },
     };
   } catch (err) {
     await db.destroy();
     throw err;
   }
+}
+
+/** KEY_ROTATION_INTERVAL: rotate when the active key is that old and no successor is on its way. */
+async function rotateWhenDue(ring: KeyRing, rotate: () => Promise<SigningKey>, config: Config, clock: Clock): Promise<void> {
+  if (config.keyRotationInterval === 0) return;
+  await ring.refresh();
+  const keys = ring.keys();
+  if (keys.some((k) => k.state === 'next')) return;
+  if (ring.signingKey().activatesAt + config.keyRotationInterval <= clock.now()) await rotate();
 }

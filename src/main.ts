@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       keysDir: config.keysDir,
       signingKid: deps.keyRing.signingKey().kid,
       keyGenerated: deps.keyGenerated,
+      keyEncryption: deps.keyEncryption,
     },
     `Grantor listening on http://${config.host}:${port} (issuer ${config.issuer})`,
   );

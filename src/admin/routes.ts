@@ -3,7 +3,8 @@ import type { Context } from 'koa';
 import type { Config } from '../config.js';
 import { bearerAuth } from '../http/bearer-auth.js';
 import { readJson } from '../http/read-json.js';
-import type { KeyRing } from '../keys/key-ring.js';
+import type { KeyRing, SigningKey } from '../keys/key-ring.js';
+import * as keys from '../keys/views.js';
 import type { Clock } from '../lib/clock.js';
 import * as clients from '../registry/clients.js';
 import * as resources from '../registry/resources.js';
@@ -15,7 +16,7 @@ import type { ReadCache } from '../store/read-cache.js';
 import type { Page } from '../store/tables.js';
 import { verifyAccessToken } from '../tokens/access-token.js';
 
-export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; statusList: StatusList; readCache: ReadCache; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit'> };
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; rotateKeys: () => Promise<SigningKey>; statusList: StatusList; readCache: ReadCache; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit'> };
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -91,6 +92,15 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.delete('/users/:id', async function deleteUser(ctx: Context) {
     await users.deleteUser(deps, ctx.params.id, adminName(ctx));
     ctx.status = 204;
+  });
+
+  router.get('/keys', async function listKeys(ctx: Context) {
+    await deps.keyRing.refresh();
+    ctx.body = keys.listKeys(deps.keyRing);
+  });
+  router.post('/keys/rotate', async function rotateKeys(ctx: Context) {
+    ctx.status = 201;
+    ctx.body = await keys.rotate(deps.keyRing, deps.rotateKeys);
   });
 
   router.get('/grants', async function listGrants(ctx: Context) {

@@ -10,6 +10,7 @@ import { migrate, openDb, type Db } from '../store/db.js';
 import { clientCommands } from './clients.js';
 import type { CliContext, CliDeps } from './context.js';
 import { grantCommands } from './grants.js';
+import { keyCommands } from './keys.js';
 import { resourceCommands } from './resources.js';
 import { userCommands } from './users.js';
 
@@ -43,6 +44,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   resourceCommands(program, context);
   grantCommands(program, context);
   userCommands(program, context);
+  keyCommands(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

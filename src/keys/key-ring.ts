@@ -1,7 +1,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey } from 'jose';
+import type { Config } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import type { Db } from '../store/db.js';
+import { claimKeysEpoch, insertSigningKey, keysEpoch, liveSigningKeys, scheduleRemovalBefore, type SigningKeyRow } from '../store/signing-keys.js';
+import { loadKeyEncryptionKey, seal, unseal } from './sealing.js';
 
 /** A published verification key: only the public members of RFC 7517/7518. */
 export interface PublicJwk {
@@ -20,64 +23,131 @@ export interface SigningKey {
   /** The same key for node:crypto's callback sign(), the cheapest way to sign off the event loop. */
   keyObject: KeyObject;
   createdAt: number;
+  /** When it starts signing: at least the JWKS cache lifetime after it was first published. */
+  activatesAt: number;
+  /** When it leaves the JWKS: after the last token it signed has expired (null while it is the newest). */
+  removesAt: number | null;
+  jwk: PublicJwk;
 }
 
+export type KeyState = 'next' | 'active' | 'retired';
+
 export interface KeyRing {
-  /** The key that signs now. */
+  /** The key that signs now: the one activated last. */
   signingKey(): SigningKey;
   /** A key of the ring by its kid, if it is still there. */
   findKey(kid: string): SigningKey | undefined;
-  /** Every published key, for the JWKS document and for local verification. */
+  /** Every published key (next, active, retired), for the JWKS document and local verification. */
   publicJwks(): PublicJwk[];
+  /** Every key with its state now. */
+  keys(): Array<SigningKey & { state: KeyState }>;
+  /** Reloads from the database when another instance (or the CLI) rotated. */
+  refresh(): Promise<void>;
 }
 
-const KEY_FILE = /^rsa-(\d+)-([A-Za-z0-9_-]{43})\.pem$/;
+export type KeyRingDeps = {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'keysDir' | 'keyEncryptionSecret' | 'keyPublicationDelay' | 'keyRetention'>;
+};
 
 /**
- * Loads the signing keys from `dir`, generating an RSA-2048 key (file mode 0600) when there is none.
- * Files are named `rsa-<created epoch>-<kid>.pem`; the newest signs, all are published.
+ * The key ring, shared by every instance through the database: keys move next → active → retired →
+ * removed by their times alone, so instances agree without talking to each other. Makes the first
+ * key (active at once: nobody can have cached a JWKS yet) when the database has none.
  */
-export async function loadKeyRing(dir: string, now: () => number): Promise<{ ring: KeyRing; generated: boolean }> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+export async function openKeyRing(deps: KeyRingDeps): Promise<{ ring: KeyRing; generated: boolean; encryption: string; rotate(): Promise<SigningKey> }> {
+  const kek = await loadKeyEncryptionKey({ secret: deps.config.keyEncryptionSecret, keysDir: deps.config.keysDir });
+  let loaded: SigningKey[] = [];
+  let epoch = -1;
   let generated = false;
-  let files = (await fs.readdir(dir)).filter((f) => KEY_FILE.test(f));
-  if (files.length === 0) {
-    await generateKeyFile(dir, now());
-    generated = true;
-    files = (await fs.readdir(dir)).filter((f) => KEY_FILE.test(f));
+
+  async function reload(): Promise<void> {
+    const seen = await keysEpoch(deps.db);
+    if (seen === epoch) return;
+    const rows = await liveSigningKeys(deps.db, deps.clock.now());
+    loaded = await Promise.all(rows.map((row) => openKey(kek.key, row)));
+    epoch = seen;
   }
-  const keys: Array<SigningKey & { jwk: PublicJwk }> = [];
-  for (const file of files) {
-    const [, created, kid] = KEY_FILE.exec(file)!;
-    const pem = await fs.readFile(path.join(dir, file), 'utf8');
-    const extractable = await importPKCS8(pem, 'RS256', { extractable: true });
-    const jwk = await exportJWK(extractable);
-    if (jwk.kty !== 'RSA' || !jwk.n || !jwk.e) throw new Error(`key file ${file} is not an RSA key`);
-    // Only the public members leave this function (RFC 7517 §9.3: never publish d, p, q, dp, dq, qi).
-    const publicJwk: PublicJwk = { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n: jwk.n, e: jwk.e };
-    const privateKey = await importPKCS8(pem, 'RS256');
-    keys.push({ kid, alg: 'RS256', privateKey, keyObject: createPrivateKey(pem), createdAt: Number(created), jwk: publicJwk });
+
+  await reload();
+  if (loaded.length === 0) {
+    const first = await createKey(deps, kek.key, { activateNow: true });
+    generated = first !== undefined;
+    epoch = -1;
+    await reload();
   }
-  keys.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid));
-  const active = keys[0];
-  const jwks = keys.map((k) => k.jwk);
+  if (loaded.length === 0) throw new Error('no signing key could be loaded');
+
+  const published = (now: number) => loaded.filter((k) => k.removesAt === null || k.removesAt > now);
+  const ring: KeyRing = {
+    signingKey() {
+      const now = deps.clock.now();
+      let active = loaded[0];
+      for (const k of loaded) if (k.activatesAt <= now) active = k;
+      return active;
+    },
+    findKey: (kid) => loaded.find((k) => k.kid === kid),
+    publicJwks: () => published(deps.clock.now()).map((k) => k.jwk),
+    keys() {
+      const now = deps.clock.now();
+      const active = ring.signingKey();
+      return published(now).map((k) => ({ ...k, state: k === active ? 'active' : k.activatesAt > now ? 'next' : 'retired' }));
+    },
+    refresh: reload,
+  };
   return {
+    ring,
     generated,
-    ring: {
-      signingKey: () => active,
-      findKey: (kid: string) => keys.find((k) => k.kid === kid),
-      publicJwks: () => jwks,
+    encryption: kek.source,
+    async rotate() {
+      const made = await createKey(deps, kek.key, { activateNow: false });
+      epoch = -1;
+      await reload();
+      if (!made) throw new Error('another rotation happened at the same moment; try again');
+      return loaded.find((k) => k.kid === made)!;
     },
   };
 }
 
-/** Generates a new RSA-2048 key and writes it with mode 0600. Returns its kid. */
-export async function generateKeyFile(dir: string, createdAt: number): Promise<string> {
+/**
+ * Makes an RSA-2048 key that is published now and signs after the publication delay (or at once
+ * for the very first key); the keys it supersedes are scheduled for removal once every token they
+ * signed has expired. Returns its kid, or undefined when another instance claimed the rotation.
+ */
+async function createKey(deps: KeyRingDeps, kek: Buffer, opts: { activateNow: boolean }): Promise<string | undefined> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
-  const jwk: JWK = await exportJWK(publicKey);
+  const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk, 'sha256'); // RFC 7638: stable and unique per key
-  const pem = await exportPKCS8(privateKey);
-  const file = path.join(dir, `rsa-${createdAt}-${kid}.pem`);
-  await fs.writeFile(file, pem, { mode: 0o600, flag: 'wx' });
-  return kid;
+  const publicJwk: PublicJwk = { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n: jwk.n!, e: jwk.e! };
+  const sealed = seal(kek, await exportPKCS8(privateKey));
+  const now = deps.clock.now();
+  const activatesAt = opts.activateNow ? now : now + deps.config.keyPublicationDelay;
+  return deps.db.transaction(async (trx) => {
+    const seen = await keysEpoch(trx);
+    if (opts.activateNow && (await liveSigningKeys(trx, now)).length > 0) return undefined;
+    if (!(await claimKeysEpoch(trx, seen))) return undefined;
+    await scheduleRemovalBefore(trx, activatesAt, activatesAt + deps.config.keyRetention);
+    await insertSigningKey(trx, { kid, alg: 'RS256', publicJwk: JSON.stringify(publicJwk), sealedPrivateKey: sealed, createdAt: now, activatesAt, removesAt: null });
+    return kid;
+  });
+}
+
+async function openKey(kek: Buffer, row: SigningKeyRow): Promise<SigningKey> {
+  let pem: string;
+  try {
+    pem = unseal(kek, row.sealedPrivateKey);
+  } catch {
+    throw new Error(`signing key ${row.kid} cannot be opened: KEY_ENCRYPTION_SECRET (or keys/key-encryption.secret) is not the one it was sealed with`);
+  }
+  return {
+    kid: row.kid,
+    alg: 'RS256',
+    privateKey: await importPKCS8(pem, 'RS256'),
+    keyObject: createPrivateKey(pem),
+    createdAt: row.createdAt,
+    activatesAt: row.activatesAt,
+    removesAt: row.removesAt,
+    jwk: JSON.parse(row.publicJwk) as PublicJwk,
+  };
 }

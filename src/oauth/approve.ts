@@ -8,13 +8,24 @@ import type { GrantRow } from '../store/tables.js';
 import { newAuthorizationCode } from '../tokens/authorization-code.js';
 import type { AuthorizationRequest } from './authorize.js';
 import { errorRedirect, withParams } from './authorize.js';
+import { grantUsable } from './grants/issue-tokens.js';
 import { formatScope } from './scope.js';
 
-export type ApproveDeps = { db: Db; clock: Clock; config: Pick<Config, 'issuer' | 'baseUrl' | 'codeTtl' | 'grantMaxLifetime'> };
+export type ApproveDeps = { db: Db; clock: Clock; config: Pick<Config, 'issuer' | 'baseUrl' | 'codeTtl' | 'grantMaxLifetime' | 'grantIdleTimeout'> };
+
+/**
+ * The person's grant to this app for this API while it can still be used. One past its absolute
+ * lifetime or idle timeout is over (its codes and refresh tokens answer invalid_grant), so consent
+ * is asked again and a new grant begins, rather than issuing codes no one could redeem.
+ */
+async function liveUserGrant(deps: Pick<ApproveDeps, 'db' | 'config'>, userId: string, request: AuthorizationRequest, now: number): Promise<GrantRow | undefined> {
+  const grant = await findUserGrant(deps.db, userId, request.client.clientId, request.resource.identifier);
+  return grant && grantUsable(deps, grant, now) ? grant : undefined;
+}
 
 /** True when this person already approved every requested scope for this app and API. */
-export async function consentCovers(deps: Pick<ApproveDeps, 'db'>, userId: string, request: AuthorizationRequest): Promise<boolean> {
-  const grant = await findUserGrant(deps.db, userId, request.client.clientId, request.resource.identifier);
+export async function consentCovers(deps: Pick<ApproveDeps, 'db' | 'clock' | 'config'>, userId: string, request: AuthorizationRequest): Promise<boolean> {
+  const grant = await liveUserGrant(deps, userId, request, deps.clock.now());
   if (!grant) return false;
   const consented = new Set(grant.scope.split(' '));
   return request.scopes.every((s) => consented.has(s));
@@ -52,7 +63,7 @@ export function denyAuthorization(deps: Pick<ApproveDeps, 'config'>, request: Au
 }
 
 async function grantFor(deps: ApproveDeps, userId: string, request: AuthorizationRequest, now: number): Promise<GrantRow> {
-  const existing = await findUserGrant(deps.db, userId, request.client.clientId, request.resource.identifier);
+  const existing = await liveUserGrant(deps, userId, request, now);
   if (existing) {
     const scopes = new Set([...existing.scope.split(' '), ...request.scopes]);
     if (scopes.size !== existing.scope.split(' ').length) await setGrantScope(deps.db, existing.id, formatScope([...scopes]));

@@ -182,6 +182,12 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
         patch: { ...admin, summary: 'Change a password, or disable (signs out and revokes their grants)', parameters: [pathParam('id')], requestBody: jsonBody(json(UpdateUserSchema)), responses: { '200': jsonResponse('the person', ref('User')), ...adminErrors } },
         delete: { ...admin, summary: 'Delete a person after revoking their grants', parameters: [pathParam('id')], responses: { '204': { description: 'deleted' }, ...adminErrors } },
       },
+      '/admin/keys': {
+        get: { ...admin, summary: 'The signing keys and their state (next, active, retired); never private parts', responses: { '200': jsonResponse('keys', { type: 'object', properties: { items: { type: 'array', items: ref('Key') } } }), ...adminErrors } },
+      },
+      '/admin/keys/rotate': {
+        post: { ...admin, summary: 'Rotate: a new key is published now and signs after the publication delay', responses: { '201': jsonResponse('the new key', ref('Key')), ...adminErrors } },
+      },
       '/admin/grants': {
         get: { ...admin, summary: 'List grants', parameters: queryParams(GrantListQuerySchema), responses: { '200': jsonResponse('a page', pageOf('Grant')), ...adminErrors } },
       },
@@ -234,6 +240,10 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
             grant_types: { type: 'array', items: { type: 'string' } }, redirect_uris: { type: 'array', items: { type: 'string' } },
             scopes: { type: 'array', items: { type: 'string' } }, disabled: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
           },
+        },
+        Key: {
+          type: 'object',
+          properties: { kid: { type: 'string' }, alg: { type: 'string' }, state: { enum: ['next', 'active', 'retired'] }, created_at: { type: 'integer' }, activates_at: { type: 'integer' }, removes_at: { type: ['integer', 'null'] } },
         },
         User: { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' }, disabled: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' } } },
         Grant: {

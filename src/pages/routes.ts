@@ -26,7 +26,7 @@ export type PagesDeps = {
   statusList: Pick<StatusList, 'invalidate'>;
   readCache: ReadCache;
   loginLimiter: LoginLimiter;
-  config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'codeTtl' | 'grantMaxLifetime' | 'sessionTtl'>;
+  config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'codeTtl' | 'grantMaxLifetime' | 'grantIdleTimeout' | 'sessionTtl'>;
 };
 
 export const AUTHORIZE_PATH = '/oauth/authorize';
@@ -163,10 +163,15 @@ function showError(ctx: Context, status: number, message: string): void {
   ctx.body = errorPage({ title: status === 400 ? 'This request cannot be completed' : 'Something is not right', message });
 }
 
-/** Only Grantor's own pages may be returned to after login: no open redirect. */
+/**
+ * Only Grantor's own pages may be returned to after login: no open redirect. The authorization
+ * requests Grantor builds are percent-encoded, so anything but printable ASCII (a control
+ * character, a non-ASCII letter: a Location header cannot carry them, the redirect threw a 500)
+ * or a backslash is not one of them.
+ */
 function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string') return ACCOUNT_PATH;
-  if (value === ACCOUNT_PATH || (value.startsWith(`${AUTHORIZE_PATH}?`) && !/[\r\n\\]/.test(value))) return value;
+  if (value === ACCOUNT_PATH || (value.startsWith(`${AUTHORIZE_PATH}?`) && /^[\x21-\x5b\x5d-\x7e]+$/.test(value))) return value;
   return ACCOUNT_PATH;
 }
 

@@ -26,6 +26,17 @@ function cookieOptions(deps: SessionDeps, maxAgeSeconds?: number) {
   };
 }
 
+/**
+ * Sets a cookie with cookieOptions(). Behind a TLS-terminating proxy Grantor sees plain http while
+ * the browser speaks https (the issuer says so): the cookie is still sent Secure, which the cookies
+ * library would otherwise refuse over a connection it thinks unencrypted (every page answered 500).
+ */
+function setCookie(deps: SessionDeps, ctx: Context, name: string, value: string, maxAgeSeconds?: number): void {
+  const options = cookieOptions(deps, maxAgeSeconds);
+  if (options.secure) ctx.cookies.secure = true;
+  ctx.cookies.set(name, value, options);
+}
+
 /** The signed-in person of this request, if the session cookie names a live session of an enabled user. */
 export async function currentUser(deps: SessionDeps, ctx: Context): Promise<UserRow | undefined> {
   const value = ctx.cookies.get(SESSION_COOKIE);
@@ -42,14 +53,14 @@ export async function startSession(deps: SessionDeps, ctx: Context, userId: stri
   const value = randomToken(32);
   const now = deps.clock.now();
   await insertSession(deps.db, { idHash: hashSecret(value), userId, createdAt: now, expiresAt: now + deps.config.sessionTtl });
-  ctx.cookies.set(SESSION_COOKIE, value, cookieOptions(deps, deps.config.sessionTtl));
+  setCookie(deps, ctx, SESSION_COOKIE, value, deps.config.sessionTtl);
   rotateCsrf(deps, ctx);
 }
 
 export async function endSession(deps: SessionDeps, ctx: Context): Promise<void> {
   const value = ctx.cookies.get(SESSION_COOKIE);
   if (value && value.length <= 128) await deleteSession(deps.db, hashSecret(value));
-  ctx.cookies.set(SESSION_COOKIE, '', { ...cookieOptions(deps), maxAge: 0 });
+  setCookie(deps, ctx, SESSION_COOKIE, '', 0);
 }
 
 /**
@@ -66,7 +77,7 @@ export function csrfToken(deps: SessionDeps, ctx: Context): string {
 
 function rotateCsrf(deps: SessionDeps, ctx: Context): string {
   const value = randomToken(32);
-  ctx.cookies.set(CSRF_COOKIE, value, cookieOptions(deps));
+  setCookie(deps, ctx, CSRF_COOKIE, value);
   // The same request may render a form after this: let csrfToken() see the new value.
   ctx.state.csrf = value;
   return value;

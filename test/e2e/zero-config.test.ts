@@ -11,15 +11,24 @@ describe('zero-configuration start, the CLI bootstrap and shutdown', () => {
   });
   afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
 
-  it('creates and migrates db/grantor.sqlite and an RSA key (mode 0600) under keys/, and says where', async () => {
+  it('creates and migrates db/grantor.sqlite, an RSA key sealed under a secret kept in keys/ (mode 0600), and says where', async () => {
     const server = await startServerProcess({ cwd });
     try {
       expect(fs.existsSync(path.join(cwd, 'db/grantor.sqlite'))).toBe(true);
       const keyFiles = fs.readdirSync(path.join(cwd, 'keys'));
-      expect(keyFiles).toHaveLength(1);
+      expect(keyFiles).toEqual(['key-encryption.secret']);
+      expect(fs.statSync(path.join(cwd, 'keys')).mode & 0o777).toBe(0o700);
       expect(fs.statSync(path.join(cwd, 'keys', keyFiles[0])).mode & 0o777).toBe(0o600);
       const startLine = JSON.parse(server.output().split('\n').find((l) => l.includes('Grantor listening'))!);
-      expect(startLine).toMatchObject({ database: `sqlite:${path.join(cwd, 'db/grantor.sqlite')}`, keysDir: path.join(cwd, 'keys'), keyGenerated: true });
+      expect(startLine).toMatchObject({
+        database: `sqlite:${path.join(cwd, 'db/grantor.sqlite')}`,
+        keysDir: path.join(cwd, 'keys'),
+        keyGenerated: true,
+        keyEncryption: path.join(cwd, 'keys/key-encryption.secret'),
+      });
+      // The private key is in the database, sealed: no PEM anywhere in it.
+      const dbBytes = fs.readFileSync(path.join(cwd, 'db/grantor.sqlite')).toString('latin1') + (fs.existsSync(path.join(cwd, 'db/grantor.sqlite-wal')) ? fs.readFileSync(path.join(cwd, 'db/grantor.sqlite-wal')).toString('latin1') : '');
+      expect(dbBytes).not.toContain('PRIVATE KEY');
 
       const port = new URL(server.url).port;
       const metadata = await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json();
@@ -105,7 +114,10 @@ describe('zero-configuration start, the CLI bootstrap and shutdown', () => {
       const feed = JSON.parse((await runCliProcess(['revocations', 'list', '--json'], { cwd, env })).stdout);
       expect(feed.items.map((r: { grant_id: string }) => r.grant_id)).toContain(grantId);
 
-      await post('/oauth/token', form); // a new standing grant
+      // Servers notice changes made by another process (here the CLI) at their next change-epoch
+      // poll, within 250 ms; then the client's next request makes a new standing grant.
+      await new Promise((r) => setTimeout(r, 400));
+      await post('/oauth/token', form);
       const many = await runCliProcess(['revocations', 'create', '--client-id', app.client_id, '--reason', 'offboarding', '--json'], { cwd, env });
       expect(JSON.parse(many.stdout)).toEqual({ revoked: 1 });
     } finally {

@@ -27,7 +27,7 @@ export async function mintGrantAccessToken(
 }
 
 /** Whether a delegated grant can still be used now: not revoked, not past its lifetime or idle timeout. */
-export function grantUsable(deps: Pick<GrantDeps, 'config'>, grant: GrantRow | undefined, now: number): grant is GrantRow {
+export function grantUsable(deps: { config: Pick<GrantDeps['config'], 'grantIdleTimeout'> }, grant: GrantRow | undefined, now: number): grant is GrantRow {
   if (!grant || grant.revokedAt !== null) return false;
   if (grant.expiresAt !== null && grant.expiresAt <= now) return false;
   const lastActive = grant.lastUsedAt ?? grant.createdAt;

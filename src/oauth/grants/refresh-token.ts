@@ -65,18 +65,20 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
     return true;
   });
   if (!rotated) {
-    // Another request rotated it first: answer as its repeat (or revoke, outside the window).
+    // Another request rotated it first while this one still read it unspent: a concurrent duplicate
+    // of the same refresh, not a reuse after rotation, so it gets the winner's answer even when the
+    // clock ticked past the grace window in between (RFC 9700 §4.14.2 is about reuse).
     const winner = await findRefreshTokenById(deps.db, row.id);
-    return answerRepeatOrRevoke(deps, winner!, presented, now);
+    return answerRepeatOrRevoke(deps, winner!, presented, now, { concurrent: true });
   }
 
   // 5. respond
   return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope, refresh_token: successor.token };
 }
 
-async function answerRepeatOrRevoke(deps: GrantDeps, row: RefreshTokenRow, presented: string, now: number): Promise<TokenResponse> {
+async function answerRepeatOrRevoke(deps: GrantDeps, row: RefreshTokenRow, presented: string, now: number, opts: { concurrent?: boolean } = {}): Promise<TokenResponse> {
   // The same second as the rotation is always a duplicate of it; REFRESH_GRACE widens the window.
-  if (row.usedAt !== null && row.successorAccess && now - row.usedAt <= deps.config.refreshGrace) {
+  if (row.usedAt !== null && row.successorAccess && (opts.concurrent || now - row.usedAt <= deps.config.refreshGrace)) {
     const answered = JSON.parse(row.successorAccess) as Answered;
     const { token } = await signAccessToken(deps.keyRing, answered.claims, answered.kid);
     const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
