@@ -13,12 +13,13 @@ import { openapiRoutes } from './openapi/routes.js';
 import { pagesRoutes } from './pages/routes.js';
 import { revocationRoutes } from './revocation/routes.js';
 import { healthRoutes } from './http/health.js';
+import { measureRequests } from './http/metrics.js';
 
-export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys'>;
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys' | 'metrics'>;
 
 /** Every router of the app, in order; the OpenAPI test walks the same list. */
 export function routers(deps: AppDeps): Router[] {
-  return [oauthRoutes(deps), pagesRoutes(deps), keysRoutes(deps), revocationRoutes(deps), adminRoutes(deps), openapiRoutes(deps), healthRoutes()];
+  return [oauthRoutes(deps), pagesRoutes(deps), keysRoutes(deps), revocationRoutes(deps), adminRoutes(deps), openapiRoutes(deps), healthRoutes({ metrics: deps.metrics, pingDatabase: async () => void (await deps.db.raw('select 1')), keysLoaded: () => deps.keyRing.publicJwks().length > 0 })];
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(requestId());
   app.use(accessLog({ logger: deps.logger }));
+  app.use(measureRequests(deps.metrics));
   app.use(renderErrors({ logger: deps.logger }));
   app.use(securityHeaders());
   for (const router of routers(deps)) app.use(router.routes());

@@ -6,7 +6,9 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openKeyRing, type KeyRing, type SigningKey } from './keys/key-ring.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 import { randomToken } from './lib/random.js';
+import { revocationListVersion } from './store/revocations.js';
 import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
 import { createStatusList, type StatusList } from './revocation/status-list.js';
 import { createReadCache, type ReadCache } from './store/read-cache.js';
@@ -26,6 +28,8 @@ export interface Deps {
   readCache: ReadCache;
   /** Server-wide secrets, shared by every instance through the database. */
   secrets: { refreshSuccessor: string };
+  /** Prometheus metrics. */
+  metrics: Metrics;
   /** Failed-login counters of the pages. */
   loginLimiter: LoginLimiter;
   /** Closes the database pool. */
@@ -73,6 +77,11 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       readCache: createReadCache(db),
       secrets,
       loginLimiter: createLoginLimiter(),
+      metrics: createMetrics({
+        keys: () => ring.keys(),
+        revocationCount: async () => (await revocationListVersion(db)).count,
+        now: () => clock.now(),
+      }),
       keyGenerated: keys.generated,
       keyEncryption: keys.encryption,
       close: async () => {

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { cors } from '../http/cors.js';
+import type { Metrics } from '../http/metrics.js';
 import { noStore } from '../http/no-store.js';
 import { readForm } from '../http/read-form.js';
 import type { StatusList } from '../revocation/status-list.js';
@@ -14,6 +15,7 @@ import { handleTokenRequest } from './token-endpoint.js';
 
 export type OAuthRouteDeps = GrantDeps & {
   statusList: StatusList;
+  metrics: Pick<Metrics, 'tokensIssued'>;
   config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge'>;
 };
 
@@ -32,6 +34,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
 
   router.post(TOKEN_PATH, browserApps, noStore(), form, async function tokenEndpoint(ctx: Context) {
     ctx.body = await handleTokenRequest(deps, { form: ctx.state.form, authorization: authorization(ctx) });
+    deps.metrics.tokensIssued.inc({ grant_type: ctx.state.form.get('grant_type') });
   });
 
   router.post(REVOKE_PATH, browserApps, noStore(), form, async function revocationEndpoint(ctx: Context) {
