@@ -12,6 +12,7 @@ import { revocationListVersion } from './store/revocations.js';
 import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
 import { createStatusList, type StatusList } from './revocation/status-list.js';
 import { createReadCache, type ReadCache } from './store/read-cache.js';
+import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
 import { migrate, openDb, type Db } from './store/db.js';
 
@@ -44,6 +45,8 @@ export interface BuildDepsOptions {
 /** How often each instance looks for rotations made elsewhere, and whether its own schedule is due. */
 const KEY_POLL_MS = 5000;
 const ROTATION_CHECK_MS = 60_000;
+/** How often each instance deletes what can no longer matter (see store/prune.ts). */
+const PRUNE_MS = 10 * 60_000;
 
 export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Promise<Deps & { keyGenerated: boolean; keyEncryption: string }> {
   const logger =
@@ -62,6 +65,13 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     const timers = [
       setInterval(() => ring.refresh().catch((err) => logger.error({ err }, 'reloading signing keys failed')), KEY_POLL_MS),
       setInterval(() => rotateWhenDue(ring, keys.rotate, config, clock).catch((err) => logger.error({ err }, 'scheduled key rotation failed')), ROTATION_CHECK_MS),
+      setInterval(
+        () =>
+          pruneExpired(db, clock.now(), pruneRetention(config), config.grantIdleTimeout)
+            .then((counts) => logger.info({ pruned: counts }, 'pruned expired rows'))
+            .catch((err) => logger.error({ err }, 'pruning failed')),
+        PRUNE_MS,
+      ),
     ];
     for (const t of timers) t.unref();
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
@@ -102,4 +112,9 @@ async function rotateWhenDue(ring: KeyRing, rotate: () => Promise<SigningKey>, c
   const keys = ring.keys();
   if (keys.some((k) => k.state === 'next')) return;
   if (ring.signingKey().activatesAt + config.keyRotationInterval <= clock.now()) await rotate();
+}
+
+/** Access tokens live at most a day (the largest lifetime a resource may set); the feed keeps a week. */
+export function pruneRetention(config: Config): PruneRetention {
+  return { maxTokenLifetime: Math.max(config.accessTokenTtl, 86400), revocationFeed: 7 * 86400 };
 }

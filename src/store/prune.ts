@@ -1,0 +1,48 @@
+import type { Knex } from 'knex';
+
+export interface PruneRetention {
+  /** The longest an access token can live (its grant's status bit must outlive it). */
+  maxTokenLifetime: number;
+  /** How long GET /admin/revocations keeps entries for readers of the feed. */
+  revocationFeed: number;
+}
+
+/**
+ * Deletes what can no longer matter, so the database stops growing once lifetimes have passed:
+ * - sessions past their expiry; authorization codes an hour past theirs (single use is long decided);
+ * - refresh tokens past their expiry, and every refresh token of a grant revoked or ended;
+ * - grants revoked, or ended (lifetime or idle), longer ago than any of their access tokens can
+ *   live — their status bits no longer matter — together with their revocation entries, once
+ *   those are also older than the feed retention.
+ * Status list indexes are never handed out again, so clearing a pruned grant's bit un-revokes
+ * nothing: no token can carry that index any more.
+ */
+export async function pruneExpired(db: Knex, now: number, retention: PruneRetention, idleTimeout: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  counts.sessions = await db('sessions').where('expires_at', '<=', now).delete();
+  counts.authorizationCodes = await db('authorization_codes').where('expires_at', '<=', now - 3600).delete();
+
+  const deadGrants = db('grants')
+    .select('id')
+    .where((q) =>
+      q
+        .where('revoked_at', '<=', now - retention.maxTokenLifetime)
+        .orWhere('expires_at', '<=', now - retention.maxTokenLifetime)
+        .orWhere((idle) =>
+          idle.where('kind', 'authorization_code').whereRaw('COALESCE(last_used_at, created_at) <= ?', [now - idleTimeout - retention.maxTokenLifetime]),
+        ),
+    );
+  counts.refreshTokens = await db('refresh_tokens')
+    .where('expires_at', '<=', now)
+    .orWhereIn('grant_id', db('grants').select('id').whereNotNull('revoked_at'))
+    .delete();
+  const feedCutoff = now - Math.max(retention.revocationFeed, retention.maxTokenLifetime);
+  counts.revocations = await db('revocations').where('revoked_at', '<=', feedCutoff).whereIn('grant_id', deadGrants.clone()).delete();
+  // A grant goes once its revocation entry is gone (or it never had one: it ended by time).
+  counts.grants = await db('grants')
+    .whereIn('id', deadGrants.clone())
+    .whereNotIn('id', db('revocations').select('grant_id'))
+    .delete();
+  await db('status_indexes').whereNotIn('grant_id', db('grants').select('id')).where('idx', '<', db('grants').min('status_index')).delete();
+  return counts;
+}
