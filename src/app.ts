@@ -15,7 +15,7 @@ import { revocationRoutes } from './revocation/routes.js';
 import { healthRoutes } from './http/health.js';
 import { measureRequests } from './http/metrics.js';
 
-export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys' | 'metrics'>;
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys' | 'metrics' | 'rateLimits'>;
 
 /** Every router of the app, in order; the OpenAPI test walks the same list. */
 export function routers(deps: AppDeps): Router[] {
@@ -24,7 +24,8 @@ export function routers(deps: AppDeps): Router[] {
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
-  app.proxy = false;
+  // Behind a reverse proxy (TRUST_PROXY=true) the client address comes from X-Forwarded-For.
+  app.proxy = deps.config.trustProxy;
   // Errors are rendered by renderErrors; koa's own handler would print stacks to stderr.
   app.silent = true;
   app.use(requestId());

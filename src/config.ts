@@ -47,6 +47,12 @@ const EnvSchema = z.object({
   GRANT_IDLE_TIMEOUT: seconds(300, 10 * 365 * 86400).default(14 * 86400),
   /** Lifetime of a person's login session on Grantor's pages, in seconds. Default 8 hours. */
   SESSION_TTL: seconds(60, 30 * 86400).default(8 * 3600),
+  /** Requests per minute one client may make to the token, revocation and introspection endpoints, across all instances (0: no limit). */
+  RATE_LIMIT_CLIENT: z.coerce.number().int().min(0).max(10_000_000).default(1200),
+  /** Requests per minute one address may make to those endpoints, across all instances (0: no limit). */
+  RATE_LIMIT_ADDRESS: z.coerce.number().int().min(0).max(10_000_000).default(6000),
+  /** Trust X-Forwarded-For (and -Proto) from a reverse proxy: only behind one that sets them. */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   /** Largest request body accepted, in bytes (forms and JSON). */
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** pino log level. */
@@ -82,6 +88,9 @@ export interface Config {
   grantIdleTimeout: number;
   sessionTtl: number;
   bodyLimit: number;
+  rateLimitClient: number;
+  rateLimitAddress: number;
+  trustProxy: boolean;
   logLevel: z.infer<typeof logLevel>;
 }
 
@@ -126,6 +135,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     grantIdleTimeout: e.GRANT_IDLE_TIMEOUT,
     sessionTtl: e.SESSION_TTL,
     bodyLimit: e.BODY_LIMIT,
+    rateLimitClient: e.RATE_LIMIT_CLIENT,
+    rateLimitAddress: e.RATE_LIMIT_ADDRESS,
+    trustProxy: e.TRUST_PROXY === 'true',
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -7,7 +7,9 @@ import type { Config } from './config.js';
 import { openKeyRing, type KeyRing, type SigningKey } from './keys/key-ring.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { randomToken } from './lib/random.js';
+import { createRateLimits, type RateLimits } from './http/rate-limit.js';
+import { randomId, randomToken } from './lib/random.js';
+import { forgetInstance, heartbeat, liveInstances } from './store/instances.js';
 import { revocationListVersion } from './store/revocations.js';
 import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
 import { createStatusList, type StatusList } from './revocation/status-list.js';
@@ -29,6 +31,8 @@ export interface Deps {
   readCache: ReadCache;
   /** Server-wide secrets, shared by every instance through the database. */
   secrets: { refreshSuccessor: string };
+  /** Per-client and per-address limits, shared out among the live instances. */
+  rateLimits: RateLimits;
   /** Prometheus metrics. */
   metrics: Metrics;
   /** Failed-login counters of the pages. */
@@ -47,6 +51,8 @@ const KEY_POLL_MS = 5000;
 const ROTATION_CHECK_MS = 60_000;
 /** How often each instance deletes what can no longer matter (see store/prune.ts). */
 const PRUNE_MS = 10 * 60_000;
+/** Instances say they are alive this often; one silent for three beats no longer counts. */
+const HEARTBEAT_MS = 5000;
 
 export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Promise<Deps & { keyGenerated: boolean; keyEncryption: string }> {
   const logger =
@@ -61,6 +67,13 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
   try {
     await migrate(db);
     const keys = await openKeyRing({ db, clock, config });
+    const instanceId = randomId();
+    const rateLimits = createRateLimits({ perClient: config.rateLimitClient, perAddress: config.rateLimitAddress });
+    const beat = async () => {
+      await heartbeat(db, instanceId, clock.now());
+      rateLimits.setInstances(await liveInstances(db, clock.now(), (3 * HEARTBEAT_MS) / 1000));
+    };
+    await beat();
     const ring = keys.ring;
     const timers = [
       setInterval(() => ring.refresh().catch((err) => logger.error({ err }, 'reloading signing keys failed')), KEY_POLL_MS),
@@ -73,6 +86,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
         PRUNE_MS,
       ),
     ];
+    timers.push(setInterval(() => beat().catch((err) => logger.error({ err }, 'instance heartbeat failed')), HEARTBEAT_MS));
     for (const t of timers) t.unref();
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
     const secrets = { refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()) };
@@ -87,6 +101,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       readCache: createReadCache(db),
       secrets,
       loginLimiter: createLoginLimiter(),
+      rateLimits,
       metrics: createMetrics({
         keys: () => ring.keys(),
         revocationCount: async () => (await revocationListVersion(db)).count,
@@ -96,6 +111,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       keyEncryption: keys.encryption,
       close: async () => {
         for (const t of timers) clearInterval(t);
+        await forgetInstance(db, instanceId).catch(() => undefined);
         await db.destroy();
       },
     };

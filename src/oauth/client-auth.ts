@@ -1,5 +1,6 @@
 import { OAuthError } from '../errors.js';
 import { secretMatches } from '../lib/secret.js';
+import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow } from '../store/tables.js';
 
@@ -21,7 +22,7 @@ const VSCHAR = /^[\x20-\x7e]+$/;
  * `invalid_client` (401); with Basic the answer carries a Basic challenge (§5.2).
  */
 export async function authenticateClient(
-  deps: { readCache: Pick<ReadCache, 'client'> },
+  deps: { readCache: Pick<ReadCache, 'client'>; rateLimits: Pick<RateLimits, 'client'> },
   authorization: string | undefined,
   form: URLSearchParams,
 ): Promise<AuthenticatedClient> {
@@ -64,6 +65,7 @@ export async function authenticateClient(
   } else if (secret !== undefined) {
     throw fail('public client presented a secret');
   }
+  await deps.rateLimits.client(client.clientId);
   return { client, method };
 }
 

@@ -3,6 +3,7 @@ import { OAuthError } from '../errors.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
+import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { findGrant } from '../store/grants.js';
 import { findRefreshToken, type RefreshTokenRow } from '../store/refresh-tokens.js';
@@ -11,7 +12,7 @@ import { readAccessToken } from '../tokens/access-token.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { authenticateClient } from './client-auth.js';
 
-export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; config: Pick<Config, 'issuer'> };
+export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer'> };
 
 /** A client whose registered scopes include this may introspect every token (a resource server). */
 export const INTROSPECT_PERMISSION = 'introspect';

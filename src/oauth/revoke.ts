@@ -4,13 +4,14 @@ import type { KeyRing } from '../keys/key-ring.js';
 import type { Clock } from '../lib/clock.js';
 import { revokeGrant, type RevokeDeps } from '../revocation/revoke-grant.js';
 import type { Db } from '../store/db.js';
+import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { findRefreshToken } from '../store/refresh-tokens.js';
 import { readAccessToken } from '../tokens/access-token.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { authenticateClient } from './client-auth.js';
 
-export type RevokeEndpointDeps = RevokeDeps & { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'invalidate'>; config: Pick<Config, 'issuer'> };
+export type RevokeEndpointDeps = RevokeDeps & { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'invalidate'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer'> };
 
 /**
  * RFC 7009 token revocation. A client revokes one of its own tokens (refresh or access), which revokes the token's

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { cors } from '../http/cors.js';
 import type { Metrics } from '../http/metrics.js';
+import type { RateLimits } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
 import { readForm } from '../http/read-form.js';
 import type { StatusList } from '../revocation/status-list.js';
@@ -15,6 +16,7 @@ import { handleTokenRequest } from './token-endpoint.js';
 
 export type OAuthRouteDeps = GrantDeps & {
   statusList: StatusList;
+  rateLimits: RateLimits;
   metrics: Pick<Metrics, 'tokensIssued'>;
   config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge'>;
 };
@@ -31,19 +33,24 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     headers: ['Content-Type', 'Authorization'],
   });
   for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) router.options(path, browserApps);
+  // Per-address limit before any work; the per-client one is applied at client authentication.
+  const limitAddress = async function limitAddress(ctx: Context, next: Next) {
+    await deps.rateLimits.address(ctx.ip);
+    await next();
+  };
 
-  router.post(TOKEN_PATH, browserApps, noStore(), form, async function tokenEndpoint(ctx: Context) {
+  router.post(TOKEN_PATH, browserApps, noStore(), limitAddress, form, async function tokenEndpoint(ctx: Context) {
     ctx.body = await handleTokenRequest(deps, { form: ctx.state.form, authorization: authorization(ctx) });
     deps.metrics.tokensIssued.inc({ grant_type: ctx.state.form.get('grant_type') });
   });
 
-  router.post(REVOKE_PATH, browserApps, noStore(), form, async function revocationEndpoint(ctx: Context) {
+  router.post(REVOKE_PATH, browserApps, noStore(), limitAddress, form, async function revocationEndpoint(ctx: Context) {
     await handleRevocationRequest(deps, ctx.state.form, authorization(ctx));
     ctx.status = 200; // RFC 7009 §2.2: 200 whether or not anything was revoked
     ctx.body = '';
   });
 
-  router.post(INTROSPECT_PATH, browserApps, noStore(), form, async function introspectionEndpoint(ctx: Context) {
+  router.post(INTROSPECT_PATH, browserApps, noStore(), limitAddress, form, async function introspectionEndpoint(ctx: Context) {
     ctx.body = await handleIntrospectionRequest(deps, ctx.state.form, authorization(ctx));
   });
 

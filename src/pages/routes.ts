@@ -7,6 +7,7 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password.js';
 import { approveAuthorization, consentCovers, denyAuthorization } from '../oauth/approve.js';
 import { checkAuthorizationRequest, errorRedirect } from '../oauth/authorize.js';
 import { adminResource } from '../registry/resources.js';
+import { USERNAME } from '../registry/schemas.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { StatusList } from '../revocation/status-list.js';
 import { findClient } from '../store/clients.js';
@@ -106,7 +107,8 @@ export function pagesRoutes(deps: PagesDeps): Router {
       ctx.set('Retry-After', String(wait));
       return again(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
     }
-    const user = username ? await findUserByUsername(deps.db, username) : undefined;
+    // Only a well-formed name can exist; anything else (a NUL byte PostgreSQL refuses) fails like a wrong password, and counts.
+    const user = USERNAME.test(username) ? await findUserByUsername(deps.db, username) : undefined;
     // Check a hash even for an unknown name, so the answer's timing does not tell which names exist.
     const ok = await verifyPassword(password.slice(0, 1024), user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !ok || user.disabled) {

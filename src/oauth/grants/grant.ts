@@ -4,6 +4,7 @@ import type { StatusList } from '../../revocation/status-list.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
 import type { ReadCache } from '../../store/read-cache.js';
+import type { RateLimits } from '../../http/rate-limit.js';
 
 /** What every grant may touch. */
 export type GrantDeps = {
@@ -11,6 +12,7 @@ export type GrantDeps = {
   clock: Clock;
   keyRing: KeyRing;
   readCache: ReadCache;
+  rateLimits: Pick<RateLimits, 'client'>;
   statusList: Pick<StatusList, 'uri' | 'invalidate'>;
   /** Server-wide secrets shared by every instance. */
   secrets: { refreshSuccessor: string };
