@@ -67,7 +67,9 @@ export async function checkAuthorizationRequest(deps: AuthorizeDeps, raw: URLSea
 
   // 2. everything else answers the app
   const state = params.get('state') ?? undefined;
-  const fail = (error: string, description: string) => ({ ok: false as const, redirect: true as const, location: errorRedirect(deps, redirectUri, error, description, state?.slice(0, MAX_STATE)) });
+  // §4.1.2.1: state goes back exactly as received — or, when it is too long to carry, not at all.
+  const echoedState = state !== undefined && state.length <= MAX_STATE ? state : undefined;
+  const fail = (error: string, description: string) => ({ ok: false as const, redirect: true as const, location: errorRedirect(deps, redirectUri, error, description, echoedState) });
   if (state !== undefined && state.length > MAX_STATE) return fail('invalid_request', 'state is too long');
   if (repeated.size) return fail('invalid_request', `repeated parameter: ${[...repeated][0]}`);
   const responseType = params.get('response_type');

@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password.js';
 import { approveAuthorization, consentCovers, denyAuthorization } from '../oauth/approve.js';
 import { checkAuthorizationRequest, errorRedirect } from '../oauth/authorize.js';
+import { grantUsable } from '../oauth/grants/issue-tokens.js';
 import { adminResource } from '../registry/resources.js';
 import { USERNAME } from '../registry/schemas.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
@@ -108,7 +109,7 @@ export function pagesRoutes(deps: PagesDeps): Router {
       return again(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
     }
     // Only a well-formed name can exist; anything else (a NUL byte PostgreSQL refuses) fails like a wrong password, and counts.
-    const user = USERNAME.test(username) ? await findUserByUsername(deps.db, username) : undefined;
+    const user = USERNAME.test(username) ? await findUserByUsername(deps.db, username.toLowerCase()) : undefined;
     // Check a hash even for an unknown name, so the answer's timing does not tell which names exist.
     const ok = await verifyPassword(password.slice(0, 1024), user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !ok || user.disabled) {
@@ -197,7 +198,9 @@ function describe(resource: ResourceRow, scopes: string[]) {
 async function connectedApps(deps: PagesDeps, user: UserRow): Promise<ConnectedApp[]> {
   const page = await listGrants(deps.db, { userId: user.id, status: 'active' }, { limit: 200 });
   const apps: ConnectedApp[] = [];
-  for (const grant of page.items) {
+  const now = deps.clock.now();
+  // Grants past their lifetime or idle timeout hold no access any more: not listed.
+  for (const grant of page.items.filter((g) => grantUsable(deps, g, now))) {
     const client = await findClient(deps.db, grant.clientId);
     const resource = (await findResourceByIdentifier(deps.db, grant.resource)) ?? adminResource(deps.config);
     apps.push({

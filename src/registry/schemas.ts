@@ -98,7 +98,12 @@ export type CreateResourceInput = z.input<typeof CreateResourceSchema>;
 export type CreateClientInput = z.input<typeof CreateClientSchema>;
 
 export const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
-const username = z.string().regex(USERNAME, 'a username is 1 to 64 letters, digits or . _ @ + -').describe('Login name, unique.');
+// Usernames are case-insensitive: stored lower-cased, so `Alice` and `alice` are one person.
+const username = z
+  .string()
+  .regex(USERNAME, 'a username is 1 to 64 letters, digits or . _ @ + -')
+  .transform((u) => u.toLowerCase())
+  .describe('Login name, unique regardless of case.');
 const password = z.string().min(8, 'a password has at least 8 characters').max(1024).describe('Stored only as a scrypt hash.');
 
 export const CreateUserSchema = z.object({ username, password }).strict();

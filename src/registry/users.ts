@@ -56,6 +56,8 @@ export async function updateUser(deps: UserRegistryDeps, id: string, input: unkn
   if (body.password !== undefined) changes.passwordHash = await hashPassword(body.password);
   if (body.disabled !== undefined) changes.disabled = body.disabled;
   await store.updateUser(deps.db, id, changes);
+  // A new password ends every session: whoever knew the old one is signed out.
+  if (body.password !== undefined) await deleteSessionsOf(deps.db, id);
   if (body.disabled && !user.disabled) {
     await deleteSessionsOf(deps.db, id);
     await revokeGrantsOf(deps, { userId: id }, { reason: 'user disabled', by });

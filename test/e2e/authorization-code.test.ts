@@ -47,4 +47,13 @@ describe('authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636)', () => {
     const again = await person.authorize(authorizeUrl(pkce().challenge), { username: 'alice', password: 'x' });
     expect(again.searchParams.get('code')).toBeTruthy();
   });
+
+  it('refuses an over-long state without echoing a mangled copy of it', async () => {
+    const res = await fetch(`${app.url}${authorizeUrl(pkce().challenge, { state: 's'.repeat(3000) })}`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location')!);
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+    expect(location.searchParams.has('state')).toBe(false);
+    expect(location.searchParams.get('iss')).toBe(app.issuer);
+  });
 });

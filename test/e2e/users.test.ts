@@ -131,6 +131,24 @@ describe('admin API: /admin/users', () => {
     expect((await refresh(app, fx.spa.client_id, t.refresh_token)).status).toBe(400);
   });
 
+  it('treats usernames without regard to case: one person, whatever the capitals', async () => {
+    const made = await (await create({ username: 'Nora', password: PASSWORD })).json();
+    expect(made.username).toBe('nora');
+    expect((await create({ username: 'NORA', password: PASSWORD })).status).toBe(409);
+    expect((await signIn(new Person(app.url), 'nOrA')).status).toBe(303);
+  });
+
+  it('a new password signs the person out everywhere', async () => {
+    const ola = await (await create({ username: 'ola', password: PASSWORD })).json();
+    const person = new Person(app.url);
+    expect((await signIn(person, 'ola')).status).toBe(303);
+    expect((await person.get('/account')).status).toBe(200);
+    await app.request(`/admin/users/${ola.id}`, { method: 'PATCH', token: admin, json: { password: 'another long password' } });
+    expect((await person.get('/account')).status).toBe(302);
+    expect((await signIn(new Person(app.url), 'ola')).status).toBe(401);
+    expect((await signIn(new Person(app.url), 'ola', 'another long password')).status).toBe(303);
+  });
+
   it('deleting a person revokes their grants and ends their sessions; the name can be used again', async () => {
     const leo = await (await create({ username: 'leo', password: PASSWORD })).json();
     const person = new Person(app.url);
