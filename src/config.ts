@@ -2,6 +2,7 @@
  * Environment → validated, typed Config. Each setting's default and meaning sits beside its schema;
  * the README's configuration table is written from this file.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -55,6 +56,8 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   /** Largest request body accepted, in bytes (forms and JSON). */
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /** Processes serving on this machine: a number, or `auto` for one per core. They share the port. */
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
   /** pino log level. */
   LOG_LEVEL: logLevel.default('info'),
 });
@@ -92,6 +95,7 @@ export interface Config {
   rateLimitAddress: number;
   trustProxy: boolean;
   logLevel: z.infer<typeof logLevel>;
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitAddress: e.RATE_LIMIT_ADDRESS,
     trustProxy: e.TRUST_PROXY === 'true',
     logLevel: e.LOG_LEVEL,
+    workers: e.WORKERS === 'auto' ? os.availableParallelism() : e.WORKERS,
   };
 }
 

@@ -1,4 +1,9 @@
-/** loadConfig → buildDeps → createApp → listen; SIGTERM/SIGINT: stop accepting, drain, close the database. */
+/**
+ * loadConfig → buildDeps → createApp → listen; SIGTERM/SIGINT: stop accepting, drain, close the
+ * database. With WORKERS > 1 the primary process prepares the database and keys once, then forks
+ * that many workers that share the port (node:cluster) and forwards signals to them.
+ */
+import cluster from 'node:cluster';
 import http from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, describeDatabase, loadConfig } from './config.js';
@@ -6,6 +11,7 @@ import { buildDeps } from './deps.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) return supervise(config.workers);
   const deps = await buildDeps(config);
   const { logger } = deps;
   const app = createApp(deps);
@@ -51,6 +57,29 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The primary of WORKERS > 1: migrate and make the first key once, fork, forward SIGTERM, wait. */
+async function supervise(workers: number): Promise<void> {
+  const prepared = await buildDeps(loadConfig());
+  await prepared.close();
+  let stopping = false;
+  for (let i = 0; i < workers; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`grantor: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    cluster.fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    setTimeout(() => process.exit(1), 15_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGTERM'));
 }
 
 main().catch((err) => {

@@ -125,6 +125,22 @@ describe('zero-configuration start, the CLI bootstrap and shutdown', () => {
     }
   });
 
+  it('WORKERS=2 runs two processes on one port that share keys and data, and stops cleanly on SIGTERM', async () => {
+    const server = await startServerProcess({ cwd, env: { WORKERS: '2' } });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (server.output().split('Grantor listening').length - 1 < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const pids = new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*Grantor listening/g)].map((m) => m[1]));
+      expect(pids.size).toBe(2);
+      const kids = new Set<string>();
+      for (let i = 0; i < 6; i++) kids.add((await (await fetch(`${server.url}/.well-known/jwks.json`, { headers: { Connection: 'close' } })).json()).keys[0].kid);
+      expect(kids.size).toBe(1);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
   it('keeps its signing key across restarts', async () => {
     const kidOf = async (url: string) => (await (await fetch(`${url}/.well-known/jwks.json`)).json()).keys.map((k: { kid: string }) => k.kid);
     const first = await startServerProcess({ cwd });
