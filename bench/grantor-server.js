@@ -17,7 +17,11 @@ const run = promisify(execFile);
 export const BENCH_RESOURCE = 'https://api.bench.example';
 export const BENCH_SCOPE = 'read';
 
-export async function startGrantor({ cpuProfDir } = {}) {
+/**
+ * `env`: extra environment for the server and its CLI (e.g. STATUS_LIST_TTL). The answer's `cli(args, {input})`
+ * runs bin/grantor.js against the same database (input goes to its stdin, e.g. a password) and parses its JSON.
+ */
+export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
   const main = path.join(ROOT, 'dist/src/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
   const dir = makeTempDir('grantor-bench-');
@@ -33,11 +37,15 @@ export async function startGrantor({ cpuProfDir } = {}) {
     // The load comes from one client and one address: measure issuance, not the rate limiter.
     RATE_LIMIT_CLIENT: '0',
     RATE_LIMIT_ADDRESS: '0',
+    ...extraEnv,
   };
 
   const cli = async (...args) => {
+    const input = typeof args.at(-1) === 'object' ? args.pop().input : undefined;
     try {
-      const { stdout } = await run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), ...args], { env, cwd: ROOT });
+      const pending = run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), ...args], { env, cwd: ROOT });
+      pending.child.stdin.end(input ?? '');
+      const { stdout } = await pending;
       return JSON.parse(stdout);
     } catch (err) {
       throw new Error(`grantor ${args.slice(0, 2).join(' ')} failed: ${err.stderr || err.message}`);
@@ -66,6 +74,7 @@ export async function startGrantor({ cpuProfDir } = {}) {
     clientSecret: client.client_secret,
     resource: BENCH_RESOURCE,
     scope: BENCH_SCOPE,
+    cli: (args, opts = {}) => cli(...args, opts),
     logs: () => `--- grantor stdout ---\n${out()}\n--- grantor stderr ---\n${err()}`,
     stop: () => stopChild(child, 12_000),
   };

@@ -1,0 +1,154 @@
+/**
+ * Revocation propagation, end to end: how long after an admin revokes a grant does a resource
+ * server using Grantor's resource-server module (createVerifier) start refusing its token?
+ *
+ * Against a Grantor started with STATUS_LIST_TTL=ttl: an admin client (CLI) and its admin token;
+ * `grants` + 2 client_credentials clients made through the admin API, one token each (one standing
+ * grant each), all verifying OK with one verifier in this process. Meanwhile a background loop
+ * verifies a never-revoked token every `pollMs` (a resource server with steady traffic). Then one
+ * after another, with random gaps, each grant is revoked with DELETE /admin/grants/:grant_id; from
+ * the moment that answer is read, the token is verified every `pollMs` until it is refused as
+ * revoked (bounded at `boundMs`). Pollers overlap: one verifier, one status list cache, as in a
+ * real resource server.
+ *
+ * Then one probe of an idle verifier: it fetched the list, stays idle past its ttl, the grant is
+ * revoked, and after ttl + 1 s more of idleness one verify is made: is the revoked token accepted?
+ */
+import { claimsOf, clientCredentialsToken, loadResourceServerModule } from './resource-server-module.js';
+import { sleep } from './procs.js';
+
+const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
+
+async function json(res, what) {
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) throw new Error(`${what} answered ${res.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs = [20, 300], pollMs = 20, boundMs = 10_000, log = () => {} }) {
+  const { createVerifier, ResourceServerError } = await loadResourceServerModule();
+  const base = grantor.url;
+
+  // 1. an admin client (the bootstrap is the CLI) and its token for the admin API
+  const admin = await grantor.cli(['clients', 'create', '--name', 'ops', '--scopes', 'admin', '--json']);
+  const adminToken = await clientCredentialsToken(base, { clientId: admin.client_id, clientSecret: admin.client_secret, scope: 'admin' });
+  const adminFetch = (path, init = {}) => fetch(`${base}/admin${path}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' } });
+
+  // 2. grants + 2 clients (the measured ones, one for background traffic, one for the idle probe), one token each
+  const t0 = performance.now();
+  const subjects = [];
+  const make = async (i) => {
+    const client = await json(await adminFetch('/clients', { method: 'POST', body: JSON.stringify({ name: `revocation-${i}`, grant_types: ['client_credentials'], scopes: [grantor.scope] }) }), 'POST /admin/clients');
+    const token = await clientCredentialsToken(base, { clientId: client.client_id, clientSecret: client.client_secret, scope: grantor.scope, resource: grantor.resource });
+    subjects[i] = { token, grantId: claimsOf(token).grant_id };
+  };
+  for (let i = 0; i < grants + 2; i += 4) await Promise.all([i, i + 1, i + 2, i + 3].filter((j) => j < grants + 2).map(make));
+  const setupSeconds = (performance.now() - t0) / 1000;
+  const traffic = subjects[grants];
+  const probe = subjects[grants + 1];
+  if (new Set(subjects.map((s) => s.grantId)).size !== subjects.length) throw new Error('two clients share a grant_id');
+
+  // 3. one verifier; every token verifies OK before anything is revoked
+  const verifier = createVerifier({ issuer: grantor.url, audience: grantor.resource });
+  for (const s of subjects) await verifier.verify(s.token);
+  log(`  revocation: ${grants} grants (+2) made and verified in ${setupSeconds.toFixed(1)} s; revoking with ${gapMs[0]}–${gapMs[1]} ms gaps`);
+
+  const isRevokedRefusal = (err) => err instanceof ResourceServerError && err.code === 'invalid_token' && /revoked/.test(err.message);
+
+  // 4. steady traffic on the verifier: a live token every pollMs (it must keep verifying)
+  let trafficOn = true;
+  const trafficErrors = [];
+  let trafficVerifies = 0;
+  const trafficLoop = (async () => {
+    while (trafficOn) {
+      try {
+        await verifier.verify(traffic.token);
+        trafficVerifies++;
+      } catch (err) {
+        trafficErrors.push(err?.message ?? String(err));
+      }
+      await sleep(pollMs);
+    }
+  })();
+
+  // 5. revoke one after another; poll each token from the moment its revocation was answered
+  const pollUntilRefused = async (token, start) => {
+    let polls = 0;
+    for (;;) {
+      polls++;
+      try {
+        await verifier.verify(token);
+      } catch (err) {
+        const at = performance.now() - start;
+        if (isRevokedRefusal(err)) return { ms: at, polls };
+        return { ms: at, polls, error: `${err?.code ?? ''} ${err?.message ?? err}` };
+      }
+      const elapsed = performance.now() - start;
+      if (elapsed >= boundMs) return { ms: elapsed, polls, timedOut: true };
+      // every pollMs from the revocation's answer, not pollMs after each verify
+      await sleep(Math.max(0, start + polls * pollMs - performance.now()));
+    }
+  };
+  const pollers = [];
+  const revokeMs = [];
+  for (let i = 0; i < grants; i++) {
+    await sleep(gapMs[0] + Math.random() * (gapMs[1] - gapMs[0]));
+    const sent = performance.now();
+    const res = await adminFetch(`/grants/${encodeURIComponent(subjects[i].grantId)}`, { method: 'DELETE' });
+    const view = await json(res, `DELETE /admin/grants/${subjects[i].grantId}`);
+    const answered = performance.now();
+    revokeMs.push(answered - sent);
+    if (view.status !== 'revoked') throw new Error(`DELETE /admin/grants answered status ${view.status}`);
+    pollers.push(pollUntilRefused(subjects[i].token, answered));
+  }
+  const results = await Promise.all(pollers);
+  trafficOn = false;
+  await trafficLoop;
+
+  // 6. the idle verifier
+  const idle = createVerifier({ issuer: grantor.url, audience: grantor.resource });
+  await idle.verify(probe.token); // fetches the JWKS and the list now
+  await sleep((ttl + 1.5) * 1000); // idle past the list's ttl
+  await json(await adminFetch(`/grants/${encodeURIComponent(probe.grantId)}`, { method: 'DELETE' }), 'DELETE /admin/grants (probe)');
+  const revokedAt = performance.now();
+  await sleep((ttl + 1) * 1000); // idle past ttl + 1 s after the revocation
+  const idleProbe = { afterSeconds: (performance.now() - revokedAt) / 1000 };
+  try {
+    await idle.verify(probe.token);
+    idleProbe.firstVerify = 'accepted';
+  } catch (err) {
+    idleProbe.firstVerify = isRevokedRefusal(err) ? 'refused (revoked)' : `refused: ${err?.message ?? err}`;
+  }
+  await sleep(100);
+  try {
+    await idle.verify(probe.token);
+    idleProbe.secondVerify = 'accepted';
+  } catch (err) {
+    idleProbe.secondVerify = isRevokedRefusal(err) ? 'refused (revoked)' : `refused: ${err?.message ?? err}`;
+  }
+
+  const delays = results.filter((r) => !r.error && !r.timedOut).map((r) => r.ms).sort((a, b) => a - b);
+  const all = results.map((r) => r.ms).sort((a, b) => a - b);
+  revokeMs.sort((a, b) => a - b);
+  return {
+    ttl,
+    grants,
+    gapMs,
+    pollMs,
+    boundMs,
+    setupSeconds,
+    refused: delays.length,
+    errors: results.filter((r) => r.error).map((r) => r.error),
+    timedOut: results.filter((r) => r.timedOut).length,
+    // quantiles over every grant: a timed-out one counts with the bound (it only makes them worse)
+    p50Ms: quantile(all, 0.5),
+    p90Ms: quantile(all, 0.9),
+    p99Ms: quantile(all, 0.99),
+    maxMs: all.at(-1),
+    minMs: all[0],
+    revokeRequestP50Ms: quantile(revokeMs, 0.5),
+    revokeRequestMaxMs: revokeMs.at(-1),
+    traffic: { verifies: trafficVerifies, errors: trafficErrors.length, firstError: trafficErrors[0] },
+    idleProbe,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * A load generator whose requests are built per request and whose answers are read, in a process
+ * of its own (like bench/load-child.js, which sends one fixed request). autocannon's programmatic
+ * API: `requests[0].setupRequest` builds each request, `onResponse` reads each answer.
+ *
+ * Scripts (IPC {id, script, opts} → {id, result} | {id, error}):
+ *   - 'refresh': POST /oauth/token grant_type=refresh_token for a public client. Each request takes
+ *     a refresh token from the pool; each 200 pushes the successor (rotation) back, so every
+ *     connection walks its own rotation chain. The pool is set once ({type: 'pool'}) and kept
+ *     across runs. A connection stopped with a request in flight loses that chain's token (the
+ *     server rotated it; the answer was never read): at most `connections` per run.
+ *   - 'introspect': one fixed POST /oauth/introspect; each answer must be 200 with "active":true.
+ */
+import autocannon from 'autocannon';
+
+let pool = [];
+
+function refreshScript({ clientId }, stats) {
+  const prefix = `grant_type=refresh_token&client_id=${encodeURIComponent(clientId)}&refresh_token=`;
+  return {
+    setupRequest(req) {
+      let token = pool.shift();
+      if (token === undefined) {
+        stats.starved++;
+        token = 'pool-empty'; // answered 400: shows up as non-2xx, never silently
+      }
+      return { ...req, body: prefix + encodeURIComponent(token) };
+    },
+    onResponse(status, body) {
+      if (status === 200) {
+        let successor;
+        try {
+          successor = JSON.parse(body).refresh_token;
+        } catch { /* counted below */ }
+        if (typeof successor === 'string' && successor) {
+          pool.push(successor);
+          stats.ok++;
+          return;
+        }
+      }
+      stats.bad++;
+      stats.firstBad ??= `HTTP ${status} ${String(body).slice(0, 300)}`;
+    },
+  };
+}
+
+function introspectScript(_opts, stats) {
+  return {
+    onResponse(status, body) {
+      if (status === 200 && String(body).includes('"active":true')) stats.ok++;
+      else {
+        stats.bad++;
+        stats.firstBad ??= `HTTP ${status} ${String(body).slice(0, 300)}`;
+      }
+    },
+  };
+}
+
+const SCRIPTS = { refresh: refreshScript, introspect: introspectScript };
+
+process.on('message', async (msg) => {
+  if (msg.type === 'pool') {
+    pool = [...msg.tokens];
+    process.send({ id: msg.id, result: { pool: pool.length } });
+    return;
+  }
+  if (msg.type === 'peek') {
+    process.send({ id: msg.id, result: { pool: pool.length, sample: pool[0] } });
+    return;
+  }
+  const { id, script, opts } = msg;
+  try {
+    const make = SCRIPTS[script];
+    if (!make) throw new Error(`unknown script ${script}`);
+    const stats = { ok: 0, bad: 0, starved: 0, firstBad: null, poolBefore: pool.length };
+    const { url, method, headers, body, connections, duration } = opts;
+    const r = await autocannon({
+      url,
+      connections,
+      duration,
+      pipelining: 1,
+      requests: [{ method, headers, body, ...make(opts, stats) }],
+    });
+    const total = r.requests.total;
+    process.send({
+      id,
+      result: {
+        connections,
+        duration: r.duration,
+        total,
+        rps: total / r.duration,
+        latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        statusCodeStats: r.statusCodeStats,
+        script: { ...stats, poolAfter: pool.length },
+      },
+    });
+  } catch (err) {
+    process.send({ id, error: err?.stack ?? String(err) });
+  }
+});
+process.on('SIGTERM', () => process.exit(0));
+process.send({ ready: true });
