@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { GrantRow } from './tables.js';
 
 export interface RefreshTokenRow {
   id: string;
@@ -42,6 +43,43 @@ export async function insertRefreshToken(db: Knex, t: Omit<RefreshTokenRow, 'use
 export async function findRefreshToken(db: Knex, tokenHash: string): Promise<RefreshTokenRow | undefined> {
   const r = await db('refresh_tokens').where({ token_hash: tokenHash }).first();
   return r ? toRow(r) : undefined;
+}
+
+/** A refresh token with its grant, in one query. */
+export async function findRefreshTokenWithGrant(db: Knex, tokenHash: string): Promise<{ token: RefreshTokenRow; grant: GrantRow } | undefined> {
+  const r = await db('refresh_tokens')
+    .join('grants', 'grants.id', 'refresh_tokens.grant_id')
+    .where('refresh_tokens.token_hash', tokenHash)
+    .first(
+      'refresh_tokens.*',
+      'grants.user_id as g_user_id',
+      'grants.resource as g_resource',
+      'grants.scope as g_scope',
+      'grants.kind as g_kind',
+      'grants.status_index as g_status_index',
+      'grants.created_at as g_created_at',
+      'grants.last_used_at as g_last_used_at',
+      'grants.revoked_at as g_revoked_at',
+      'grants.expires_at as g_expires_at',
+    );
+  if (!r) return undefined;
+  const num = (v: unknown) => (v === null ? null : Number(v));
+  return {
+    token: toRow(r),
+    grant: {
+      id: r.grant_id,
+      clientId: r.client_id,
+      userId: r.g_user_id,
+      resource: r.g_resource,
+      scope: r.g_scope,
+      kind: r.g_kind,
+      statusIndex: Number(r.g_status_index),
+      createdAt: Number(r.g_created_at),
+      lastUsedAt: num(r.g_last_used_at),
+      revokedAt: num(r.g_revoked_at),
+      expiresAt: num(r.g_expires_at),
+    },
+  };
 }
 
 export async function findRefreshTokenById(db: Knex, id: string): Promise<RefreshTokenRow | undefined> {

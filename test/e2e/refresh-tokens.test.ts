@@ -52,7 +52,9 @@ describe('refresh tokens', () => {
       const next = await (await refresh(app, fx.spa.client_id, t.refresh_token)).json();
       expect(await statusBit(app, t.status_index)).toBe(0);
 
-      clock.advance(1); // REFRESH_GRACE=0: only the same second counts as a repeat
+      // REFRESH_GRACE=0: a refresh begun within a second of the rotation is a concurrent duplicate of
+      // it; two seconds on it is a reuse.
+      clock.advance(2);
       await expectInvalidGrant(await refresh(app, fx.spa.client_id, t.refresh_token));
 
       // The successor fails too, both tokens are inactive, the grant is revoked and its status bit set.
@@ -144,10 +146,11 @@ describe('refresh tokens', () => {
   });
 
   describe('the refresh race across a second boundary', () => {
-    // Every call to now() moves the clock one second while `ticking`: each concurrent refresh sees a later time than the one before.
+    // While `ticking`, the clock moves one second after its first reading: the concurrent refreshes
+    // straddle a second boundary, some beginning before it and the rotation committed after it.
     let t = Math.floor(Date.now() / 1000);
     let ticking = false;
-    const clock = { now: () => (ticking ? t++ : t) };
+    const clock = { now: () => (ticking && !(ticking = false) ? t++ : t) };
     let app: TestApp;
     let fx: Delegated;
     beforeAll(async () => {

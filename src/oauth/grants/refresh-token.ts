@@ -1,16 +1,17 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
 import { revokeGrant } from '../../revocation/revoke-grant.js';
-import { findGrant, touchGrant } from '../../store/grants.js';
-import { findRefreshToken, findRefreshTokenById, insertRefreshToken, markRotated, type RefreshTokenRow } from '../../store/refresh-tokens.js';
-import { findResourceByIdentifier } from '../../store/resources.js';
-import { findUser } from '../../store/users.js';
+import { touchGrant } from '../../store/grants.js';
+import { findRefreshTokenById, findRefreshTokenWithGrant, insertRefreshToken, markRotated, type RefreshTokenRow } from '../../store/refresh-tokens.js';
 import { signAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import { hashRefreshToken, successorRefreshToken } from '../../tokens/refresh-token.js';
 import { authenticateClient } from '../client-auth.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
 import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
+
+/** Seconds after a rotation within which the same refresh is a concurrent duplicate (see below). */
+const CONCURRENCY_WINDOW = 1;
 
 const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked', { detail });
 
@@ -28,6 +29,9 @@ interface Answered {
  * same successor tokens back; any later reuse revokes the whole grant.
  */
 export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest): Promise<TokenResponse> {
+  // When this request began: a rotation committed at or after it was a concurrent duplicate's.
+  const startedAt = deps.clock.now();
+
   // 1. parse
   const presented = request.form.get('refresh_token');
   if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
@@ -38,18 +42,18 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
   if (!client.grantTypes.includes('refresh_token')) throw new OAuthError('unauthorized_client', 'the client may not use refresh tokens');
 
   // 3. load and check
-  const now = deps.clock.now();
-  const row = presented.length <= 512 ? await findRefreshToken(deps.db, hashRefreshToken(presented)) : undefined;
-  if (!row || row.clientId !== client.clientId) throw invalidGrant('unknown token or another client’s');
-  const grant = await findGrant(deps.db, row.grantId);
+  const now = startedAt;
+  // One read for the token and its grant.
+  const found = presented.length <= 512 ? await findRefreshTokenWithGrant(deps.db, hashRefreshToken(presented)) : undefined;
+  if (!found || found.token.clientId !== client.clientId) throw invalidGrant('unknown token or another client’s');
+  const { token: row, grant } = found;
   if (!grantUsable(deps, grant, now) || row.expiresAt <= now) throw invalidGrant('grant revoked, expired or idle');
-  if (row.usedAt !== null) return answerRepeatOrRevoke(deps, row, presented, now);
+  if (row.usedAt !== null) return answerRepeatOrRevoke(deps, row, presented, startedAt);
   // §6: the new access token may carry fewer scopes, never more.
   const granted = row.scope.split(' ');
   if (requested && requested.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'a refresh may narrow the scope, never widen it');
-  const user = grant.userId ? await findUser(deps.db, grant.userId) : undefined;
-  if (grant.userId && (!user || user.disabled)) throw invalidGrant('user gone or disabled');
-  const resource = await findResourceByIdentifier(deps.db, grant.resource);
+  // A disabled or deleted person's grants are revoked at that moment, so the grant check covers them.
+  const resource = await deps.readCache.resource(grant.resource);
   if (!resource) throw invalidGrant('resource gone');
 
   // 4. one transaction: rotate (the database picks the one winner), store the successor, touch the grant
@@ -57,28 +61,36 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
   const access = await mintGrantAccessToken(deps, grant, resource, scope, now);
   const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
   const answered: Answered = { claims: access.claims, kid: access.kid, expiresIn: access.ttl };
+  const rotatedAt = deps.clock.now();
   const rotated = await deps.db.transaction(async (trx) => {
     const successorId = randomId();
-    if (!(await markRotated(trx, row.id, now, successorId, JSON.stringify(answered)))) return false;
+    if (!(await markRotated(trx, row.id, rotatedAt, successorId, JSON.stringify(answered)))) return false;
     await insertRefreshToken(trx, { id: successorId, tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: row.scope, createdAt: now, expiresAt: row.expiresAt });
-    await touchGrant(trx, grant.id, now);
+    // Idle timeouts count in days: marking the grant used once a minute is enough.
+    if ((grant.lastUsedAt ?? 0) < now - 60) await touchGrant(trx, grant.id, now);
     return true;
   });
   if (!rotated) {
-    // Another request rotated it first while this one still read it unspent: a concurrent duplicate
-    // of the same refresh, not a reuse after rotation, so it gets the winner's answer even when the
-    // clock ticked past the grace window in between (RFC 9700 §4.14.2 is about reuse).
+    // Another request rotated it first while this one still read it unspent: a concurrent duplicate.
     const winner = await findRefreshTokenById(deps.db, row.id);
-    return answerRepeatOrRevoke(deps, winner!, presented, now, { concurrent: true });
+    return answerRepeatOrRevoke(deps, winner!, presented, startedAt);
   }
 
   // 5. respond
   return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope, refresh_token: successor.token };
 }
 
-async function answerRepeatOrRevoke(deps: GrantDeps, row: RefreshTokenRow, presented: string, now: number, opts: { concurrent?: boolean } = {}): Promise<TokenResponse> {
-  // The same second as the rotation is always a duplicate of it; REFRESH_GRACE widens the window.
-  if (row.usedAt !== null && row.successorAccess && (opts.concurrent || now - row.usedAt <= deps.config.refreshGrace)) {
+/**
+ * A refresh of an already rotated token. Begun within a second of the rotation's commit (times are
+ * whole seconds, so the same or the next one): a concurrent duplicate of the same refresh — two
+ * tabs, a retry racing its original — not a reuse, so it gets the winner's answer (RFC 9700
+ * §4.14.2 is about reuse). Begun within REFRESH_GRACE after: a client retrying a lost answer,
+ * answered the same. Anything later is a reuse: the whole grant is revoked.
+ */
+async function answerRepeatOrRevoke(deps: GrantDeps, row: RefreshTokenRow, presented: string, startedAt: number): Promise<TokenResponse> {
+  const concurrent = row.usedAt !== null && startedAt - row.usedAt <= CONCURRENCY_WINDOW;
+  const withinGrace = row.usedAt !== null && startedAt - row.usedAt <= deps.config.refreshGrace;
+  if (row.successorAccess && (concurrent || withinGrace)) {
     const answered = JSON.parse(row.successorAccess) as Answered;
     const { token } = await signAccessToken(deps.keyRing, answered.claims, answered.kid);
     const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
