@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey } from 'jose';
 import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
@@ -37,8 +37,10 @@ export interface KeyRing {
   signingKey(): SigningKey;
   /** A key of the ring by its kid, if it is still there. */
   findKey(kid: string): SigningKey | undefined;
-  /** Every published key (next, active, retired), for the JWKS document and local verification. */
+  /** Every published key (next, active, retired), for the JWKS document. */
   publicJwks(): PublicJwk[];
+  /** A jose key resolver over the published keys, made once per key set (imported keys are cached in it). */
+  verificationKeys(): ReturnType<typeof createLocalJWKSet>;
   /** Every key with its state now. */
   keys(): Array<SigningKey & { state: KeyState }>;
   /** Reloads from the database when another instance (or the CLI) rotated. */
@@ -80,6 +82,7 @@ export async function openKeyRing(deps: KeyRingDeps): Promise<{ ring: KeyRing; g
   if (loaded.length === 0) throw new Error('no signing key could be loaded');
 
   const published = (now: number) => loaded.filter((k) => k.removesAt === null || k.removesAt > now);
+  let resolver: { kids: string; keys: ReturnType<typeof createLocalJWKSet> } | undefined;
   const ring: KeyRing = {
     signingKey() {
       const now = deps.clock.now();
@@ -89,6 +92,12 @@ export async function openKeyRing(deps: KeyRingDeps): Promise<{ ring: KeyRing; g
     },
     findKey: (kid) => loaded.find((k) => k.kid === kid),
     publicJwks: () => published(deps.clock.now()).map((k) => k.jwk),
+    verificationKeys() {
+      const jwks = ring.publicJwks();
+      const kids = jwks.map((k) => k.kid).join(' ');
+      if (resolver?.kids !== kids) resolver = { kids, keys: createLocalJWKSet({ keys: jwks }) };
+      return resolver.keys;
+    },
     keys() {
       const now = deps.clock.now();
       const active = ring.signingKey();

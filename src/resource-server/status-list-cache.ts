@@ -35,6 +35,9 @@ export class StatusListCache {
   readonly #inflight = new Map<string, Promise<CachedList>>();
   /** When the last fetch of each list failed: no new attempt for RETRY_AFTER seconds (no storm during an outage). */
   readonly #failedAt = new Map<string, number>();
+  /** When each list was last consulted: background refreshes stop for lists nobody asks about. */
+  readonly #lastUsed = new Map<string, number>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
 
   constructor(opts: StatusListCacheOptions) {
     this.#opts = opts;
@@ -49,8 +52,12 @@ export class StatusListCache {
       if (backingOff && !this.#inflight.has(uri)) throw new ResourceServerError('status_unavailable', 'the token status list could not be fetched');
       list = await this.#refresh(uri);
     } else if (now >= list.freshUntil && !backingOff) {
-      this.#refresh(uri).catch(() => undefined); // stale-while-revalidate: the cached copy is still within exp
+      // Past its ttl a list no longer answers on its own: a revocation must reach this server within
+      // the ttl even after a quiet spell. Wait for the fresh copy; if it cannot be had, the cached one
+      // is still within its exp and answers (fail closed only past exp).
+      list = await this.#refresh(uri).catch(() => list!);
     }
+    this.#lastUsed.set(uri, now);
     // Plain arithmetic, not `>>`/`&`: those wrap a bit offset ≥ 2^31 (to a negative or wrong byte).
     const bitOffset = idx * list.bits;
     const byte = Math.floor(bitOffset / 8);
@@ -77,6 +84,19 @@ export class StatusListCache {
       this.#inflight.set(uri, pending);
     }
     return pending;
+  }
+
+  /**
+   * Refreshes a list in the background shortly before its ttl runs out, so requests under steady
+   * use never wait for it; a list not consulted for ten ttls is left to refresh on demand.
+   */
+  #scheduleBackgroundRefresh(uri: string, ttl: number): void {
+    clearTimeout(this.#timers.get(uri));
+    const lastUsed = this.#lastUsed.get(uri) ?? this.#opts.now();
+    if (this.#opts.now() - lastUsed > 10 * Math.max(ttl, 1)) return;
+    const timer = setTimeout(() => this.#refresh(uri).catch(() => undefined), Math.max(250, ttl * 900));
+    timer.unref();
+    this.#timers.set(uri, timer);
   }
 
   async #fetch(uri: string): Promise<CachedList> {
@@ -107,6 +127,7 @@ export class StatusListCache {
       const now = this.#opts.now();
       const list: CachedList = { bytes, bits, freshUntil: now + ttl, exp: payload.exp as number };
       this.#lists.set(uri, list);
+      this.#scheduleBackgroundRefresh(uri, ttl);
       return list;
     } catch (err) {
       throw new ResourceServerError('status_unavailable', 'the token status list is invalid', { cause: err });

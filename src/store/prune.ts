@@ -5,12 +5,14 @@ export interface PruneRetention {
   maxTokenLifetime: number;
   /** How long GET /admin/revocations keeps entries for readers of the feed. */
   revocationFeed: number;
+  /** How long a rotated refresh token is kept to detect its reuse. */
+  spentRefreshTokens: number;
 }
 
 /**
  * Deletes what can no longer matter, so the database stops growing once lifetimes have passed:
  * - sessions past their expiry; authorization codes an hour past theirs (single use is long decided);
- * - refresh tokens past their expiry, and every refresh token of a grant revoked or ended;
+ * - refresh tokens past their expiry, spent ones after a week, and every one of a revoked grant;
  * - grants revoked, or ended (lifetime or idle), longer ago than any of their access tokens can
  *   live — their status bits no longer matter — together with their revocation entries, once
  *   those are also older than the feed retention.
@@ -34,6 +36,8 @@ export async function pruneExpired(db: Knex, now: number, retention: PruneRetent
     );
   counts.refreshTokens = await db('refresh_tokens')
     .where('expires_at', '<=', now)
+    // A spent token is kept a week to catch its reuse (which revokes the grant); later it is simply unknown.
+    .orWhere('used_at', '<=', now - retention.spentRefreshTokens)
     .orWhereIn('grant_id', db('grants').select('id').whereNotNull('revoked_at'))
     .delete();
   const feedCutoff = now - Math.max(retention.revocationFeed, retention.maxTokenLifetime);

@@ -1,5 +1,5 @@
 import { sign } from 'node:crypto';
-import { compactVerify, createLocalJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { compactVerify, jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyRing } from '../keys/key-ring.js';
 import { randomId } from '../lib/random.js';
 
@@ -84,7 +84,7 @@ export async function verifyAccessToken(
   opts: { issuer: string; audience?: string; now: number },
 ): Promise<VerifyResult> {
   try {
-    const jwks = createLocalJWKSet({ keys: keyRing.publicJwks() });
+    const jwks = keyRing.verificationKeys();
     const { payload } = await jwtVerify(token, jwks, {
       algorithms: ['RS256'],
       typ: 'at+jwt',
@@ -113,7 +113,7 @@ export async function readAccessToken(
 ): Promise<{ claims: AccessTokenClaims; expired: boolean } | undefined> {
   if (token.length > 8192 || token.split('.').length !== 3) return undefined;
   try {
-    const jwks = createLocalJWKSet({ keys: keyRing.publicJwks() });
+    const jwks = keyRing.verificationKeys();
     const { payload, protectedHeader } = await compactVerify(token, jwks, { algorithms: ['RS256'] });
     if (protectedHeader.typ !== 'at+jwt') return undefined;
     const claims = JSON.parse(new TextDecoder().decode(payload)) as AccessTokenClaims;

@@ -254,6 +254,18 @@ describe('revocation reaches the module through the status list (STATUS_LIST_TTL
     expect(await outcome(verifier, kept)).toBe('ok');
     expect((await api.get('/me', kept)).status).toBe(200);
   });
+
+  it('refuses a revoked grant’s token on the very first request after a quiet spell longer than the ttl', async () => {
+    // A resource server whose clock we move: it checks a token, then nothing happens for a while.
+    let now = Math.floor(Date.now() / 1000);
+    const quiet = createVerifier({ issuer: app.issuer, audience: API, now: () => now });
+    const token = await issue(app, await app.client({ scopes: ['read'] }));
+    expect(await outcome(quiet, token)).toBe('ok');
+    await app.request(`/admin/grants/${claimsOf(token).grant_id}`, { method: 'DELETE', token: await app.adminToken() });
+    await sleep(1100); // Grantor re-reads its revocation list at most once a second
+    now += TTL + 2; // past the cached list's ttl, well within its exp
+    expect(await outcome(quiet, token)).toBe('invalid_token');
+  });
 });
 
 describe('fail closed when the status list cannot be had past its exp', () => {
