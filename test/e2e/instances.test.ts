@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createUser } from '../../src/registry/users.js';
 import { Person, pkce } from '../helpers/browserless.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-database.js';
+import type { TestApp } from '../helpers/test-app.js';
+import { onPostgres } from '../helpers/test-database.js';
+import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
 
 const API = 'https://api.example.com';
 const REDIRECT = 'https://app.example.com/cb';
@@ -16,25 +14,15 @@ const REDIRECT = 'https://app.example.com/cb';
  * filesystem and no restart. On the PostgreSQL leg that is the real scale-out set-up.
  */
 describe(`two instances on one ${onPostgres ? 'PostgreSQL' : 'SQLite'} database`, () => {
-  let database: TestDatabase;
-  let dir: string;
+  let two: TwoInstances;
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-two-'));
-    database = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(dir, 'shared.sqlite')}`, drop: async () => undefined };
-    const env = { DATABASE_URL: database.url, KEY_ENCRYPTION_SECRET: 'the same secret on every instance', JWKS_MAX_AGE: '1' };
-    // Each instance has a keys folder of its own: nothing is shared through files.
-    a = await startTestApp({ env, keysDir: fs.mkdtempSync(path.join(dir, 'a-')) });
-    b = await startTestApp({ env, keysDir: fs.mkdtempSync(path.join(dir, 'b-')) });
+    two = await startTwoInstances({ JWKS_MAX_AGE: '1' });
+    ({ a, b } = two);
     await a.resource({ identifier: API, scopes: [{ name: 'read' }] });
   });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await database.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => two.close());
 
   const introspect = (app: TestApp, c: { client_id: string; client_secret: string }, token: string) =>
     fetch(`${app.url}/oauth/introspect`, {

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-database.js';
+import { onPostgres } from '../helpers/test-database.js';
+import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
 
 const API = 'https://api.example.com';
 
@@ -37,26 +35,17 @@ describe('rate limits on the token endpoint', () => {
 });
 
 describe(`rate limits hold across two instances on one ${onPostgres ? 'PostgreSQL' : 'SQLite'} database`, () => {
-  let database: TestDatabase;
-  let dir: string;
+  let two: TwoInstances;
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-limits-'));
-    database = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(dir, 'shared.sqlite')}`, drop: async () => undefined };
-    const env = { DATABASE_URL: database.url, KEY_ENCRYPTION_SECRET: 'the same secret on every instance', RATE_LIMIT_CLIENT: '10' };
-    a = await startTestApp({ env, keysDir: fs.mkdtempSync(path.join(dir, 'a-')) });
-    b = await startTestApp({ env, keysDir: fs.mkdtempSync(path.join(dir, 'b-')) });
+    two = await startTwoInstances({ RATE_LIMIT_CLIENT: '10' });
+    ({ a, b } = two);
     await a.resource({ identifier: API, scopes: [{ name: 'read' }] });
     // Let both hear each other's heartbeat (every 5 s) and share the limit out.
     await new Promise((r) => setTimeout(r, 5500));
   });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await database.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => two.close());
 
   it('lets one client have its limit in all, not once per instance', async () => {
     const c = await a.client({ scopes: ['read'] });
