@@ -3,13 +3,20 @@
  * loopback port, with a fresh SQLite database and key folder in a temp dir, LOG_LEVEL=warn.
  * One resource and one confidential client are registered first with the CLI (bin/grantor.js),
  * through the same environment, exactly as an operator would.
+ *
+ * Ready when GET /readyz answers 200 (database and signing key). With WORKERS=N > 1 (node:cluster)
+ * that only says one worker listens: the primary shares the port as soon as the first one does.
+ * The "Grantor listening" lines are at info, below LOG_LEVEL=warn (and info would log every
+ * request), so readiness then also waits until N distinct workers have answered: see
+ * waitForWorkers. The workers' pids are tracked (procs.js) so that none outlives the bench.
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, makeTempDir, stopChild, tail, trackChild, waitForHttp } from './procs.js';
+import { childPids, freePort, makeTempDir, sleep, stopChild, stopTrackedPid, tail, trackChild, trackPid, waitForHttp } from './procs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -61,21 +68,89 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
   const out = tail(child.stdout);
   const err = tail(child.stderr);
   const url = `http://127.0.0.1:${port}`;
+  const workers = Number(env.WORKERS ?? 1) > 1 ? Number(env.WORKERS) : 0; // 0: no cluster, the child serves
+  const workerPids = new Set();
   try {
-    await waitForHttp(`${url}/healthz`, child);
+    await waitForHttp(`${url}/readyz`, child, 30_000);
+    if (workers) {
+      await waitForWorkers(url, workers, child);
+      const pids = childPids(child.pid);
+      for (const pid of pids) {
+        trackPid(pid, 'grantor worker');
+        workerPids.add(pid);
+      }
+      if (pids.length !== workers) throw new Error(`WORKERS=${workers}, but the primary (pid ${child.pid}) has ${pids.length} child processes`);
+    }
   } catch (e) {
+    await stopChild(child, 5000);
+    await Promise.all([...workerPids].map((pid) => stopTrackedPid(pid)));
     throw new Error(`${e.message}\n--- grantor stdout ---\n${out()}\n--- grantor stderr ---\n${err()}`);
   }
   return {
-    name: 'grantor',
+    name: workers ? `grantor (WORKERS=${workers})` : 'grantor',
     url,
     pid: child.pid,
+    workers: workers || 1,
+    /** Every process of this server now: the primary and its workers (or the one process). */
+    pids: () => (workers ? [child.pid, ...childPids(child.pid)] : [child.pid]),
     clientId: client.client_id,
     clientSecret: client.client_secret,
     resource: BENCH_RESOURCE,
     scope: BENCH_SCOPE,
     cli: (args, opts = {}) => cli(...args, opts),
     logs: () => `--- grantor stdout ---\n${out()}\n--- grantor stderr ---\n${err()}`,
-    stop: () => stopChild(child, 12_000),
+    // The primary forwards SIGTERM to its workers and exits once they have; any worker still
+    // there afterwards (a primary killed hard) is stopped by its pid.
+    stop: async () => {
+      await stopChild(child, 12_000);
+      await Promise.all([...workerPids].map((pid) => stopTrackedPid(pid)));
+    },
   };
+}
+
+/** One GET on a connection of its own (a keep-alive connection would stay on one worker). */
+function getFresh(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { connection: 'close' }, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Waits until `n` distinct workers answer. Each worker counts the GET /metrics it served in its own
+ * registry (grantor_http_request_duration_seconds_count{route="/metrics"}), and a scrape shows the
+ * count before itself: one worker answering sequential scrapes shows 0, 1, 2… never the same value
+ * twice. So a value seen k times means at least k distinct workers answered. New connections each
+ * time: the primary hands connections to the listening workers round-robin.
+ */
+async function waitForWorkers(url, n, child, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  const seen = new Map(); // count → times seen
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`grantor exited (code ${child.exitCode}, signal ${child.signalCode}) before ${n} workers answered`);
+    try {
+      const res = await getFresh(`${url}/metrics`);
+      if (res.status === 200) {
+        const m = /^grantor_http_request_duration_seconds_count\{[^}]*route="\/metrics"[^}]*\}\s+(\d+)/m.exec(res.body);
+        const count = m ? Number(m[1]) : 0;
+        seen.set(count, (seen.get(count) ?? 0) + 1);
+        if (Math.max(...seen.values()) >= n) return;
+        last = `scrape counts so far ${JSON.stringify([...seen])}`;
+      } else {
+        last = `HTTP ${res.status}`;
+      }
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(20);
+  }
+  throw new Error(`${url}: ${n} workers did not all answer within ${timeoutMs} ms (${last})`);
 }

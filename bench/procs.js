@@ -12,6 +12,8 @@ import path from 'node:path';
 const children = new Set(); // ChildProcess
 const workers = new Set(); // Worker
 const tempDirs = new Set(); // string
+const pids = new Map(); // pid → { label, cmdline }: grandchildren (e.g. a cluster primary's workers)
+const cleanups = new Set(); // async () => void, run after every child is stopped
 
 export function trackChild(child, label) {
   child.benchLabel = label;
@@ -24,6 +26,68 @@ export function trackWorker(worker) {
   workers.add(worker);
   worker.once('exit', () => workers.delete(worker));
   return worker;
+}
+
+/**
+ * A process we did not spawn ourselves but started through a child (a cluster primary's worker):
+ * killed by its pid at cleanup if it outlived its parent, and only while its command line is still
+ * the one recorded here (never a recycled pid).
+ */
+export function trackPid(pid, label) {
+  const cmdline = readCmdline(pid);
+  if (cmdline !== undefined) pids.set(pid, { label, cmdline });
+}
+
+export function untrackPid(pid) {
+  pids.delete(pid);
+}
+
+function readCmdline(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is alive and still runs the command line tracked for it. */
+export function trackedPidAlive(pid) {
+  const t = pids.get(pid);
+  if (!t) return false;
+  const now = readCmdline(pid);
+  return now !== undefined && now === t.cmdline;
+}
+
+function killTrackedPid(pid, signal) {
+  if (!trackedPidAlive(pid)) return;
+  try { process.kill(pid, signal); } catch { /* gone */ }
+}
+
+/**
+ * Stops a tracked pid (SIGTERM, SIGKILL after `graceMs`) unless it is already gone; resolves once
+ * it is gone (or after the SIGKILL). For processes that are not our children (no exit event).
+ */
+export async function stopTrackedPid(pid, graceMs = 3000) {
+  const deadline = Date.now() + graceMs;
+  if (trackedPidAlive(pid)) killTrackedPid(pid, 'SIGTERM');
+  while (trackedPidAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (trackedPidAlive(pid)) {
+    killTrackedPid(pid, 'SIGKILL');
+    const hard = Date.now() + 2000;
+    while (trackedPidAlive(pid) && Date.now() < hard) await sleep(50);
+  }
+  pids.delete(pid);
+}
+
+/** An async clean-up (e.g. dropping a PostgreSQL schema) run by cleanupAll after the children are stopped; returns an unregister function. */
+export function onCleanup(fn) {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+/** True once cleanupAll has begun (SIGINT, failure or the normal end): start nothing new. */
+export function cleaningUp() {
+  return cleaned;
 }
 
 export function makeTempDir(prefix) {
@@ -54,6 +118,11 @@ export async function cleanupAll() {
   cleaned = true;
   await Promise.all([...workers].map((w) => w.terminate().catch(() => undefined)));
   await Promise.all([...children].map((c) => stopChild(c)));
+  await Promise.all([...pids.keys()].map((pid) => stopTrackedPid(pid)));
+  for (const fn of [...cleanups]) {
+    try { await fn(); } catch (err) { process.stderr.write(`bench: clean-up step failed: ${err?.message ?? err}\n`); }
+  }
+  cleanups.clear();
   for (const dir of tempDirs) {
     try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
   }
@@ -63,6 +132,7 @@ export async function cleanupAll() {
 /** Last resort on a hard exit: synchronous kill of whatever is still alive, synchronous rm. */
 process.once('exit', () => {
   for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+  for (const pid of pids.keys()) killTrackedPid(pid, 'SIGKILL');
   for (const dir of tempDirs) { try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ } }
 });
 
@@ -184,6 +254,81 @@ export function cpuMeter(pids, { mainThreadOf = [] } = {}) {
         out.machineBusyPct = total > 0 ? (1 - (m1.idle - m0.idle) / total) * 100 : undefined;
         // Everything else on the machine (other tenants, the bench's own process…), in % of one core.
         const ours = Object.keys(pids).reduce((sum, k) => sum + (out[k]?.pctOfOneCore ?? 0), 0);
+        if (out.machineBusyPct !== undefined) out.othersPctOfOneCore = Math.max(0, out.machineBusyPct * os.availableParallelism() - ours);
+      }
+      return out;
+    },
+  };
+}
+
+// ---- process groups (a cluster primary and its workers; PostgreSQL's processes) ---------------
+
+/** The pids whose parent is `ppid` (from /proc; [] without it). */
+export function childPids(ppid) {
+  if (!hasProc) return [];
+  const out = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === ppid) out.push(Number(name));
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
+
+/** The pids whose command name (/proc/PID/comm) is `comm`, e.g. every `postgres` process on the machine. */
+export function pidsByComm(comm) {
+  if (!hasProc) return [];
+  const out = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/comm`, 'utf8').trim() === comm) out.push(Number(name));
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
+
+/**
+ * Like cpuMeter, for groups of processes: `groups` maps a name to a function giving the group's
+ * pids, asked at the start and at the end. A pid present at both counts its difference; one that
+ * appeared meanwhile counts all its CPU (it started during the window); one that vanished is lost
+ * and listed in `gone`. Per group: cpuSeconds, pctOfOneCore, and per process its share and its main
+ * thread's (for node: its event loop). Plus machineBusyPct and othersPctOfOneCore (everything on
+ * the machine outside the groups).
+ */
+export function groupCpuMeter(groups) {
+  const t0 = process.hrtime.bigint();
+  const sample = (pid) => ({ total: processCpuSeconds(pid), main: processCpuSeconds(pid, true) });
+  const start = Object.fromEntries(Object.entries(groups).map(([k, f]) => [k, new Map(f().map((pid) => [pid, sample(pid)]))]));
+  const m0 = machineJiffies();
+  return {
+    end() {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const out = { wallSeconds: wall };
+      if (!hasProc) return out;
+      for (const [k, f] of Object.entries(groups)) {
+        const before = start[k];
+        const now = new Map(f().map((pid) => [pid, sample(pid)]));
+        const processes = [];
+        let cpu = 0;
+        for (const [pid, e] of now) {
+          if (e.total === undefined) continue;
+          const s = before.get(pid) ?? { total: 0, main: 0 };
+          const total = e.total - (s.total ?? 0);
+          const main = e.main === undefined ? undefined : e.main - (s.main ?? 0);
+          cpu += total;
+          processes.push({ pid, new: !before.has(pid), pctOfOneCore: (total / wall) * 100, mainThreadPctOfOneCore: main === undefined ? undefined : (main / wall) * 100 });
+        }
+        out[k] = { cpuSeconds: cpu, pctOfOneCore: (cpu / wall) * 100, processes, gone: [...before.keys()].filter((pid) => !now.has(pid)) };
+      }
+      const m1 = machineJiffies();
+      if (m0 && m1) {
+        const total = m1.total - m0.total;
+        out.machineBusyPct = total > 0 ? (1 - (m1.idle - m0.idle) / total) * 100 : undefined;
+        const ours = Object.keys(groups).reduce((sum, k) => sum + (out[k]?.pctOfOneCore ?? 0), 0);
         if (out.machineBusyPct !== undefined) out.othersPctOfOneCore = Math.max(0, out.machineBusyPct * os.availableParallelism() - ours);
       }
       return out;

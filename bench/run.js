@@ -15,8 +15,11 @@
  *   7. revocation propagation: a second Grantor with STATUS_LIST_TTL=1; admin revocations, and
  *      how long until the module's verifier refuses each token (bench/revocation-propagation.js)
  *   8. node-oidc-provider v9 POST /token, same job as 2, own child process
+ *   9. scale-out (bench/scale-out.js): 2's request at c=50 on four fresh servers back to back —
+ *      SQLite and PostgreSQL, each as 1 process and as WORKERS=2 (node:cluster) — and the refresh
+ *      grant at c=50 on PostgreSQL (1 process); server CPU summed over the primary and its workers
  *   then targets as PASS/FAIL lines (informative: exit code 0 unless broken). The printout keeps its
- *   earlier section numbers (4 = node-oidc-provider) and adds 5–8 for phases 4–7 above.
+ *   earlier section numbers (4 = node-oidc-provider) and adds 5–8 for phases 4–7 above, 9 for 9.
  *
  * Prints a table and a final line `BENCH_JSON {...}` with every figure.
  *
@@ -27,6 +30,9 @@
  *      code flow first; default: enough for every run's in-flight losses), BENCH_INTROSPECT_CONNECTIONS
  *      (default 50), BENCH_VERIFY_ROUNDS (default 60) and BENCH_VERIFY_ITERATIONS (per round and variant,
  *      default 100), BENCH_REVOKE_GRANTS (default 40), BENCH_STATUS_LIST_TTL (default 1),
+ *      BENCH_DATABASE_URL (PostgreSQL for phase 9, else TEST_DATABASE_URL, else
+ *      postgres://grantor:grantor@127.0.0.1:5432/grantor_test; a fresh schema per server, dropped
+ *      afterwards; unreachable → its rows are skipped), BENCH_SCALEOUT_CONNECTIONS (default 50),
  *      BENCH_ONLY=grantor (skip the signing ceiling and oidc-provider, e.g. when profiling),
  *      BENCH_CPU_PROF=<dir> (run Grantor under `node --cpu-prof`, profile written to <dir> at stop;
  *      the figures of such a run are skewed by the profiler).
@@ -42,6 +48,7 @@ import { cleanupAll, cpuMeter, sleep } from './procs.js';
 import { fmt, round, table } from './report.js';
 import { clientCredentialsToken } from './resource-server-module.js';
 import { measureRevocationPropagation } from './revocation-propagation.js';
+import { measureScaleOut } from './scale-out.js';
 import { startScriptedLoadGenerator } from './scripted-load.js';
 import { measureSigningCeiling } from './signing-ceiling.js';
 import { measureVerifyCost } from './verify-cost.js';
@@ -74,6 +81,9 @@ const VERIFY_ITERATIONS = num('BENCH_VERIFY_ITERATIONS', 100);
 const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', 40);
 const REVOKE_TTL = num('BENCH_STATUS_LIST_TTL', 1);
 const PROPAGATION_BOUND_MS = 10_000;
+const SCALEOUT_CONNECTIONS = num('BENCH_SCALEOUT_CONNECTIONS', REF_CONNECTIONS);
+// The refresh run of phase 9 on PostgreSQL: one warm-up and one run, each losing at most one token per connection.
+const SCALEOUT_REFRESH_SEED = WARMUP_CONNECTIONS + SCALEOUT_CONNECTIONS + 20;
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 
@@ -194,7 +204,7 @@ async function main() {
   // 1. signing ceiling
   let signing = null;
   if (!ONLY_GRANTOR) {
-    log('1/8 RS256 signing ceiling');
+    log('1/9 RS256 signing ceiling');
     signing = await measureSigningCeiling({ seconds: SIGN_SECONDS, log });
   }
   const ceiling = signing?.joseAll.signaturesPerSecond;
@@ -202,7 +212,7 @@ async function main() {
   const loader = await startLoadGenerator();
 
   // 2 + 3. Grantor
-  log('2/8 Grantor client_credentials');
+  log('2/9 Grantor client_credentials');
   const grantor = await startGrantor({ cpuProfDir: CPU_PROF_DIR });
   const gReq = tokenRequest(grantor, '/oauth/token');
   const gSample = await verifyIssuance(grantor, gReq);
@@ -211,12 +221,12 @@ async function main() {
   await warmUp(loader, grantor, gReq);
   const grantorToken = [];
   for (const c of CONNECTIONS) grantorToken.push(await load(loader, grantor, 'POST /oauth/token', gReq, c, SECONDS));
-  log('3/8 Grantor well-known documents');
+  log('3/9 Grantor well-known documents');
   const jwks = await load(loader, grantor, 'GET /.well-known/jwks.json', { url: `${grantor.url}/.well-known/jwks.json`, method: 'GET' }, REF_CONNECTIONS, SECONDS);
   const metadata = await load(loader, grantor, 'GET /.well-known/oauth-authorization-server', { url: `${grantor.url}/.well-known/oauth-authorization-server`, method: 'GET' }, REF_CONNECTIONS, SECONDS);
 
   // 4. the refresh grant: seed refresh tokens through the code flow, then rotate them under load
-  log('4/8 Grantor refresh grant');
+  log('4/9 Grantor refresh grant');
   const delegated = await prepareDelegated(grantor);
   const seed = await seedRefreshTokens({ person: delegated.person, username: delegated.username, password: delegated.password, count: REFRESH_SEED });
   if (new Set(seed.tokens).size !== REFRESH_SEED) throw new BenchBroken(`seeding gave ${new Set(seed.tokens).size} distinct refresh tokens, not ${REFRESH_SEED}`);
@@ -239,7 +249,7 @@ async function main() {
   const chainCheck = { poolLeft: pooled.pool, ...(pooled.sample ? await introspect(grantor.url, delegated.rs, pooled.sample) : { active: false }) };
 
   // 5. introspection of a valid access token by a resource server (the `introspect` permission)
-  log('5/8 Grantor introspection');
+  log('5/9 Grantor introspection');
   const accessToken = await clientCredentialsToken(grantor.url, { clientId: grantor.clientId, clientSecret: grantor.clientSecret, scope: grantor.scope, resource: grantor.resource });
   const introspected = await introspect(grantor.url, delegated.rs, accessToken);
   if (introspected.active !== true) throw new BenchBroken(`introspection of a fresh access token answered ${JSON.stringify(introspected)}`);
@@ -255,12 +265,12 @@ async function main() {
   const introspection = await scriptedLoad(scripted, grantor, 'POST /oauth/introspect', 'introspect', introspectReq, INTROSPECT_CONNECTIONS, SECONDS);
 
   // 6. the resource-server module's cost per verification, in this process (Grantor idle)
-  log(`6/8 resource-server module: cost per verification (${VERIFY_ROUNDS} rounds × ${VERIFY_ITERATIONS} per variant)`);
+  log(`6/9 resource-server module: cost per verification (${VERIFY_ROUNDS} rounds × ${VERIFY_ITERATIONS} per variant)`);
   const verifyCost = await measureVerifyCost({ grantor, token: accessToken, rounds: VERIFY_ROUNDS, iterations: VERIFY_ITERATIONS });
   await grantor.stop();
 
   // 7. revocation propagation, on a Grantor of its own with a short status list ttl
-  log(`7/8 revocation propagation (a second Grantor with STATUS_LIST_TTL=${REVOKE_TTL})`);
+  log(`7/9 revocation propagation (a second Grantor with STATUS_LIST_TTL=${REVOKE_TTL})`);
   const revGrantor = await startGrantor({ env: { STATUS_LIST_TTL: String(REVOKE_TTL) } });
   const revocation = await measureRevocationPropagation({ grantor: revGrantor, ttl: REVOKE_TTL, grants: REVOKE_GRANTS, boundMs: PROPAGATION_BOUND_MS, log });
   await revGrantor.stop();
@@ -269,7 +279,7 @@ async function main() {
   let oidc = null;
   let oidcToken = [];
   if (!ONLY_GRANTOR) {
-    log('8/8 node-oidc-provider');
+    log('8/9 node-oidc-provider');
     oidc = await startOidcProvider({ resource: grantor.resource, scope: grantor.scope });
     const oReq = tokenRequest(oidc, oidc.tokenPath);
     oidc.sample = await verifyIssuance(oidc, oReq);
@@ -277,6 +287,22 @@ async function main() {
     for (const c of OIDC_CONNECTIONS) oidcToken.push(await load(loader, oidc, 'POST /token', oReq, c, SECONDS));
     await oidc.stop();
   }
+
+  // 9. scale-out: SQLite and PostgreSQL, 1 process and WORKERS=2, each a fresh server, back to back
+  log(`9/9 scale-out: client_credentials at c=${SCALEOUT_CONNECTIONS} on SQLite and PostgreSQL, 1 process and WORKERS=2`);
+  const scaleOut = await measureScaleOut({
+    loader,
+    scripted,
+    connections: SCALEOUT_CONNECTIONS,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    warmupConnections: WARMUP_CONNECTIONS,
+    refreshSeed: SCALEOUT_REFRESH_SEED,
+    tokenRequest,
+    verifyIssuance,
+    introspect,
+    log,
+  });
 
   // ---- figures ------------------------------------------------------------------------------
   const at = (runs, c) => runs.find((r) => r.connections === c);
@@ -287,6 +313,8 @@ async function main() {
   const ratios = {
     issuanceOverCeilingBest: ceiling ? best.rps / ceiling : null,
     issuanceOverCeilingAt50: ceiling && g50 ? g50.rps / ceiling : null,
+    // The machine's raw RSA ceiling (node:crypto sign() on every core): what no JS signing can beat.
+    issuanceOverRawCeilingBest: signing?.nodeAll ? best.rps / signing.nodeAll.signaturesPerSecond : null,
     grantorOverOidcProviderAt50: g50 && o50 ? g50.rps / o50.rps : null,
     grantorOverOidcProviderBest: oBest ? best.rps / oBest.rps : null,
   };
@@ -299,6 +327,12 @@ async function main() {
   const introspectionClean = introspection.non2xx === 0 && introspection.errors === 0 && introspection.timeouts === 0 && introspection.script.bad === 0;
   const ttlBoundMs = (REVOKE_TTL + 1) * 1000;
   const revocationOk = revocation.timedOut === 0 && revocation.errors.length === 0;
+  const SCALEOUT_ROWS = Object.values(scaleOut.runs).map((r) => r.setup);
+  const so = scaleOut.ratios;
+  const r50Phase4 = at(grantorRefresh, SCALEOUT_CONNECTIONS);
+  const soRefresh = scaleOut.refresh?.cpu ? scaleOut.refresh : null;
+  const refreshPgOverSqlite = soRefresh && r50Phase4 ? soRefresh.rps / r50Phase4.rps : null;
+  const g50Phase2 = at(grantorToken, SCALEOUT_CONNECTIONS);
 
   const targets = [
     {
@@ -355,6 +389,8 @@ async function main() {
     ...oidcToken.map((r) => [`oidc-provider client_credentials c=${r.connections}`, r.cpu.othersPctOfOneCore]),
     ...grantorRefresh.map((r) => [`Grantor refresh c=${r.connections}`, r.cpu.othersPctOfOneCore]),
     [`Grantor introspection c=${introspection.connections}`, introspection.cpu.othersPctOfOneCore],
+    ...SCALEOUT_ROWS.filter(({ key }) => scaleOut.runs[key]?.cpu).map(({ key, label }) => [`scale-out ${label}`, scaleOut.runs[key].cpu.othersPctOfOneCore]),
+    ...(scaleOut.refresh?.cpu ? [['scale-out PostgreSQL refresh', scaleOut.refresh.cpu.othersPctOfOneCore]] : []),
   ].filter(([, others]) => others > NOISY_PCT).map(([label, others]) => ({ label, others }));
 
   // ---- printout -----------------------------------------------------------------------------
@@ -456,13 +492,61 @@ async function main() {
   if (revocation.errors.length) p(`   refused for another reason: ${revocation.errors[0]}`);
   p(`   idle verifier (list fetched, idle past its ttl, grant revoked, idle ${revocation.idleProbe.afterSeconds.toFixed(1)} s more): first verify ${revocation.idleProbe.firstVerify}, next ${revocation.idleProbe.secondVerify}`);
   p('');
+  p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
+  p('   another (each: start, one checked token, warm-up, run, stop). SQLite 1 process is measured again here, back to back with');
+  p(`   the others, not taken from 2. PostgreSQL: ${scaleOut.postgres.url} (${scaleOut.postgres.from === 'default' ? 'default' : `from ${scaleOut.postgres.from}`}), a fresh schema per server, dropped after it.`);
+  if (!scaleOut.postgres.reachable) p(`   skipped: no PostgreSQL (set BENCH_DATABASE_URL) — ${scaleOut.postgres.reason}`);
+  const soRow = ({ key, label }) => {
+    const r = scaleOut.runs[key];
+    if (!r?.cpu) return [label, r?.skipped ? 'skipped' : 'FAILED', ...Array(12).fill(undefined)];
+    return [
+      label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, r.errors + r.timeouts,
+      fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverPrimaryPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest),
+      fmt.pct(r.cpu.postgresPctOfOneCore), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+    ];
+  };
+  p(table(['setup', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'server CPU', 'primary', 'busiest loop', 'CPU ms/req', 'postgres CPU', 'loadgen CPU', 'others CPU'], SCALEOUT_ROWS.map(soRow), { align: [false, ...Array(13).fill(true)] }));
+  p('   (% of ONE core. server CPU: every process of the server — for WORKERS=2 the cluster primary and both workers — all threads;');
+  p('    primary: the cluster primary alone (it accepts the connections and hands them to the workers); busiest loop: the busiest');
+  p('    serving event loop; postgres CPU: every `postgres` process on the machine; others CPU: everything else but the load generator)');
+  for (const { key, label } of SCALEOUT_ROWS) {
+    const r = scaleOut.runs[key];
+    if (r?.error) p(`   ${label}: FAILED: ${r.error}`);
+    if (r?.cpu?.serverWorkersPctOfOneCore) p(`   ${label}: workers ${r.cpu.serverWorkersPctOfOneCore.map((v) => fmt.pct(v)).join(' + ')}, primary ${fmt.pct(r.cpu.serverPrimaryPctOfOneCore)}`);
+    if (r?.cpu && (r.non2xx || r.errors || r.timeouts)) p(`   ${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts of ${fmt.int(r.requests)} (status codes ${JSON.stringify(r.statusCodeStats)})`);
+    if (r?.cpu?.serverProcessesGone) p(`   ${label}: ${r.cpu.serverProcessesGone} server process(es) exited during the run (their CPU is missing)`);
+    if (r?.warmup && (r.warmup.non2xx || r.warmup.errors)) p(`   ${label}: warm-up had ${r.warmup.non2xx} non-2xx, ${r.warmup.errors} errors`);
+    if (r?.schemaDropError) p(`   ${label}: dropping its schema failed: ${r.schemaDropError}`);
+  }
+  if (g50Phase2) p(`   for reference, 2's SQLite c=${SCALEOUT_CONNECTIONS} earlier in this run: ${fmt.int(g50Phase2.rps)} req/s, p99 ${fmt.ms(g50Phase2.latencyMs.p99)} ms, others CPU ${fmt.pct(g50Phase2.cpu.othersPctOfOneCore)}`);
+  p('');
+  p(`   refresh grant at c=${SCALEOUT_CONNECTIONS} (the script of 5; chains seeded through the code flow on each server)`);
+  const refreshSoRow = (label, r) => [
+    label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script?.ok), r.script?.bad,
+    fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.postgresPctOfOneCore), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+  ];
+  const refreshSoRows = [];
+  if (soRefresh) refreshSoRows.push(refreshSoRow('PostgreSQL, 1 process (this phase)', soRefresh));
+  if (r50Phase4) refreshSoRows.push(refreshSoRow('SQLite, 1 process (5, earlier in this run)', r50Phase4));
+  p(table(['setup', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'rotated', 'failed', 'server CPU', 'event loop', 'CPU ms/req', 'postgres CPU', 'loadgen CPU', 'others CPU'], refreshSoRows, { align: [false, ...Array(13).fill(true)] }));
+  if (!soRefresh) p(`   PostgreSQL refresh: ${scaleOut.refresh?.skipped ? `skipped (${scaleOut.refresh.skipped})` : `FAILED: ${scaleOut.refresh?.error ?? 'not run'}`}`);
+  else p(`   PostgreSQL: ${soRefresh.seeded} refresh tokens seeded in ${soRefresh.seedSeconds.toFixed(1)} s; afterwards ${soRefresh.chainCheck.poolLeft} chains left, one introspected → active ${soRefresh.chainCheck.active}`);
+  p('');
+  p('   ratios (req/s)');
+  p(`     PostgreSQL / SQLite:   1 process ${fmt.ratio(so.postgresOverSqlite1Process) ?? 'n/a'}, WORKERS=2 ${fmt.ratio(so.postgresOverSqliteWorkers2) ?? 'n/a'}; refresh, 1 process ${fmt.ratio(refreshPgOverSqlite) ?? 'n/a'} (SQLite figure from 5)`);
+  p(`     WORKERS=2 / 1 process: SQLite ${fmt.ratio(so.workers2Over1Sqlite) ?? 'n/a'}, PostgreSQL ${fmt.ratio(so.workers2Over1Postgres) ?? 'n/a'}`);
+  for (const { key, label } of SCALEOUT_ROWS) if (scaleOut.runs[key]?.cpu) p(`     what limits ${label}: ${bottleneck(scaleOut.runs[key])}`);
+  if (soRefresh) p(`     what limits the PostgreSQL refresh grant: ${bottleneck(soRefresh)}`);
+  p('');
   p('Ratios');
   p(`  issuance / signing ceiling: best ${fmt.pct((ratios.issuanceOverCeilingBest ?? NaN) * 100) ?? 'n/a'} (c=${best.connections}), at c=${REF_CONNECTIONS} ${fmt.pct((ratios.issuanceOverCeilingAt50 ?? NaN) * 100) ?? 'n/a'}`);
+  p(`  issuance / raw node:crypto all-core ceiling: best ${fmt.pct((ratios.issuanceOverRawCeilingBest ?? NaN) * 100) ?? 'n/a'} (Grantor signs with node:crypto; HTTP and the load generator share the same cores)`);
   if (signShare) p(`  signing is ~${fmt.pct(signShare * 100)} of Grantor's CPU per token at c=${REF_CONNECTIONS} (${fmt.ms(signMs)} of ${fmt.ms(g50.cpu.serverMsPerRequest)} ms); the rest is HTTP, koa, knex/SQLite, JSON…`);
   p(`  Grantor / node-oidc-provider at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.grantorOverOidcProviderAt50) ?? 'n/a'}; best vs best: ${fmt.ratio(ratios.grantorOverOidcProviderBest) ?? 'n/a'}`);
   if (g50) p(`  what limits Grantor at c=${REF_CONNECTIONS}: ${bottleneck(g50)}`);
   p(`  refresh / client_credentials at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.refreshOverClientCredentialsAt50) ?? 'n/a'}${r50 ? ` (${fmt.ms(r50.cpu.serverMsPerRequest)} vs ${fmt.ms(g50?.cpu.serverMsPerRequest)} ms of server CPU per request)` : ''}`);
   if (r50) p(`  what limits the refresh grant at c=${REF_CONNECTIONS}: ${bottleneck(r50)}`);
+  p(`  scale-out at c=${SCALEOUT_CONNECTIONS}: PostgreSQL / SQLite ${fmt.ratio(so.postgresOverSqlite1Process) ?? 'n/a'} (1 process), ${fmt.ratio(so.postgresOverSqliteWorkers2) ?? 'n/a'} (WORKERS=2); WORKERS=2 / 1: SQLite ${fmt.ratio(so.workers2Over1Sqlite) ?? 'n/a'}, PostgreSQL ${fmt.ratio(so.workers2Over1Postgres) ?? 'n/a'}`);
   p(`  what limits introspection at c=${introspection.connections}: ${bottleneck(introspection)}`);
   p('');
   p('Targets (informative, not asserted)');
@@ -538,6 +622,26 @@ async function main() {
       idleProbe: revocation.idleProbe,
     },
     oidcProvider: oidcToken.length ? { token: oidcToken.map(jsonRun) } : null,
+    scaleOut: {
+      connections: scaleOut.connections,
+      seconds: scaleOut.seconds,
+      sqlite1ProcessRemeasured: true,
+      phase2SqliteRpsSameConnections: g50Phase2 ? round(g50Phase2.rps) : null,
+      keyEncryptionSecretSet: true,
+      postgres: scaleOut.postgres,
+      runs: Object.fromEntries(Object.values(scaleOut.runs).map((r) => [r.setup.key, jsonScaleOut(r)])),
+      refreshPostgres1Process: soRefresh
+        ? { ...jsonScaleOut(soRefresh), rotated: soRefresh.script.ok, failedRotations: soRefresh.script.bad, starved: soRefresh.script.starved, firstFailure: soRefresh.script.firstBad, seeded: soRefresh.seeded, chainCheck: soRefresh.chainCheck }
+        : { skipped: scaleOut.refresh?.skipped ?? null, error: scaleOut.refresh?.error ?? null },
+      refreshSqlite1ProcessFromPhase4Rps: r50Phase4 ? round(r50Phase4.rps) : null,
+      ratios: {
+        postgresOverSqlite1Process: round(so.postgresOverSqlite1Process, 3),
+        postgresOverSqliteWorkers2: round(so.postgresOverSqliteWorkers2, 3),
+        workers2Over1Sqlite: round(so.workers2Over1Sqlite, 3),
+        workers2Over1Postgres: round(so.workers2Over1Postgres, 3),
+        refreshPostgresOverSqlite1Process: round(refreshPgOverSqlite, 3),
+      },
+    },
     ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 3)])),
     signingShareOfServerCpuAt50: round(signShare, 3),
     targets: targets.map((t) => ({ name: t.name, measured: typeof t.measured === 'number' ? round(t.measured, 3) : t.measured, pass: t.pass })),
@@ -555,6 +659,26 @@ function bottleneck(r) {
   if (loop >= 90) return `the event loop (main thread ${fmt.pct(loop)} busy)`;
   if (busy >= 90) return `the machine's CPU (${fmt.pct(busy)} of all cores busy: server, load generator and others)`;
   return `neither the event loop (${fmt.pct(loop)}) nor the CPU (machine ${fmt.pct(busy)} busy) is saturated: requests wait on something serial (a pool, a lock, one connection)`;
+}
+
+/** A scale-out row: jsonRun's figures plus the whole server's CPU split, or why there is none. */
+function jsonScaleOut(r) {
+  const base = { database: r.setup?.db, workers: r.setup?.workers };
+  if (!r.cpu) return { ...base, skipped: r.skipped ?? null, error: r.error ?? null };
+  return {
+    ...base,
+    ...jsonRun(r),
+    timeouts: r.timeouts,
+    statusCodeStats: r.statusCodeStats,
+    serverProcesses: r.cpu.serverProcesses,
+    serverProcessesGone: r.cpu.serverProcessesGone,
+    serverPrimaryCpuPctOfOneCore: round(r.cpu.serverPrimaryPctOfOneCore),
+    serverWorkersCpuPctOfOneCore: r.cpu.serverWorkersPctOfOneCore?.map((v) => round(v)) ?? null,
+    postgresCpuPctOfOneCore: round(r.cpu.postgresPctOfOneCore),
+    startSeconds: r.startSeconds === undefined ? undefined : round(r.startSeconds, 2),
+    warmup: r.warmup,
+    schemaDropError: r.schemaDropError,
+  };
 }
 
 function jsonRun(r) {
