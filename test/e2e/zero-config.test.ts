@@ -141,6 +141,12 @@ describe('zero-configuration start, the CLI bootstrap and shutdown', () => {
     }
   });
 
+  it('ships the resource-server module as the package subpath grantor/resource-server', async () => {
+    const out = await runProcess(['--input-type=module', '-e', "const m = await import('grantor/resource-server'); console.log(Object.keys(m).sort().join(','))"], { cwd: ROOT });
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim()).toBe('ResourceServerError,createVerifier,requireToken');
+  });
+
   it('keeps its signing key across restarts', async () => {
     const kidOf = async (url: string) => (await (await fetch(`${url}/.well-known/jwks.json`)).json()).keys.map((k: { kid: string }) => k.kid);
     const first = await startServerProcess({ cwd });
