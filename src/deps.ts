@@ -75,21 +75,20 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     };
     await beat();
     const ring = keys.ring;
-    const timers = [
-      setInterval(() => ring.refresh().catch((err) => logger.error({ err }, 'reloading signing keys failed')), KEY_POLL_MS),
-      setInterval(() => rotateWhenDue(ring, keys.rotate, config, clock).catch((err) => logger.error({ err }, 'scheduled key rotation failed')), ROTATION_CHECK_MS),
-      setInterval(
-        () =>
-          pruneExpired(db, clock.now(), pruneRetention(config), config.grantIdleTimeout)
-            .then((counts) => logger.info({ pruned: counts }, 'pruned expired rows'))
-            .catch((err) => logger.error({ err }, 'pruning failed')),
-        PRUNE_MS,
-      ),
-    ];
-    timers.push(setInterval(() => beat().catch((err) => logger.error({ err }, 'instance heartbeat failed')), HEARTBEAT_MS));
-    for (const t of timers) t.unref();
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
     const secrets = { refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()) };
+    // Background work of every instance; started last, so a failed start leaves no timer behind.
+    const every = (ms: number, what: string, work: () => Promise<unknown>) =>
+      setInterval(() => work().catch((err) => logger.error({ err }, `${what} failed`)), ms).unref();
+    const timers = [
+      every(KEY_POLL_MS, 'reloading signing keys', () => ring.refresh()),
+      every(ROTATION_CHECK_MS, 'scheduled key rotation', () => rotateWhenDue(ring, keys.rotate, config, clock)),
+      every(HEARTBEAT_MS, 'instance heartbeat', beat),
+      every(PRUNE_MS, 'pruning', async () => {
+        const counts = await pruneExpired(db, clock.now(), pruneRetention(config), config.grantIdleTimeout);
+        logger.info({ pruned: counts }, 'pruned expired rows');
+      }),
+    ];
     return {
       config,
       db,
