@@ -45,15 +45,27 @@ export function createMetrics(sources: MetricsSources) {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Times every request under its route pattern (never the raw path: ids would explode the labels). */
+/**
+ * Times every request under its route pattern (never the raw path: ids would explode the labels).
+ * The labelled children are kept per (method, route, status): prom-client's label hashing on every
+ * observation cost a tenth of the token endpoint's throughput.
+ */
 export function measureRequests(metrics: Metrics) {
+  const children = new Map<string, { observe(seconds: number): void }>();
   return async function measureRequestsMiddleware(ctx: Context, next: Next): Promise<void> {
-    const stop = metrics.duration.startTimer();
+    const start = performance.now();
     try {
       await next();
     } finally {
-      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      stop({ method: ctx.method, route: String(route), status: String(ctx.status) });
+      const route = String((ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched');
+      const status = String(ctx.status);
+      const key = `${ctx.method} ${route} ${status}`;
+      let child = children.get(key);
+      if (!child) {
+        child = metrics.duration.labels({ method: ctx.method, route, status });
+        children.set(key, child);
+      }
+      child.observe((performance.now() - start) / 1000);
       const body = ctx.body as { error?: unknown } | undefined;
       if (ctx.status >= 400 && body && typeof body === 'object' && typeof body.error === 'string') metrics.errors.inc({ error: body.error });
     }
