@@ -6,11 +6,10 @@ import type { Db } from '../store/db.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { findGrant } from '../store/grants.js';
-import { findRefreshToken, type RefreshTokenRow } from '../store/refresh-tokens.js';
+import type { RefreshTokenRow } from '../store/refresh-tokens.js';
 import type { ClientRow } from '../store/tables.js';
-import { readAccessToken } from '../tokens/access-token.js';
-import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { authenticateClient } from './client-auth.js';
+import { identifyToken } from './identify-token.js';
 
 export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer'> };
 
@@ -33,11 +32,11 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
   if (!token) throw new OAuthError('invalid_request', 'token is required');
 
   const now = deps.clock.now();
-  const refresh = token.length <= 512 ? await findRefreshToken(deps.db, hashRefreshToken(token)) : undefined;
-  if (refresh) return introspectRefreshToken(deps, client, refresh, now);
-  const read = await readAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now });
-  if (!read || read.expired) return INACTIVE;
-  const { claims } = read;
+  const found = await identifyToken(deps, token, { issuer: deps.config.issuer, now });
+  if (!found) return INACTIVE;
+  if (found.kind === 'refresh') return introspectRefreshToken(deps, client, found.row, now);
+  if (found.expired) return INACTIVE;
+  const { claims } = found;
   if (claims.client_id !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
   const grant = await findGrant(deps.db, claims.grant_id);
   if (!grant || grant.revokedAt !== null) return INACTIVE;

@@ -6,9 +6,7 @@ import { revokeGrant, type RevokeDeps } from '../revocation/revoke-grant.js';
 import type { Db } from '../store/db.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
-import { findRefreshToken } from '../store/refresh-tokens.js';
-import { readAccessToken } from '../tokens/access-token.js';
-import { hashRefreshToken } from '../tokens/refresh-token.js';
+import { identifyToken } from './identify-token.js';
 import { authenticateClient } from './client-auth.js';
 
 export type RevokeEndpointDeps = RevokeDeps & { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'invalidate'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer'> };
@@ -26,17 +24,9 @@ export async function handleRevocationRequest(deps: RevokeEndpointDeps, form: UR
   if (!token) {
     throw new OAuthError('invalid_request', 'token is required');
   }
-  const grantId = await grantOfToken(deps, token);
-  if (!grantId || grantId.clientId !== client.clientId) return; // §2.1: not this client's token
-  await revokeGrant(deps, grantId.grantId, { reason: 'token revoked by the client (RFC 7009)', by: `client:${client.clientId}` });
-}
-
-/** The grant behind a refresh token or one of Grantor's access tokens, whatever `token_type_hint` says. */
-async function grantOfToken(deps: RevokeEndpointDeps, token: string): Promise<{ grantId: string; clientId: string } | undefined> {
-  if (token.length <= 512) {
-    const refresh = await findRefreshToken(deps.db, hashRefreshToken(token));
-    if (refresh) return { grantId: refresh.grantId, clientId: refresh.clientId };
-  }
-  const read = await readAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now: deps.clock.now() });
-  return read ? { grantId: read.claims.grant_id, clientId: read.claims.client_id } : undefined;
+  const found = await identifyToken(deps, token, { issuer: deps.config.issuer, now: deps.clock.now() });
+  if (!found) return;
+  const owner = found.kind === 'refresh' ? { grantId: found.row.grantId, clientId: found.row.clientId } : { grantId: found.claims.grant_id, clientId: found.claims.client_id };
+  if (owner.clientId !== client.clientId) return; // §2.1: not this client's token
+  await revokeGrant(deps, owner.grantId, { reason: 'token revoked by the client (RFC 7009)', by: `client:${client.clientId}` });
 }
