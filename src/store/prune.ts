@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { deleteRemovedKeys } from './signing-keys.js';
 
 export interface PruneRetention {
   /** The longest an access token can live (its grant's status bit must outlive it). */
@@ -16,6 +17,7 @@ export interface PruneRetention {
  * - grants revoked, or ended (lifetime or idle), longer ago than any of their access tokens can
  *   live — their status bits no longer matter — together with their revocation entries, once
  *   those are also older than the feed retention.
+ * Signing keys past their removal time leave the table.
  * Status list indexes are never handed out again, so clearing a pruned grant's bit un-revokes
  * nothing: no token can carry that index any more.
  */
@@ -47,6 +49,8 @@ export async function pruneExpired(db: Knex, now: number, retention: PruneRetent
     .whereIn('id', deadGrants.clone())
     .whereNotIn('id', db('revocations').select('grant_id'))
     .delete();
+  // Signing keys past their removal time are already out of the JWKS; their rows go too.
+  counts.signingKeys = await deleteRemovedKeys(db, now);
   await db('status_indexes').whereNotIn('grant_id', db('grants').select('id')).where('idx', '<', db('grants').min('status_index')).delete();
   return counts;
 }

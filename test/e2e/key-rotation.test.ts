@@ -1,5 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { pruneRetention } from '../../src/deps.js';
 import { fixedClock } from '../../src/lib/clock.js';
+import { pruneExpired } from '../../src/store/prune.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const API = 'https://api.example.com';
@@ -50,6 +52,10 @@ describe('signing key lifecycle: next → active → retired → removed', () =>
     // Once every token it signed has expired, it leaves the JWKS.
     clock.advance(old.removes_at - clock.now());
     expect(await jwksKids()).toEqual([next.kid]);
+    // …and pruning deletes its row.
+    const pruned = await pruneExpired(app.deps.db, clock.now(), pruneRetention(app.deps.config), app.deps.config.grantIdleTimeout);
+    expect(pruned.signingKeys).toBe(1);
+    expect((await app.deps.db('signing_keys').select('kid')).map((r: { kid: string }) => r.kid)).toEqual([next.kid]);
   });
 });
 
