@@ -1,0 +1,40 @@
+/**
+ * A child process spoken to by request and answer over IPC: each `send(msg)` gets an id and
+ * resolves with the child's `{id, result}` (or rejects with its `{id, error}`). The child first
+ * says `{ready: true}`. Used by the load generators (bench/load.js, bench/scripted-load.js).
+ */
+import { fork } from 'node:child_process';
+import { tail, trackChild } from './procs.js';
+
+export async function startChild(file, label) {
+  const child = trackChild(fork(file, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }), label);
+  const stderr = tail(child.stderr);
+  const pending = new Map();
+  let nextId = 1;
+  child.on('message', (msg) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (msg.error) p.reject(new Error(`autocannon failed: ${msg.error}`));
+    else p.resolve(msg.result);
+  });
+  child.on('exit', (code, signal) => {
+    for (const p of pending.values()) p.reject(new Error(`${label} exited (code ${code}, signal ${signal})\n${stderr()}`));
+    pending.clear();
+  });
+  await new Promise((resolve, reject) => {
+    child.once('message', (m) => (m?.ready ? resolve() : reject(new Error(`unexpected first message from ${label}`))));
+    child.once('error', reject);
+  });
+  return {
+    pid: child.pid,
+    child,
+    send(msg) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        child.send({ ...msg, id });
+      });
+    },
+  };
+}
