@@ -1,4 +1,5 @@
 /** createApp(deps): the middleware order and each domain's routes; no logic of its own. */
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import { adminRoutes } from './admin/routes.js';
@@ -8,7 +9,7 @@ import { renderErrors } from './http/render-errors.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { keysRoutes } from './keys/routes.js';
-import { oauthRoutes } from './oauth/routes.js';
+import { oauthLeanRoutes, oauthRoutes } from './oauth/routes.js';
 import { openapiRoutes } from './openapi/routes.js';
 import { pagesRoutes } from './pages/routes.js';
 import { revocationRoutes } from './revocation/routes.js';
@@ -35,4 +36,17 @@ export function createApp(deps: AppDeps): Koa {
   app.use(securityHeaders());
   for (const router of routers(deps)) app.use(router.routes());
   return app;
+}
+
+/**
+ * The server's request listener: the lean routes first (each takes only requests it answers in
+ * full, see src/http/lean-post.ts), then koa for everything else.
+ */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  const koa = createApp(deps).callback();
+  const lean = oauthLeanRoutes(deps);
+  return function grantor(req, res) {
+    for (const route of lean) if (route(req, res)) return;
+    void koa(req, res);
+  };
 }

@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import http from 'node:http';
-import { createApp } from './app.js';
+import { createRequestListener } from './app.js';
 import { ConfigError, describeDatabase, loadConfig } from './config.js';
 import { buildDeps } from './deps.js';
 
@@ -14,8 +14,7 @@ async function main(): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return supervise(config.workers);
   const deps = await buildDeps(config);
   const { logger } = deps;
-  const app = createApp(deps);
-  const server = http.createServer(app.callback());
+  const server = http.createServer(createRequestListener(deps));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

@@ -34,22 +34,31 @@ export function readForm(opts: ReadFormOptions) {
       throw bodyReadError(err);
     }
     const text = typeof ctx.request.body === 'string' ? ctx.request.body : '';
-    if (!wellEncoded(text)) {
-      throw new OAuthError('invalid_request', 'the body has malformed percent-encoding');
-    }
-    const form = new URLSearchParams();
-    const seen = new Set<string>();
-    for (const [name, value] of new URLSearchParams(text)) {
-      if (value === '') continue;
-      if (seen.has(name) && !repeatable.has(name)) {
-        throw new OAuthError('invalid_request', `parameter ${printable(name)} is repeated`);
-      }
-      seen.add(name);
-      form.append(name, value);
-    }
+    const form = parseForm(text, repeatable);
     ctx.state.form = form;
     await next();
   };
+}
+
+/**
+ * Parses a form body by the rules above: literal names, empty values omitted, repeats refused
+ * unless `repeatable`, malformed percent-encoding refused. Shared with the lean token path.
+ */
+export function parseForm(text: string, repeatable: ReadonlySet<string>): URLSearchParams {
+  if (!wellEncoded(text)) {
+    throw new OAuthError('invalid_request', 'the body has malformed percent-encoding');
+  }
+  const form = new URLSearchParams();
+  const seen = new Set<string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (value === '') continue;
+    if (seen.has(name) && !repeatable.has(name)) {
+      throw new OAuthError('invalid_request', `parameter ${printable(name)} is repeated`);
+    }
+    seen.add(name);
+    form.append(name, value);
+  }
+  return form;
 }
 
 /**

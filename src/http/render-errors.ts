@@ -3,11 +3,32 @@ import type { Logger } from 'pino';
 import { OAuthError } from '../errors.js';
 import { mapDriverError } from '../store/driver-errors.js';
 
+/** An error as the client sees it: status, headers and the RFC 6749 §5.2 body. */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: string; error_description: string };
+}
+
 /**
- * The first middleware: the one place an error becomes an HTTP answer, RFC 6749 §5.2 JSON
- * `{error, error_description}`. The precise reason (`detail`) and unexpected errors go to the log
- * with the request id; the client sees a bare `server_error` for anything unexpected.
+ * The one place an error becomes an HTTP answer, RFC 6749 §5.2 JSON `{error, error_description}`.
+ * The precise reason (`detail`) and unexpected errors go to the log with the request id; the
+ * client sees a bare `server_error` for anything unexpected. Used by the renderErrors middleware
+ * and by the lean token path (src/http/lean-post.ts).
  */
+export function answerError(err: unknown, logger: Logger, context: { requestId?: string; path: string }): ErrorAnswer {
+  const oauth = toOAuthError(err);
+  const log = { requestId: context.requestId, code: oauth.code, detail: oauth.detail, path: context.path };
+  if (oauth.status >= 500) logger.error({ ...log, err }, 'request failed');
+  else logger.debug(log, 'request refused');
+  return {
+    status: oauth.status,
+    headers: { ...oauth.headers, 'Cache-Control': 'no-store' },
+    body: { error: oauth.code, error_description: oauth.description },
+  };
+}
+
+/** The first middleware: renders whatever the rest threw with answerError(). */
 export function renderErrors(opts: { logger: Logger }) {
   return async function renderErrorsMiddleware(ctx: Context, next: Next): Promise<void> {
     try {
@@ -16,15 +37,11 @@ export function renderErrors(opts: { logger: Logger }) {
         throw new OAuthError('not_found', 'no such endpoint');
       }
     } catch (err) {
-      const oauth = toOAuthError(err);
-      const log = { requestId: ctx.state.requestId, code: oauth.code, detail: oauth.detail, path: ctx.path };
-      if (oauth.status >= 500) opts.logger.error({ ...log, err }, 'request failed');
-      else opts.logger.debug(log, 'request refused');
-      ctx.status = oauth.status;
-      for (const [name, value] of Object.entries(oauth.headers)) ctx.set(name, value);
-      ctx.set('Cache-Control', 'no-store');
+      const answer = answerError(err, opts.logger, { requestId: ctx.state.requestId, path: ctx.path });
+      ctx.status = answer.status;
+      for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
       ctx.type = 'application/json';
-      ctx.body = { error: oauth.code, error_description: oauth.description };
+      ctx.body = answer.body;
     }
   };
 }

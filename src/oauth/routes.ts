@@ -1,8 +1,10 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { cors } from '../http/cors.js';
+import { leanPost, type LeanRoute } from '../http/lean-post.js';
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
@@ -17,9 +19,38 @@ import { handleTokenRequest } from './token-endpoint.js';
 export type OAuthRouteDeps = GrantDeps & {
   statusList: StatusList;
   rateLimits: RateLimits;
-  metrics: Pick<Metrics, 'tokensIssued'>;
-  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge'>;
+  metrics: Pick<Metrics, 'tokensIssued' | 'recordRequest'>;
+  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge' | 'trustProxy'>;
+  logger: Logger;
 };
+
+/** The token endpoint itself (RFC 6749 §3.2), whichever way the request came in. */
+async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authorization: string | undefined) {
+  const answer = await handleTokenRequest(deps, { form, authorization });
+  deps.metrics.tokensIssued.inc({ grant_type: form.get('grant_type') ?? undefined });
+  return answer;
+}
+
+/**
+ * The token endpoint's hot path, outside koa (src/http/lean-post.ts): a plain same-origin form
+ * POST is answered here; everything else (CORS, encodings, oversized bodies) by the koa route below.
+ */
+export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
+  return [
+    leanPost({
+      path: TOKEN_PATH,
+      limit: deps.config.bodyLimit,
+      repeatable: ['resource'],
+      trustProxy: deps.config.trustProxy,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      // The koa route's CORS answers vary by Origin; this one is the answer without an Origin.
+      headers: { Vary: 'Origin' },
+      admit: (ip) => deps.rateLimits.address(ip),
+      handle: ({ form, authorization }) => tokenAnswer(deps, form, authorization),
+    }),
+  ];
+}
 
 export function oauthRoutes(deps: OAuthRouteDeps): Router {
   const router = new Router();
@@ -40,8 +71,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   };
 
   router.post(TOKEN_PATH, browserApps, noStore(), limitAddress, form, async function tokenEndpoint(ctx: Context) {
-    ctx.body = await handleTokenRequest(deps, { form: ctx.state.form, authorization: authorization(ctx) });
-    deps.metrics.tokensIssued.inc({ grant_type: ctx.state.form.get('grant_type') });
+    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx));
   });
 
   router.post(REVOKE_PATH, browserApps, noStore(), limitAddress, form, async function revocationEndpoint(ctx: Context) {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { createApp } from '../../src/app.js';
+import { createRequestListener } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildDeps, type Deps } from '../../src/deps.js';
 import type { Clock } from '../../src/lib/clock.js';
@@ -58,8 +58,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     ...opts.env,
   });
   const deps = await buildDeps(config, { clock: opts.clock, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
-  const app = createApp(deps);
-  server.on('request', app.callback());
+  server.on('request', createRequestListener(deps));
   const url = issuer;
 
   let adminCreds: { client_id: string; client_secret: string } | undefined;

@@ -1,0 +1,119 @@
+/**
+ * The token endpoint has two ways in (src/http/lean-post.ts): plain same-origin form POSTs are
+ * answered outside koa, everything else by the koa route. Whichever way a request takes, the
+ * answer must be the same: these tests send each request once in one piece (Content-Length: the
+ * lean path) and once chunked (Transfer-Encoding: the koa route) and compare the two answers.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { oauthLeanRoutes } from '../../src/oauth/routes.js';
+import { rawRequest, type RawResponse } from '../helpers/raw-http.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+/** Headers that differ between any two answers, or between Content-Length and chunked framing. */
+const VARYING = new Set(['date', 'x-request-id', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+
+function stableHeaders(res: RawResponse): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(res.headers).filter(([name]) => !VARYING.has(name)).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+describe('the token endpoint answers alike through its lean path and through koa', () => {
+  let app: TestApp;
+  let creds: { client_id: string; client_secret: string };
+  beforeAll(async () => {
+    app = await startTestApp({ env: { RATE_LIMIT_ADDRESS: '0' } });
+    await app.resource({ identifier: 'https://api.example.com', scopes: [{ name: 'read' }] });
+    creds = await app.client({ scopes: ['read'] });
+  });
+  afterAll(() => app.close());
+
+  /** The same request in one piece and chunked. */
+  async function bothWays(body: string, headers: Record<string, string> = {}): Promise<[RawResponse, RawResponse]> {
+    const h = { 'Content-Type': FORM, ...headers };
+    const lean = await rawRequest(app.url, '/oauth/token', { method: 'POST', headers: h, body });
+    const koa = await rawRequest(app.url, '/oauth/token', { method: 'POST', headers: h, body: [body.slice(0, 5), body.slice(5)] });
+    return [lean, koa];
+  }
+
+  it('issues the same kind of token with the same headers', async () => {
+    const [lean, koa] = await bothWays('grant_type=client_credentials&scope=read', { Authorization: basic(creds.client_id, creds.client_secret) });
+    expect(lean.status).toBe(200);
+    expect(koa.status).toBe(200);
+    expect(stableHeaders(lean)).toEqual(stableHeaders(koa));
+    expect(lean.headers).toMatchObject({ 'cache-control': 'no-store', pragma: 'no-cache', 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    const jwks = createLocalJWKSet({ keys: app.deps.keyRing.publicJwks() });
+    const claims = await Promise.all([lean, koa].map(async (r) => (await jwtVerify(r.json().access_token, jwks, { issuer: app.issuer, typ: 'at+jwt' })).payload));
+    const { access_token: _l, ...leanRest } = lean.json();
+    const { access_token: _k, ...koaRest } = koa.json();
+    expect(leanRest).toEqual(koaRest);
+    expect(claims[0].grant_id).toBe(claims[1].grant_id);
+    expect(Object.keys(claims[0]).sort()).toEqual(Object.keys(claims[1]).sort());
+  });
+
+  it.each([
+    ['a wrong secret (401 with a Basic challenge)', 'grant_type=client_credentials', { Authorization: 'Basic d3Jvbmc6d3Jvbmc=' }, 401, 'invalid_client'],
+    ['no grant_type', 'scope=read', {}, 400, 'invalid_request'],
+    ['an unknown grant type', 'grant_type=password&username=a&password=b', {}, 400, 'unsupported_grant_type'],
+    ['a repeated parameter', 'grant_type=client_credentials&grant_type=client_credentials', {}, 400, 'invalid_request'],
+    ['malformed percent-encoding', 'grant_type=client_credentials&scope=%ZZ', {}, 400, 'invalid_request'],
+    ['a bearer token instead of client authentication', 'grant_type=client_credentials', { Authorization: 'Bearer abc' }, 401, 'invalid_client'],
+  ])('refuses %s the same way', async (_what, body, headers, status, error) => {
+    const [lean, koa] = await bothWays(body, headers as Record<string, string>);
+    expect(lean.status).toBe(status);
+    expect(lean.json()).toEqual({ error, error_description: expect.any(String) });
+    expect(koa.status).toBe(lean.status);
+    expect(koa.json()).toEqual(lean.json());
+    expect(stableHeaders(koa)).toEqual(stableHeaders(lean));
+  });
+
+  it('keeps a well-formed X-Request-Id and replaces a hostile one, both ways', async () => {
+    for (const res of await bothWays('grant_type=client_credentials', { 'X-Request-Id': 'trace-42' })) expect(res.headers['x-request-id']).toBe('trace-42');
+    for (const res of await bothWays('grant_type=client_credentials', { 'X-Request-Id': '<script>' })) expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('counts lean answers in the same request metrics as koa answers', async () => {
+    await bothWays('grant_type=nope');
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/grantor_http_request_duration_seconds_count\{method="POST",route="\/oauth\/token",status="400"\} \d+/);
+    expect(text).toMatch(/grantor_oauth_errors_total\{error="unsupported_grant_type"\} [2-9]/);
+  });
+});
+
+describe('what the lean path takes and what it leaves to koa', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  /** Whether the lean route takes a request with these headers (the answer itself is not awaited). */
+  function takes(init: { method?: string; url?: string; headers: Record<string, string> }): boolean {
+    const [route] = oauthLeanRoutes(app.deps);
+    const req = { method: init.method ?? 'POST', url: init.url ?? '/oauth/token', headers: init.headers, on() {}, once() {}, socket: {} } as unknown as IncomingMessage;
+    const res = { writeHead() {}, end() {} } as unknown as ServerResponse;
+    return route(req, res);
+  }
+  const form = { 'content-type': FORM, 'content-length': '20' };
+
+  it('takes a same-origin form POST of stated length to exactly /oauth/token', () => {
+    expect(takes({ headers: form })).toBe(true);
+    expect(takes({ headers: { ...form, 'content-type': `${FORM}; charset=UTF-8` } })).toBe(true);
+  });
+
+  it.each([
+    ['another method', { method: 'GET', headers: form }],
+    ['another path', { url: '/oauth/revoke', headers: form }],
+    ['a query string', { url: '/oauth/token?x=1', headers: form }],
+    ['a cross-origin request (CORS is koa\'s)', { headers: { ...form, origin: 'https://app.example.com' } }],
+    ['a compressed body', { headers: { ...form, 'content-encoding': 'gzip' } }],
+    ['a chunked body', { headers: { 'content-type': FORM, 'transfer-encoding': 'chunked' } }],
+    ['a body over the limit (koa answers 413)', { headers: { ...form, 'content-length': '100000000' } }],
+    ['another content type', { headers: { ...form, 'content-type': 'application/json' } }],
+    ['another charset', { headers: { ...form, 'content-type': `${FORM}; charset=iso-8859-1` } }],
+  ])('leaves %s to koa', (_what, init) => {
+    expect(takes(init as { headers: Record<string, string> })).toBe(false);
+  });
+});
