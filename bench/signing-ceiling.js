@@ -81,9 +81,9 @@ function nextMessage(worker, type) {
  * thread with one signature at a time (the single-core figure) and on one thread per core with two
  * in flight each (THE CEILING: Grantor's primitive, all cores busy); and one JS thread keeping
  * 2 × cores jose signatures in flight on the libuv pool (what a single event loop like Grantor's
- * can get out of WebCrypto when it does nothing else).
+ * can get out of WebCrypto when it does nothing else). `only`: the names of the rows to measure.
  */
-export async function measureSigningCeiling({ seconds, log = () => {} }) {
+export async function measureSigningCeiling({ seconds, log = () => {}, only }) {
   const cores = os.availableParallelism();
   const { privateKey: pem } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -100,7 +100,7 @@ export async function measureSigningCeiling({ seconds, log = () => {} }) {
     ['joseOneLoopPool', { mode: 'jose', threads: 1, inflight: 2 * cores }],
   ];
   const out = { cores, uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4, seconds };
-  for (const [name, opts] of plan) {
+  for (const [name, opts] of plan.filter(([n]) => !only || only.includes(n))) {
     log(`  signing: ${name} (${opts.mode}, ${opts.threads} thread(s)${opts.inflight > 1 ? `, ${opts.inflight} in flight` : ''}) for ${seconds} s`);
     out[name] = await runSigners({ ...opts, seconds, pem });
   }
