@@ -5,7 +5,8 @@
  *
  *   1. signing ceiling: worker_threads signing Grantor-shaped RS256 JWTs (node:crypto and jose)
  *   2. Grantor POST /oauth/token at several concurrencies (child process, temp SQLite + keys), then
- *      the all-core ceilings of 1 again; THE CEILING is the mean of jose's two all-core figures
+ *      the all-core rows of 1 again; THE CEILING is jose on all cores (the faster of its two
+ *      shapes), the mean of before and after
  *   3. Grantor GET /.well-known/jwks.json and /.well-known/oauth-authorization-server
  *   4. Grantor POST /oauth/token grant_type=refresh_token: refresh tokens seeded through the
  *      authorization code flow over HTTP (bench/browserless.js), then every request rotates; each
@@ -208,7 +209,10 @@ async function main() {
     log('1/9 RS256 signing ceiling');
     signing = await measureSigningCeiling({ seconds: SIGN_SECONDS, log });
   }
-  let ceiling = signing?.joseAll.signaturesPerSecond;
+  // THE CEILING: jose signing on every core, in whichever of its two all-core shapes is faster
+  // (a worker thread per core, or one event loop feeding the libuv pool).
+  const joseBest = (m) => Math.max(m.joseAll.signaturesPerSecond, m.joseOneLoopPool.signaturesPerSecond);
+  let ceiling = signing ? joseBest(signing) : undefined;
   let rawCeiling = signing?.nodeAll.signaturesPerSecond;
 
   const loader = await startLoadGenerator();
@@ -229,8 +233,8 @@ async function main() {
   let signingAfter = null;
   if (signing) {
     log('  signing ceilings again, after the issuance runs');
-    signingAfter = await measureSigningCeiling({ seconds: SIGN_SECONDS, log, only: ['nodeAll', 'joseAll'] });
-    ceiling = (signing.joseAll.signaturesPerSecond + signingAfter.joseAll.signaturesPerSecond) / 2;
+    signingAfter = await measureSigningCeiling({ seconds: SIGN_SECONDS, log, only: ['nodeAll', 'joseAll', 'joseOneLoopPool'] });
+    ceiling = (joseBest(signing) + joseBest(signingAfter)) / 2;
     rawCeiling = (signing.nodeAll.signaturesPerSecond + signingAfter.nodeAll.signaturesPerSecond) / 2;
   }
   log('3/9 Grantor well-known documents');
@@ -427,8 +431,10 @@ async function main() {
       row('jose SignJWT, one JS thread', signing.joseOneLoopPool, "Grantor's shape: 1 event loop + libuv pool"),
       row('node:crypto sign() KeyObject (sync)', signingAfter.nodeAll, 'all cores, again after 2'),
       row('jose SignJWT, PKCS8 CryptoKey', signingAfter.joseAll, 'all cores, again after 2'),
+      row('jose SignJWT, one JS thread', signingAfter.joseOneLoopPool, 'again after 2'),
     ], { align: [false, true, true, true, true, true, false] }));
-    p(`   THE CEILING: jose all cores, mean of before and after 2 = ${fmt.int(ceiling)} sig/s (raw node:crypto all cores, mean: ${fmt.int(rawCeiling)} sig/s)`);
+    p(`   THE CEILING: jose on all cores, the faster of its two shapes, mean of before and after 2 = ${fmt.int(ceiling)} sig/s`);
+    p(`   (the raw node:crypto all-core ceiling, mean of before and after 2: ${fmt.int(rawCeiling)} sig/s)`);
     p(`   one signature costs ~${fmt.ms(signMs)} ms of CPU (1 / node single-core rate); "others CPU" = other processes on the machine`);
     p(`   meanwhile (% of one core): well above 0 means a neighbour took cores and the ceiling reads low.`);
   }
@@ -578,7 +584,7 @@ async function main() {
   const json = {
     env: { ...env, seconds: SECONDS, signSeconds: SIGN_SECONDS, warmupSeconds: WARMUP_SECONDS, loadGenerator: 'autocannon in a child process on the same machine', cpuProfile: Boolean(CPU_PROF_DIR) },
     signing: signing && {
-      primitiveForCeiling: 'jose SignJWT + importPKCS8 CryptoKey (WebCrypto, libuv pool), one worker_thread per core, two signatures in flight each',
+      primitiveForCeiling: 'jose SignJWT + importPKCS8 CryptoKey (WebCrypto on the libuv pool), all cores: the faster of one worker_thread per core (two in flight each) and one event loop (2 x cores in flight); mean of before and after the issuance runs',
       cores: signing.cores,
       ceilingSigPerSec: round(ceiling),
       singleCoreSigPerSec: round(signing.joseSingle.signaturesPerSecond),
@@ -586,6 +592,7 @@ async function main() {
       nodeCryptoAllSigPerSec: round(signing.nodeAll.signaturesPerSecond),
       nodeCryptoAllAfterSigPerSec: round(signingAfter.nodeAll.signaturesPerSecond),
       joseAllAfterSigPerSec: round(signingAfter.joseAll.signaturesPerSecond),
+      joseOneThreadPoolAfterSigPerSec: round(signingAfter.joseOneLoopPool.signaturesPerSecond),
       rawCeilingSigPerSec: round(rawCeiling),
       joseSingleSigPerSec: round(signing.joseSingle.signaturesPerSecond),
       joseAllSigPerSec: round(signing.joseAll.signaturesPerSecond),

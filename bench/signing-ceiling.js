@@ -77,11 +77,11 @@ function nextMessage(worker, type) {
 }
 
 /**
- * Measures, in order: one thread and all threads with node:crypto sign(); jose SignJWT on one
- * thread with one signature at a time (the single-core figure) and on one thread per core with two
- * in flight each (THE CEILING: Grantor's primitive, all cores busy); and one JS thread keeping
- * 2 × cores jose signatures in flight on the libuv pool (what a single event loop like Grantor's
- * can get out of WebCrypto when it does nothing else). `only`: the names of the rows to measure.
+ * Measures, in order: one thread and all threads with node:crypto sign() (the raw ceiling); jose
+ * SignJWT on one thread with one signature at a time (the single-core figure), on one thread per
+ * core with two in flight each, and from one JS thread keeping 2 × cores signatures in flight on
+ * the libuv pool. The bench's ceiling is the faster of the last two (jose on every core).
+ * `only`: the names of the rows to measure.
  */
 export async function measureSigningCeiling({ seconds, log = () => {}, only }) {
   const cores = os.availableParallelism();
