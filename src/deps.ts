@@ -99,7 +99,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       statusList,
       readCache: createReadCache(db),
       secrets,
-      loginLimiter: createLoginLimiter(),
+      loginLimiter: createLoginLimiter({ db, clock }),
       rateLimits,
       metrics: createMetrics({
         keys: () => ring.keys(),

@@ -4,6 +4,7 @@ import * as m0002 from '../../db/migrations/0002_revocation.js';
 import * as m0003 from '../../db/migrations/0003_delegated_access.js';
 import * as m0004 from '../../db/migrations/0004_signing_keys.js';
 import * as m0005 from '../../db/migrations/0005_instances.js';
+import * as m0006 from '../../db/migrations/0006_login_failures.js';
 
 // Migrations are imported, not discovered on disk, so the same list runs from the compiled server,
 // the CLI and the TypeScript tests.
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0003_delegated_access': m0003,
   '0004_signing_keys': m0004,
   '0005_instances': m0005,
+  '0006_login_failures': m0006,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { deleteEndedLoginFailures } from './login-failures.js';
 import { deleteRemovedKeys } from './signing-keys.js';
 
 export interface PruneRetention {
@@ -13,6 +14,7 @@ export interface PruneRetention {
 /**
  * Deletes what can no longer matter, so the database stops growing once lifetimes have passed:
  * - sessions past their expiry; authorization codes an hour past theirs (single use is long decided);
+ *   failed-login counts whose window has ended;
  * - refresh tokens past their expiry, spent ones after a week, and every one of a revoked grant;
  * - grants revoked, or ended (lifetime or idle), longer ago than any of their access tokens can
  *   live — their status bits no longer matter — together with their revocation entries, once
@@ -25,6 +27,7 @@ export async function pruneExpired(db: Knex, now: number, retention: PruneRetent
   const counts: Record<string, number> = {};
   counts.sessions = await db('sessions').where('expires_at', '<=', now).delete();
   counts.authorizationCodes = await db('authorization_codes').where('expires_at', '<=', now - 3600).delete();
+  counts.loginFailures = await deleteEndedLoginFailures(db, now);
 
   const deadGrants = db('grants')
     .select('id')

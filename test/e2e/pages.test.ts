@@ -9,6 +9,7 @@ import { createUser, updateUser } from '../../src/registry/users.js';
 import { formFields, Person, pkce } from '../helpers/browserless.js';
 import { authorizeUrl, countRows, delegatedFixture, delegatedTokens, PASSWORD, REDIRECT, setCookies, signIn, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTwoInstances } from '../helpers/two-instances.js';
 
 const S256 = () => ({ code_challenge: pkce().challenge, code_challenge_method: 'S256' });
 const CSP_FRAME = /frame-ancestors 'none'/;
@@ -328,6 +329,55 @@ describe('login rate limits', () => {
     const res = await signIn(new Person(app.url), 'bob');
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('login rate limits over time and across instances', () => {
+  it('lets an account try again once its 15-minute window has ended, and counts afresh', async () => {
+    const clock = fixedClock(Math.floor(Date.now() / 1000));
+    const app = await startTestApp({ clock });
+    try {
+      await delegatedFixture(app);
+      for (let i = 0; i < 5; i++) expect((await signIn(new Person(app.url), 'alice', `wrong ${i}`)).status).toBe(401);
+      clock.advance(15 * 60 - 1);
+      const refused = await signIn(new Person(app.url), 'alice');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      clock.advance(1);
+      // A new window: four more failures are allowed before the fifth closes it again.
+      for (let i = 0; i < 4; i++) expect((await signIn(new Person(app.url), 'alice', `wrong ${i}`)).status).toBe(401);
+      expect((await signIn(new Person(app.url), 'alice')).status).toBe(303);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('counts failures on every instance of one database together (no allowance per instance)', async () => {
+    const two = await startTwoInstances();
+    try {
+      await delegatedFixture(two.a);
+      for (let i = 0; i < 3; i++) expect((await signIn(new Person(two.a.url), 'alice', `wrong ${i}`)).status).toBe(401);
+      for (let i = 0; i < 2; i++) expect((await signIn(new Person(two.b.url), 'alice', `wrong ${i}`)).status).toBe(401);
+      expect((await signIn(new Person(two.a.url), 'alice')).status).toBe(429);
+      expect((await signIn(new Person(two.b.url), 'alice')).status).toBe(429);
+    } finally {
+      await two.close();
+    }
+  });
+
+  it('counts a hostile name like any other wrong one, and stores no name in the clear', async () => {
+    const app = await startTestApp();
+    try {
+      await delegatedFixture(app);
+      const hostile = 'al\u0000ice\u202e<script>';
+      for (let i = 0; i < 5; i++) expect((await signIn(new Person(app.url), hostile, 'nope')).status).toBe(401);
+      expect((await signIn(new Person(app.url), hostile, 'nope')).status).toBe(429);
+      const keys = (await app.deps.db('login_failures').select('key')).map((r: { key: string }) => r.key);
+      expect(keys).toHaveLength(2); // the account and the address
+      for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    } finally {
+      await app.close();
+    }
   });
 });
 
