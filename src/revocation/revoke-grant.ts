@@ -20,18 +20,20 @@ export interface Revoker {
  */
 export async function revokeGrant(deps: RevokeDeps, grantId: string, revoker: Revoker): Promise<boolean> {
   const now = deps.clock.now();
-  const revoked = await deps.db.transaction(async (trx) => {
+  const kind = await deps.db.transaction(async (trx) => {
     // The conditional UPDATE decides: of two racing revocations exactly one appends the entry.
-    if (!(await markGrantRevoked(trx, grantId, now))) return false;
+    const revokedKind = await markGrantRevoked(trx, grantId, now);
+    if (!revokedKind) return undefined;
     await appendRevocation(trx, { grantId, revokedAt: now, reason: revoker.reason, revokedBy: revoker.by });
-    await recordChange(trx);
-    return true;
+    // The read caches hold standing (client_credentials) grants only: a delegated grant's
+    // revocation leaves every instance's copies as they are.
+    if (revokedKind === 'client_credentials') await recordChange(trx);
+    return revokedKind;
   });
-  if (revoked) {
-    deps.statusList.invalidate();
-    deps.readCache.invalidate();
-  }
-  return revoked;
+  if (!kind) return false;
+  deps.statusList.invalidate();
+  if (kind === 'client_credentials') deps.readCache.invalidate();
+  return true;
 }
 
 /** Revokes every live grant of a client or of a person; returns how many were revoked now. */

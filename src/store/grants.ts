@@ -118,9 +118,11 @@ export async function activeGrantIds(db: Knex, filter: Omit<GrantFilter, 'status
 }
 
 /** Marks a live grant revoked; returns false when it was already revoked or does not exist. */
-export async function markGrantRevoked(db: Knex, id: string, at: number): Promise<boolean> {
+/** Marks a live grant revoked; answers its kind, or undefined when it was unknown or already revoked. */
+export async function markGrantRevoked(db: Knex, id: string, at: number): Promise<GrantRow['kind'] | undefined> {
   const n = await db('grants').where({ id }).whereNull('revoked_at').update({ revoked_at: at });
-  return n > 0;
+  if (n === 0) return undefined;
+  return (await db('grants').where({ id }).first('kind'))?.kind;
 }
 
 export async function touchGrant(db: Knex, id: string, at: number): Promise<void> {

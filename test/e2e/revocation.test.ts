@@ -4,6 +4,8 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { fixedClock } from '../../src/lib/clock.js';
+import { Person } from '../helpers/browserless.js';
+import { delegatedFixture, delegatedTokens, refresh } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const API = 'https://api.example.com';
@@ -309,5 +311,36 @@ describe('revocation state across a restart', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('what a revocation refreshes', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+  const registryEpoch = async () => Number((await app.deps.db('change_epochs').where({ name: 'registry' }).first('epoch'))?.epoch ?? 0);
+
+  it('leaves the read caches alone for a delegated grant, and refreshes them for a standing one', async () => {
+    const fx = await delegatedFixture(app);
+    const tokens = await delegatedTokens(app, new Person(app.url), fx.spa.client_id);
+    const admin = await app.adminToken();
+
+    const before = await registryEpoch();
+    expect((await app.request(`/admin/grants/${tokens.grant_id}`, { method: 'DELETE', token: admin })).status).toBe(200);
+    expect(await registryEpoch()).toBe(before);
+    // Revoked all the same: the refresh token is dead.
+    expect((await refresh(app, fx.spa.client_id, tokens.refresh_token)).status).toBe(400);
+
+    const m2m = await app.client({ scopes: ['photos:read'] });
+    const first = await (await app.token({ grant_type: 'client_credentials' }, { basic: [m2m.client_id, m2m.client_secret] })).json();
+    const standing = decodeJwt(first.access_token).grant_id as string;
+    const beforeStanding = await registryEpoch();
+    expect((await app.request(`/admin/grants/${standing}`, { method: 'DELETE', token: admin })).status).toBe(200);
+    expect(await registryEpoch()).toBe(beforeStanding + 1);
+    // The next request finds no cached copy of the revoked grant and gets a new one.
+    const next = await (await app.token({ grant_type: 'client_credentials' }, { basic: [m2m.client_id, m2m.client_secret] })).json();
+    expect(decodeJwt(next.access_token).grant_id).not.toBe(standing);
   });
 });
