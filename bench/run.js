@@ -4,8 +4,8 @@
  * side (refresh rotation, introspection), its resource-server module, and revocation propagation.
  *
  *   1. signing ceiling: worker_threads signing Grantor-shaped RS256 JWTs (node:crypto and jose)
- *   2. Grantor POST /oauth/token at several concurrencies (child process, temp SQLite + keys), then
- *      the all-core rows of 1 again; THE CEILING is jose on all cores (the faster of its two
+ *   2. Grantor POST /oauth/token at several concurrencies (child process, temp SQLite + keys); the
+ *      bare signer (bench/bare-signer-child.js) at c=50 for scale; then the all-core rows of 1 again; THE CEILING is jose on all cores (the faster of its two
  *      shapes), the mean of before and after
  *   3. Grantor GET /.well-known/jwks.json and /.well-known/oauth-authorization-server
  *   4. Grantor POST /oauth/token grant_type=refresh_token: refresh tokens seeded through the
@@ -43,6 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { seedRefreshTokens } from './browserless.js';
 import { prepareDelegated } from './delegated.js';
+import { startBareSigner } from './bare-signer.js';
 import { startGrantor } from './grantor-server.js';
 import { startLoadGenerator } from './load.js';
 import { startOidcProvider } from './oidc-provider-peer.js';
@@ -227,6 +228,17 @@ async function main() {
   await warmUp(loader, grantor, gReq);
   const grantorToken = [];
   for (const c of CONNECTIONS) grantorToken.push(await load(loader, grantor, 'POST /oauth/token', gReq, c, SECONDS));
+  // The bare signer at c=50 (Grantor idle): node:http and the same signature, nothing else — the
+  // most any HTTP token server reaches on this machine under this load generator.
+  let bare = null;
+  if (signing) {
+    const bareSigner = await startBareSigner({ resource: grantor.resource, scope: grantor.scope });
+    const bReq = tokenRequest(bareSigner, '/oauth/token');
+    await verifyIssuance(bareSigner, bReq);
+    await warmUp(loader, bareSigner, bReq);
+    bare = await load(loader, bareSigner, 'POST (bare signer)', bReq, REF_CONNECTIONS, SECONDS);
+    await bareSigner.stop();
+  }
   // The all-core ceilings again, right after the issuance runs (Grantor idle): the ratios use the
   // mean of the two measurements, so a shared machine's drift over the minute between them evens
   // out instead of favouring or penalising issuance.
@@ -331,6 +343,9 @@ async function main() {
     issuanceOverCeilingAt50: ceiling && g50 ? g50.rps / ceiling : null,
     // The machine's raw RSA ceiling (node:crypto sign() on every core): what no JS signing can beat.
     issuanceOverRawCeilingBest: rawCeiling ? best.rps / rawCeiling : null,
+    // Grantor against a server that only signs (bench/bare-signer-child.js), same load, same run.
+    grantorOverBareSignerAt50: bare && g50 ? g50.rps / bare.rps : null,
+    bareSignerOverRawCeiling: bare && rawCeiling ? bare.rps / rawCeiling : null,
     grantorOverOidcProviderAt50: g50 && o50 ? g50.rps / o50.rps : null,
     grantorOverOidcProviderBest: oBest ? best.rps / oBest.rps : null,
   };
@@ -400,6 +415,7 @@ async function main() {
   const noisy = [
     ...(signing ? [['signing ceiling (jose, all cores)', signing.joseAll.othersPctOfOneCore]] : []),
     ...grantorToken.map((r) => [`Grantor client_credentials c=${r.connections}`, r.cpu.othersPctOfOneCore]),
+    ...(bare ? [['bare signer c=50', bare.cpu.othersPctOfOneCore]] : []),
     ['Grantor jwks.json', jwks.cpu.othersPctOfOneCore],
     ['Grantor metadata', metadata.cpu.othersPctOfOneCore],
     ...oidcToken.map((r) => [`oidc-provider client_credentials c=${r.connections}`, r.cpu.othersPctOfOneCore]),
@@ -447,6 +463,11 @@ async function main() {
   ];
   const tokenHeaders = ['conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'of ceiling', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'];
   p(table(tokenHeaders, grantorToken.map(tokenRow)));
+  if (bare) {
+    p(`   the bare signer (bench/bare-signer-child.js: node:http + the same RS256 signature on the pool, nothing else), same load, c=${REF_CONNECTIONS}:`);
+    p(table(tokenHeaders, [tokenRow(bare)]));
+    p(`   Grantor at c=${REF_CONNECTIONS} reaches ${fmt.pct((ratios.grantorOverBareSignerAt50 ?? NaN) * 100)} of the bare signer; the bare signer reaches ${fmt.pct((ratios.bareSignerOverRawCeiling ?? NaN) * 100)} of the raw ceiling.`);
+  }
   p('   (CPU columns are % of ONE core. server CPU: all threads of the server process; event loop: its main thread alone, so');
   p('    ~100% means the event loop is the bottleneck; CPU ms/req: server CPU per request; others CPU: every other process on the machine)');
   p('');
@@ -562,6 +583,7 @@ async function main() {
   p('Ratios');
   p(`  issuance / signing ceiling: best ${fmt.pct((ratios.issuanceOverCeilingBest ?? NaN) * 100) ?? 'n/a'} (c=${best.connections}), at c=${REF_CONNECTIONS} ${fmt.pct((ratios.issuanceOverCeilingAt50 ?? NaN) * 100) ?? 'n/a'}`);
   p(`  issuance / raw node:crypto all-core ceiling: best ${fmt.pct((ratios.issuanceOverRawCeilingBest ?? NaN) * 100) ?? 'n/a'} (Grantor signs with node:crypto; HTTP and the load generator share the same cores)`);
+  if (bare) p(`  Grantor / bare signer at c=${REF_CONNECTIONS}: ${fmt.pct(ratios.grantorOverBareSignerAt50 * 100)} (a server that only signs reaches ${fmt.pct(ratios.bareSignerOverRawCeiling * 100)} of the raw ceiling here)`);
   if (signShare) p(`  signing is ~${fmt.pct(signShare * 100)} of Grantor's CPU per token at c=${REF_CONNECTIONS} (${fmt.ms(signMs)} of ${fmt.ms(g50.cpu.serverMsPerRequest)} ms); the rest is node:http, form parsing, client authentication, JSON (the lean token path bypasses koa)`);
   p(`  Grantor / node-oidc-provider at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.grantorOverOidcProviderAt50) ?? 'n/a'}; best vs best: ${fmt.ratio(ratios.grantorOverOidcProviderBest) ?? 'n/a'}`);
   if (g50) p(`  what limits Grantor at c=${REF_CONNECTIONS}: ${bottleneck(g50)}`);
@@ -647,6 +669,7 @@ async function main() {
       idleProbe: revocation.idleProbe,
     },
     oidcProvider: oidcToken.length ? { token: oidcToken.map(jsonRun) } : null,
+    bareSigner: bare ? jsonRun(bare) : null,
     scaleOut: {
       connections: scaleOut.connections,
       seconds: scaleOut.seconds,
