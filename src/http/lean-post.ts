@@ -94,7 +94,13 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
     if (!FORM_TYPE.test(h['content-type'] ?? '')) return false;
     const declared = h['content-length'] ?? '';
     if (!DIGITS.test(declared) || Number(declared) > opts.limit) return false;
-    void answer(req, res, Number(declared));
+    answer(req, res, Number(declared)).catch((err: unknown) => {
+      // Only a fault of this file can land here (answer() renders every error of the endpoint);
+      // it must not become an unhandled rejection that ends the process.
+      opts.logger.error({ err, path: opts.path }, 'lean route failed');
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify({ error: 'server_error', error_description: 'the server could not handle the request' }));
+    });
     return true;
   };
 }
