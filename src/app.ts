@@ -1,4 +1,4 @@
-/** createApp(deps): the middleware order and each domain's routes; no logic of its own. */
+/** createApp(deps): the middleware order and each domain's routes; createRequestListener(deps): the lean routes, then koa. No logic of their own. */
 import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import type Router from '@koa/router';
