@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
+import http from 'node:http';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { fixedClock } from '../../src/lib/clock.js';
 import { Person } from '../helpers/browserless.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { delegatedFixture, delegatedTokens, refresh } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -249,6 +251,30 @@ describe('revocation keyed by grant', () => {
       // fetch() adds Cache-Control: no-cache to conditional requests; the origin still answers 304.
       const cached = await app.request('/statuslists/1', { headers: { 'If-None-Match': etag } });
       expect(cached.status).toBe(304);
+    });
+
+    it('is served gzip-compressed to a client that accepts it, with its own ETag and Vary: Accept-Encoding', async () => {
+      const plain = await rawRequest(app.url, '/statuslists/1');
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.headers.vary).toMatch(/accept-encoding/i);
+      const zipped = await rawRequest(app.url, '/statuslists/1', { headers: { 'Accept-Encoding': 'gzip, deflate' } });
+      const raw = await new Promise<Buffer>((resolve, reject) => {
+        http.get(`${app.url}/statuslists/1`, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        }).on('error', reject);
+      });
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(zipped.headers['content-type']).toBe('application/statuslist+jwt');
+      expect(gunzipSync(raw).toString()).toBe(plain.text);
+      expect(raw.length).toBeLessThan(Buffer.byteLength(plain.text));
+      expect(zipped.headers.etag).not.toBe(plain.headers.etag);
+      const notModified = await rawRequest(app.url, '/statuslists/1', { headers: { 'Accept-Encoding': 'gzip', 'If-None-Match': zipped.headers.etag as string } });
+      expect(notModified.status).toBe(304);
+      // The other encoding's ETag does not match this one.
+      const other = await rawRequest(app.url, '/statuslists/1', { headers: { 'Accept-Encoding': 'gzip', 'If-None-Match': plain.headers.etag as string } });
+      expect(other.status).toBe(200);
     });
 
     it('does not offer historical resolution (501)', async () => {
