@@ -3,7 +3,7 @@
  * cleanup (normal end, error, SIGINT/SIGTERM) stops and removes all of them. Also a free loopback
  * port, an HTTP readiness probe, and CPU accounting from /proc (Linux) per process and machine-wide.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -135,6 +135,23 @@ process.once('exit', () => {
   for (const pid of pids.keys()) killTrackedPid(pid, 'SIGKILL');
   for (const dir of tempDirs) { try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ } }
 });
+
+/**
+ * Forks `file` as a tracked child (stdout and stderr kept for `logs()`) and waits until it sends
+ * `{ready: true}`; rejects if it exits first or takes longer than `timeoutMs`.
+ */
+export async function forkUntilReady(file, { env, label, timeoutMs = 20_000 }) {
+  const child = trackChild(fork(file, [], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }), label);
+  const out = tail(child.stdout);
+  const err = tail(child.stderr);
+  const logs = () => `--- ${label} stdout ---\n${out()}\n--- ${label} stderr ---\n${err()}`;
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label} did not start within ${timeoutMs / 1000} s\n${logs()}`)), timeoutMs);
+    child.once('message', (m) => { clearTimeout(timer); m?.ready ? resolve() : reject(new Error(`unexpected first message from ${label}`)); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${label} exited (code ${code})\n${logs()}`)); });
+  });
+  return { child, logs };
+}
 
 /** A port the kernel says is free on 127.0.0.1 right now. */
 export function freePort() {
