@@ -5,8 +5,9 @@
  *
  *   1. signing ceiling: worker_threads signing Grantor-shaped RS256 JWTs (node:crypto and jose)
  *   2. Grantor POST /oauth/token at several concurrencies (child process, temp SQLite + keys); the
- *      bare signer (bench/bare-signer-child.js) at c=50 for scale; then the all-core rows of 1 again; THE CEILING is jose on all cores (the faster of its two
- *      shapes), the mean of before and after
+ *      bare signer (bench/bare-signer-child.js) at c=50 for scale; then the all-core rows of 1
+ *      again. THE CEILING is jose on all cores (the faster of its two shapes), the mean of before
+ *      and after
  *   3. Grantor GET /.well-known/jwks.json and /.well-known/oauth-authorization-server
  *   4. Grantor POST /oauth/token grant_type=refresh_token: refresh tokens seeded through the
  *      authorization code flow over HTTP (bench/browserless.js), then every request rotates; each

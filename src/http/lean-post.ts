@@ -97,9 +97,9 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
     answer(req, res, Number(declared)).catch((err: unknown) => {
       // Only a fault of this file can land here (answer() renders every error of the endpoint);
       // it must not become an unhandled rejection that ends the process.
-      opts.logger.error({ err, path: opts.path }, 'lean route failed');
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(JSON.stringify({ error: 'server_error', error_description: 'the server could not handle the request' }));
+      const failed = answerError(err, opts.logger, { path: opts.path });
+      if (!res.headersSent) res.writeHead(failed.status, { ...failed.headers, 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(failed.body));
     });
     return true;
   };

@@ -117,7 +117,6 @@ export async function activeGrantIds(db: Knex, filter: Omit<GrantFilter, 'status
   return rows.map((r: { id: string }) => r.id);
 }
 
-/** Marks a live grant revoked; returns false when it was already revoked or does not exist. */
 /** Marks a live grant revoked; answers its kind, or undefined when it was unknown or already revoked. */
 export async function markGrantRevoked(db: Knex, id: string, at: number): Promise<GrantRow['kind'] | undefined> {
   const n = await db('grants').where({ id }).whereNull('revoked_at').update({ revoked_at: at });
