@@ -10,11 +10,14 @@ export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh
 
 const scopeName = z.string().min(1).max(128).regex(SCOPE_TOKEN, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)');
 
+/** The longest resource identifier the registry accepts. */
+export const MAX_IDENTIFIER_LENGTH = 2048;
+
 /** An absolute URI without a fragment (RFC 8707 §2), as resource identifiers must be. */
 export const resourceIdentifier = z
   .string()
   .min(1)
-  .max(2048)
+  .max(MAX_IDENTIFIER_LENGTH)
   .refine(isAbsoluteUriWithoutFragment, 'must be an absolute URI without a fragment (RFC 8707 §2)')
   .describe('Absolute URI of the API; becomes the `aud` of its tokens.');
 
