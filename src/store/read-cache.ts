@@ -42,6 +42,8 @@ export interface ReadCacheOptions {
   missTtlMs?: number;
   /** Most absences remembered; the oldest goes first. */
   maxMisses?: number;
+  /** Least time (ms) between two reads of the resource list forced by misses. */
+  minRereadMs?: number;
 }
 
 /** Bumps the change epoch; call it with the handle (or transaction) that made the change. */
@@ -54,6 +56,7 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
   const maxEntries = opts.maxEntries ?? 10_000;
   const missTtlMs = opts.missTtlMs ?? 10_000;
   const maxMisses = opts.maxMisses ?? 1000;
+  const minRereadMs = opts.minRereadMs ?? 50;
   const clients = new Map<string, ClientRow>();
   const grants = new Map<string, GrantRow>();
   /** Confirmed absences: key → when the entry lapses (ms). */
@@ -118,13 +121,16 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     misses.set(k, Date.now() + missTtlMs);
   };
 
-  // The resource list is read whole. One read at a time: callers that need a read begun after
-  // they asked (a miss) share the one queued behind the read in flight, so any number of
-  // concurrent misses costs at most two reads, and a flood of them at most one read in flight.
+  // The resource list is read whole. One read at a time, and reads forced by misses at least
+  // `minRereadMs` apart: callers that need a read begun after they asked (a miss) share the one
+  // queued behind the read in flight, so a flood of misses, however large, costs at most one
+  // read per `minRereadMs`, and a miss waits at most that long (plus one read) for its answer.
   let reading: { since: number; list: Promise<ResourceRow[]> } | undefined;
   let queued: Promise<ResourceRow[]> | undefined;
+  let lastReadAt = -Infinity;
   function startRead(): Promise<ResourceRow[]> {
     const since = generation;
+    lastReadAt = Date.now();
     const list: Promise<ResourceRow[]> = allResources(db)
       .then((rows) => {
         if (since === generation) resourceList = rows;
@@ -138,13 +144,14 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
   }
   /** A read of the list that begins after this call. */
   function rereadResources(): Promise<ResourceRow[]> {
-    if (!reading) return startRead();
-    queued ??= reading.list
-      .then(() => undefined, () => undefined)
-      .then(() => {
-        queued = undefined;
-        return startRead();
-      });
+    if (!reading && !queued && Date.now() - lastReadAt >= minRereadMs) return startRead();
+    queued ??= (async () => {
+      await reading?.list.catch(() => undefined);
+      const wait = lastReadAt + minRereadMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      queued = undefined;
+      return startRead();
+    })();
     return queued;
   }
   /** The held list, or a read of it that began since the copies were last dropped. */
@@ -152,7 +159,8 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     await fresh();
     if (resourceList) return { list: resourceList, justRead: false };
     if (reading?.since === generation) return { list: await reading.list, justRead: true };
-    return { list: await rereadResources(), justRead: true };
+    // After a change the list is read at once; only reads forced by misses are spaced out.
+    return { list: await (reading || queued ? rereadResources() : startRead()), justRead: true };
   }
   async function resourcesAfterMiss(missing: string): Promise<ResourceRow[]> {
     const current = await currentResources();

@@ -89,6 +89,17 @@ describe(`registry read cache across two instances on ${onPostgres ? 'PostgreSQL
     expect(queries).toBe(0);
   });
 
+  it('a flood of concurrent requests for different unknown resources re-reads the list once or twice, not once each', async () => {
+    const probes = Array.from({ length: 20 }, (_, i) => `https://flood-${i}.example.com`);
+    let answers: Response[] = [];
+    const queries = await queriesOn(b, 'resources', async () => {
+      answers = await Promise.all(probes.map((resource) => b.token({ grant_type: 'client_credentials', resource }, { basic: [creds.client_id, creds.client_secret] })));
+    });
+    expect(answers.map((r) => r.status)).toEqual(probes.map(() => 400));
+    expect(queries).toBeGreaterThanOrEqual(1);
+    expect(queries).toBeLessThanOrEqual(3);
+  });
+
   it('the change epoch clears a remembered absence: a resource created on A after B refused it is found on B after its next poll', async () => {
     const later = 'https://later.example.com';
     const ask = () => b.token({ grant_type: 'client_credentials', resource: later }, { basic: [creds.client_id, creds.client_secret] });
