@@ -89,15 +89,18 @@ describe(`registry read cache across two instances on ${onPostgres ? 'PostgreSQL
     expect(queries).toBe(0);
   });
 
-  it('a flood of concurrent requests for different unknown resources re-reads the list once or twice, not once each', async () => {
+  it('a flood of concurrent requests for different unknown resources re-reads the list at most once per 50 ms, not once each', async () => {
     const probes = Array.from({ length: 20 }, (_, i) => `https://flood-${i}.example.com`);
     let answers: Response[] = [];
+    const started = Date.now();
     const queries = await queriesOn(b, 'resources', async () => {
       answers = await Promise.all(probes.map((resource) => b.token({ grant_type: 'client_credentials', resource }, { basic: [creds.client_id, creds.client_secret] })));
     });
+    // Not a speed assertion: the bound on reads grows with however long the flood took.
+    const bound = 2 + Math.floor((Date.now() - started) / 50);
     expect(answers.map((r) => r.status)).toEqual(probes.map(() => 400));
     expect(queries).toBeGreaterThanOrEqual(1);
-    expect(queries).toBeLessThanOrEqual(3);
+    expect(queries).toBeLessThanOrEqual(Math.min(bound, probes.length - 1));
   });
 
   it('the change epoch clears a remembered absence: a resource created on A after B refused it is found on B after its next poll', async () => {
