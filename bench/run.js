@@ -14,7 +14,9 @@
  *      connection chains on the successor it got back (bench/scripted-load-child.js)
  *   5. Grantor POST /oauth/introspect of a valid access token by a client with `introspect`
  *   6. the resource-server module (dist/src/resource-server): µs per verify against bare jose
- *      jwtVerify with a local key set, in this process (bench/verify-cost.js)
+ *      jwtVerify with a local key set, in this process (bench/verify-cost.js); then client
+ *      authentication timing: a wrong secret against an unknown client_id, interleaved
+ *      (bench/client-auth-timing.js; alone: `npm run bench:timing`, which exits 1 past 10 %)
  *   7. revocation propagation: a second Grantor with STATUS_LIST_TTL=1; admin revocations, and
  *      how long until the module's verifier refuses each token (bench/revocation-propagation.js)
  *   8. node-oidc-provider v9 POST /token, same job as 2, own child process
@@ -56,6 +58,7 @@ import { measureScaleOut } from './scale-out.js';
 import { startScriptedLoadGenerator } from './scripted-load.js';
 import { measureSigningCeiling } from './signing-ceiling.js';
 import { measureVerifyCost } from './verify-cost.js';
+import { measureClientAuthTiming } from './client-auth-timing.js';
 
 const num = (name, def) => {
   const v = process.env[name];
@@ -296,6 +299,9 @@ async function main() {
   // 6. the resource-server module's cost per verification, in this process (Grantor idle)
   log(`6/9 resource-server module: cost per verification (${VERIFY_ROUNDS} rounds × ${VERIFY_ITERATIONS} per variant)`);
   const verifyCost = await measureVerifyCost({ grantor, token: accessToken, rounds: VERIFY_ROUNDS, iterations: VERIFY_ITERATIONS });
+  // 6b. does the answer time tell whether a client_id exists? (bench/client-auth-timing.js)
+  log('6/9 client authentication timing: wrong secret vs unknown client_id (interleaved)');
+  const authTiming = await measureClientAuthTiming({ grantor, log });
   await grantor.stop();
 
   // 7. revocation propagation, on a Grantor of its own with a short status list ttl
@@ -408,6 +414,12 @@ async function main() {
       measured: verifyCost.ratio,
       detail: `${verifyCost.module.wallUs.toFixed(1)} µs vs ${verifyCost.bare.wallUs.toFixed(1)} µs per verify; per-round ratio ${fmt.ratio(verifyCost.ratio)} (CPU ${fmt.ratio(verifyCost.cpuRatio)})`,
       pass: verifyCost.ratio <= 1.1,
+    },
+    {
+      name: 'unknown client_id timed like a wrong secret (±10%)',
+      measured: Math.max(...Object.values(authTiming.ratios).map((r) => Math.abs(r - 1))),
+      detail: `median ratio unknown / wrong secret: Basic ${fmt.ratio(authTiming.ratios.basic)}, post ${fmt.ratio(authTiming.ratios.post)}; answers ${authTiming.sameAnswers ? 'identical' : 'DIFFERENT'}`,
+      pass: authTiming.pass,
     },
   ];
 
@@ -650,6 +662,14 @@ async function main() {
       ratio: round(verifyCost.ratio, 3),
       cpuRatio: round(verifyCost.cpuRatio, 3),
       ratioOfMedians: round(verifyCost.ratioOfMedians, 3),
+    },
+    clientAuthTiming: {
+      tries: authTiming.tries,
+      mediansMs: Object.fromEntries(Object.entries(authTiming.medians).map(([k, v]) => [k, round(v, 4)])),
+      ratios: { basic: round(authTiming.ratios.basic, 3), post: round(authTiming.ratios.post, 3) },
+      freshUnknownRatio: round(authTiming.freshUnknownRatio, 3),
+      sameAnswers: authTiming.sameAnswers,
+      unexpected: authTiming.unexpected ?? null,
     },
     revocationPropagation: {
       ttlSeconds: revocation.ttl,

@@ -2,7 +2,7 @@
  * The registry: builds every shared dependency once, from the configuration, and hands them out
  * explicitly. No module keeps state of its own.
  */
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openKeyRing, type KeyRing, type SigningKey } from './keys/key-ring.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -46,6 +46,23 @@ export interface BuildDepsOptions {
   logger?: Logger;
 }
 
+/**
+ * The JSON-lines logger (pino), writing to `destination` (default: stdout). Belt and braces: the
+ * names below never carry a value worth logging (authorization codes, secrets, passwords, refresh
+ * tokens, Authorization headers), so they are redacted wherever they appear, even one level down.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const names = ['client_secret', 'password', 'refresh_token', 'code', 'authorization'];
+  return pino(
+    {
+      level,
+      // `code` is an authorization code here; an OAuth error is logged under `error` (issue #10 item 10).
+      redact: { paths: [...names, ...names.map((n) => `*.${n}`), '*.headers.authorization'], censor: '[redacted]' },
+    },
+    destination,
+  );
+}
+
 /** How often each instance looks for rotations made elsewhere, and whether its own schedule is due. */
 const KEY_POLL_MS = 5000;
 const ROTATION_CHECK_MS = 60_000;
@@ -55,13 +72,7 @@ const PRUNE_MS = 10 * 60_000;
 const HEARTBEAT_MS = 5000;
 
 export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Promise<Deps & { keyGenerated: boolean; keyEncryption: string }> {
-  const logger =
-    opts.logger ??
-    pino({
-      level: config.logLevel,
-      // Belt and braces: these names never carry a value worth logging.
-      redact: { paths: ['client_secret', '*.client_secret', 'password', '*.password', 'refresh_token', '*.refresh_token', 'code', '*.code', 'authorization', '*.authorization'], censor: '[redacted]' },
-    });
+  const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   const db = openDb(config.database);
   try {

@@ -18,7 +18,8 @@ export interface ErrorAnswer {
  */
 export function answerError(err: unknown, logger: Logger, context: { requestId?: string; path: string }): ErrorAnswer {
   const oauth = toOAuthError(err);
-  const log = { requestId: context.requestId, code: oauth.code, detail: oauth.detail, path: context.path };
+  // Under `error`, not `code`: the logger redacts `code` (authorization codes).
+  const log = { requestId: context.requestId, error: oauth.code, detail: oauth.detail, path: context.path };
   if (oauth.status >= 500) logger.error({ ...log, err }, 'request failed');
   else logger.debug(log, 'request refused');
   return {

@@ -1,5 +1,6 @@
 import { OAuthError } from '../errors.js';
-import { secretMatches } from '../lib/secret.js';
+import { randomToken } from '../lib/random.js';
+import { hashSecret, secretMatches } from '../lib/secret.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow } from '../store/tables.js';
@@ -14,6 +15,8 @@ export interface AuthenticatedClient {
 export const SUPPORTED_AUTH_METHODS: ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 
 const MAX_CREDENTIAL = 512;
+/** Compared against when there is no stored hash: the hash of a random value nobody knows. */
+const UNMATCHABLE_HASH = hashSecret(randomToken(32));
 const VSCHAR = /^[\x20-\x7e]+$/;
 
 /**
@@ -58,10 +61,14 @@ export async function authenticateClient(
   if (!VSCHAR.test(clientId)) throw fail('client_id outside VSCHAR');
 
   const client = await deps.readCache.client(clientId);
+  // An unknown client, a disabled one and a wrong secret do the same work (one lookup, usually
+  // from memory, and one comparison against a hash) and get the same answer, so neither the
+  // time nor the answer tells whether a client_id exists (issue #10 item 6).
+  const secretOk = secret !== undefined && secretMatches(secret, client?.secretHash ?? UNMATCHABLE_HASH);
   if (!client) throw fail('unknown client');
   if (client.disabled) throw fail('client disabled');
   if (client.type === 'confidential') {
-    if (secret === undefined || !client.secretHash || !secretMatches(secret, client.secretHash)) throw fail('bad secret');
+    if (!secretOk) throw fail('bad secret');
   } else if (secret !== undefined) {
     throw fail('public client presented a secret');
   }

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
+import { INTROSPECT_PERMISSION } from '../registry/clients.js';
 import { findGrant } from '../store/grants.js';
 import type { RefreshTokenRow } from '../store/refresh-tokens.js';
 import type { ClientRow } from '../store/tables.js';
@@ -13,8 +14,6 @@ import { identifyToken } from './identify-token.js';
 
 export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer'> };
 
-/** A client whose registered scopes include this may introspect every token (a resource server). */
-export const INTROSPECT_PERMISSION = 'introspect';
 
 const INACTIVE = { active: false } as const;
 

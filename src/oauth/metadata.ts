@@ -27,7 +27,8 @@ export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCa
     code_challenge_methods_supported: ['S256'],
     // RFC 9207: authorization responses carry iss.
     authorization_response_iss_parameter_supported: true,
-    token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+    // Public clients (authorization code + PKCE) authenticate with their client_id alone.
+    token_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
     revocation_endpoint: `${baseUrl}${REVOKE_PATH}`,
     revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
     introspection_endpoint: `${baseUrl}${INTROSPECT_PATH}`,

@@ -1,11 +1,11 @@
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { adminResource } from '../registry/resources.js';
-import { isAbsoluteUriWithoutFragment } from '../registry/schemas.js';
+import { isAbsoluteUriWithoutFragment, MAX_IDENTIFIER_LENGTH } from '../registry/schemas.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow, ResourceRow } from '../store/tables.js';
 
-export type ResourceDeps = { readCache: Pick<ReadCache, 'resource' | 'resources'>; config: Pick<Config, 'baseUrl'> };
+export type ResourceDeps = { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'baseUrl'> };
 
 export interface Audience {
   resource: ResourceRow;
@@ -28,10 +28,28 @@ export async function resolveAudience(
   requested: string[] | undefined,
 ): Promise<Audience> {
   if (resourceParams.length > 1) throw new OAuthError('invalid_target', 'one resource per access token');
-  const resource = resourceParams.length === 1
-    ? await findByIdentifier(deps, resourceParams[0])
-    : await onlyResourceFor(deps, client, requested);
+  const named = resourceParams[0];
+  if (named !== undefined && !isAbsoluteUriWithoutFragment(named)) {
+    throw new OAuthError('invalid_target', 'resource must be an absolute URI without a fragment');
+  }
+  // Longer than any identifier the registry accepts: unknown without a look.
+  if (named !== undefined && named.length > MAX_IDENTIFIER_LENGTH) throw new OAuthError('invalid_target', 'unknown resource');
 
+  const held = await deps.readCache.resources();
+  try {
+    return pickAudience(deps, held, client, named, requested);
+  } catch (err) {
+    // The copy may predate a resource registered a moment ago on another instance: re-read it
+    // before refusing (the read cache remembers a re-read miss, so a repeated probe costs nothing).
+    const missing = `audience ${client.clientId} ${named ?? ''} ${requested?.join(' ') ?? '*'}`;
+    const reread = await deps.readCache.resources({ missing });
+    if (reread === held) throw err;
+    return pickAudience(deps, reread, client, named, requested);
+  }
+}
+
+function pickAudience(deps: ResourceDeps, registered: ResourceRow[], client: ClientRow, named: string | undefined, requested: string[] | undefined): Audience {
+  const resource = named !== undefined ? findByIdentifier(deps, registered, named) : onlyResourceFor(deps, registered, client, requested);
   const offered = new Set(resource.scopes.map((s) => s.name));
   const allowed = client.scopes.filter((s) => offered.has(s));
   if (requested) {
@@ -43,20 +61,17 @@ export async function resolveAudience(
   return { resource, scopes: allowed };
 }
 
-async function findByIdentifier(deps: ResourceDeps, identifier: string): Promise<ResourceRow> {
-  if (!isAbsoluteUriWithoutFragment(identifier)) {
-    throw new OAuthError('invalid_target', 'resource must be an absolute URI without a fragment');
-  }
+function findByIdentifier(deps: ResourceDeps, registered: ResourceRow[], identifier: string): ResourceRow {
   const admin = adminResource(deps.config);
   if (identifier === admin.identifier) return admin;
-  const found = await deps.readCache.resource(identifier);
+  const found = registered.find((r) => r.identifier === identifier);
   if (!found) throw new OAuthError('invalid_target', 'unknown resource');
   return found;
 }
 
-async function onlyResourceFor(deps: ResourceDeps, client: ClientRow, requested: string[] | undefined): Promise<ResourceRow> {
+function onlyResourceFor(deps: ResourceDeps, registered: ResourceRow[], client: ClientRow, requested: string[] | undefined): ResourceRow {
   const wanted = requested ?? client.scopes;
-  const all = [adminResource(deps.config), ...(await deps.readCache.resources())];
+  const all = [adminResource(deps.config), ...registered];
   const candidates = all.filter((r) => {
     const names = new Set(r.scopes.map((s) => s.name));
     return requested ? requested.every((s) => names.has(s)) : wanted.some((s) => names.has(s));

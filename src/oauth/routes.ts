@@ -76,8 +76,10 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
 
   router.post(REVOKE_PATH, browserApps, noStore(), limitAddress, form, async function revocationEndpoint(ctx: Context) {
     await handleRevocationRequest(deps, ctx.state.form, authorization(ctx));
-    ctx.status = 200; // RFC 7009 §2.2: 200 whether or not anything was revoked
-    ctx.body = '';
+    // RFC 7009 §2.2: 200 whether or not anything was revoked; the body is ignored, but strict
+    // clients (simple-oauth2's revokeAll) parse it as JSON, so it is an empty JSON object.
+    ctx.status = 200;
+    ctx.body = {};
   });
 
   router.post(INTROSPECT_PATH, browserApps, noStore(), limitAddress, form, async function introspectionEndpoint(ctx: Context) {

@@ -115,7 +115,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
           summary: 'Token revocation (RFC 7009): revokes the token’s whole grant',
           description: 'Client authentication as at the token endpoint (public clients send client_id). Unknown, foreign or already revoked tokens still answer 200.',
           requestBody: formBody({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, ['token']),
-          responses: { '200': { description: 'revoked, or nothing to revoke' }, '400': oauthError('invalid_request'), '401': oauthError('invalid_client') },
+          responses: { '200': jsonResponse('revoked, or nothing to revoke: an empty JSON object (RFC 7009 §2.2: the body is ignored)', { type: 'object', additionalProperties: false }), '400': oauthError('invalid_request'), '401': oauthError('invalid_client') },
         },
       },
       '/oauth/introspect': {

@@ -3,12 +3,17 @@ import { randomToken } from '../lib/random.js';
 import { hashSecret } from '../lib/secret.js';
 import { revokeGrantsOf, type RevokeDeps } from '../revocation/revoke-grant.js';
 import * as store from '../store/clients.js';
+import { allResources } from '../store/resources.js';
 import { recordChange } from '../store/read-cache.js';
 import type { ClientRow, Page } from '../store/tables.js';
 import { CreateClientSchema, ListQuerySchema, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
+import { ADMIN_SCOPE } from './resources.js';
 
 export type ClientRegistryDeps = RevokeDeps;
+
+/** A client whose registered scopes include this may introspect every token (a resource server; see oauth/introspect.ts). */
+export const INTROSPECT_PERMISSION = 'introspect';
 
 /** A client as the admin API and the CLI show it: never the secret hash. */
 export interface ClientView {
@@ -43,6 +48,17 @@ export function viewClient(c: ClientRow): ClientView {
   };
 }
 
+/**
+ * A client may be allowed only scopes some API offers: a registered resource's, the admin API's
+ * `admin`, or the `introspect` permission (issue #10 item 12). Checked on create and update.
+ */
+async function checkScopesOffered(deps: Pick<ClientRegistryDeps, 'db'>, scopes: string[]): Promise<void> {
+  const offered = new Set<string>([ADMIN_SCOPE, INTROSPECT_PERMISSION]);
+  for (const r of await allResources(deps.db)) for (const s of r.scopes) offered.add(s.name);
+  const unknown = scopes.filter((s) => !offered.has(s));
+  if (unknown.length) throw new OAuthError('invalid_request', `scopes: no resource offers ${unknown.join(', ')}`);
+}
+
 function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris'>): void {
   // RFC 6749 §4.4: client_credentials is for confidential clients only.
   if (c.type === 'public' && c.grantTypes.includes('client_credentials')) {
@@ -72,6 +88,7 @@ export async function createClient(deps: ClientRegistryDeps, input: unknown): Pr
     updatedAt: now,
   };
   checkConsistency(client);
+  await checkScopesOffered(deps, client.scopes);
   await store.insertClient(deps.db, client);
   await changed(deps);
   return secret ? { ...viewClient(client), client_secret: secret } : viewClient(client);
@@ -101,6 +118,7 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   if (body.disabled !== undefined) changes.disabled = body.disabled;
   const next = { ...existing, ...changes };
   checkConsistency(next);
+  if (changes.scopes) await checkScopesOffered(deps, changes.scopes);
   await store.updateClient(deps.db, clientId, changes);
   await changed(deps);
   // A disabled client's grants are revoked: its tokens stop working everywhere, not only at the token endpoint.

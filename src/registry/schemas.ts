@@ -10,11 +10,14 @@ export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh
 
 const scopeName = z.string().min(1).max(128).regex(SCOPE_TOKEN, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)');
 
+/** The longest resource identifier the registry accepts. */
+export const MAX_IDENTIFIER_LENGTH = 2048;
+
 /** An absolute URI without a fragment (RFC 8707 §2), as resource identifiers must be. */
 export const resourceIdentifier = z
   .string()
   .min(1)
-  .max(2048)
+  .max(MAX_IDENTIFIER_LENGTH)
   .refine(isAbsoluteUriWithoutFragment, 'must be an absolute URI without a fragment (RFC 8707 §2)')
   .describe('Absolute URI of the API; becomes the `aud` of its tokens.');
 
@@ -41,12 +44,19 @@ const redirectUri = z
     return true;
   }, 'must be an absolute https URI (http only on loopback) without a fragment');
 
-const name = z.string().trim().min(1).max(200);
+/**
+ * Text people read (names, scope descriptions): no control characters (C0, DEL, C1). PostgreSQL
+ * refuses NUL in text while SQLite stores it, so the rule is here, the same on both.
+ */
+const CONTROL = /\p{Cc}/u;
+const displayText = (max: number) => z.string().max(max).refine((v) => !CONTROL.test(v), 'must not contain control characters');
+
+const name = z.string().trim().min(1).max(200).refine((v) => !CONTROL.test(v), 'must not contain control characters');
 
 export const ScopeDefinitionSchema = z
   .object({
     name: scopeName.describe('Scope name as clients ask for it.'),
-    description: z.string().max(500).default('').describe('What the scope allows, as shown to people on the consent page.'),
+    description: displayText(500).default('').describe('What the scope allows, as shown to people on the consent page.'),
   })
   .strict();
 
@@ -73,7 +83,7 @@ export const CreateClientSchema = z
     type: z.enum(['confidential', 'public']).default('confidential').describe('confidential clients hold a secret; public clients (browser, mobile) do not.'),
     grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).optional().describe('Grant types the client may use. Default: client_credentials for confidential clients, authorization_code + refresh_token for public ones.'),
     redirect_uris: z.array(redirectUri).max(20).default([]).describe('Exact redirect URIs for the authorization code flow.'),
-    scopes: z.array(scopeName).max(200).default([]).describe('Scopes the client may ask for.'),
+    scopes: z.array(scopeName).max(200).default([]).describe('Scopes the client may ask for: each offered by a registered resource, or `admin`, or the `introspect` permission.'),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { allRedirectOrigins, findClient } from './clients.js';
 import { findStandingGrant } from './grants.js';
@@ -9,11 +10,21 @@ import type { ClientRow, GrantRow, ResourceRow } from './tables.js';
  * grant — so a warm client_credentials request touches no database at all. Correctness comes from
  * the change epoch: every write to clients, resources or grants bumps it (`recordChange`), the
  * writing instance drops its copies at once (`invalidate`), and every instance polls the epoch
- * at most every `pollMs` and drops its copies when it moved. Misses are never cached.
+ * at most every `pollMs` and drops its copies when it moved.
+ *
+ * A miss is never answered from the copies alone: what is not held is re-read from the database
+ * first, so a client or resource registered a moment ago on another instance is found at once.
+ * The absence that re-read confirms is remembered (a bounded number of names, for a short while,
+ * and only until the epoch moves), so a flood of probes for one unknown name costs one query.
  */
 export interface ReadCache {
   client(clientId: string): Promise<ClientRow | undefined>;
-  resources(): Promise<ResourceRow[]>;
+  /**
+   * Every registered resource. `missing`: the caller looked for something in this list and did
+   * not find it (the string names what); the list is then re-read before it is answered, unless
+   * that same miss was already re-read since the last change.
+   */
+  resources(opts?: { missing?: string }): Promise<ResourceRow[]>;
   resource(identifier: string): Promise<ResourceRow | undefined>;
   standingGrant(clientId: string, resource: string): Promise<GrantRow | undefined>;
   /** Origins (scheme://host:port) of every registered redirect URI: the browser apps CORS admits. */
@@ -27,6 +38,12 @@ export interface ReadCacheOptions {
   pollMs?: number;
   /** Most entries per map before it is emptied. */
   maxEntries?: number;
+  /** How long (ms) a confirmed absence is remembered, at most (the epoch clears it sooner). */
+  missTtlMs?: number;
+  /** Most absences remembered; the oldest goes first. */
+  maxMisses?: number;
+  /** Least time (ms) between two reads of the resource list forced by misses. */
+  minRereadMs?: number;
 }
 
 /** Bumps the change epoch; call it with the handle (or transaction) that made the change. */
@@ -37,8 +54,13 @@ export async function recordChange(db: Knex): Promise<void> {
 export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCache {
   const pollMs = opts.pollMs ?? 250;
   const maxEntries = opts.maxEntries ?? 10_000;
+  const missTtlMs = opts.missTtlMs ?? 10_000;
+  const maxMisses = opts.maxMisses ?? 1000;
+  const minRereadMs = opts.minRereadMs ?? 50;
   const clients = new Map<string, ClientRow>();
   const grants = new Map<string, GrantRow>();
+  /** Confirmed absences: key → when the entry lapses (ms). */
+  const misses = new Map<string, number>();
   let resourceList: ResourceRow[] | undefined;
   let origins: Set<string> | undefined;
   let epoch: number | undefined;
@@ -51,6 +73,7 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     generation++;
     clients.clear();
     grants.clear();
+    misses.clear();
     resourceList = undefined;
     origins = undefined;
   };
@@ -81,22 +104,94 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     return value;
   };
 
+  // Keys are bounded in size whatever the caller passes: long ones are stored as their hash.
+  const missKey = (key: string) => (key.length <= 256 ? key : `#${createHash('sha256').update(key).digest('base64url')}`);
+  const knownMissing = (key: string): boolean => {
+    const until = misses.get(missKey(key));
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    misses.delete(missKey(key));
+    return false;
+  };
+  const rememberMissing = (key: string, since: number): void => {
+    if (since !== generation) return;
+    const k = missKey(key);
+    misses.delete(k);
+    if (misses.size >= maxMisses) misses.delete(misses.keys().next().value as string);
+    misses.set(k, Date.now() + missTtlMs);
+  };
+
+  // The resource list is read whole. One read at a time, and reads forced by misses at least
+  // `minRereadMs` apart: callers that need a read begun after they asked (a miss) share the one
+  // queued behind the read in flight, so a flood of misses, however large, costs at most one
+  // read per `minRereadMs`, and a miss waits at most that long (plus one read) for its answer.
+  let reading: { since: number; list: Promise<ResourceRow[]> } | undefined;
+  let queued: Promise<ResourceRow[]> | undefined;
+  let lastReadAt = -Infinity;
+  function startRead(): Promise<ResourceRow[]> {
+    const since = generation;
+    lastReadAt = Date.now();
+    const list: Promise<ResourceRow[]> = allResources(db)
+      .then((rows) => {
+        if (since === generation) resourceList = rows;
+        return rows;
+      })
+      .finally(() => {
+        if (reading?.list === list) reading = undefined;
+      });
+    reading = { since, list };
+    return list;
+  }
+  /** A read of the list that begins after this call. */
+  function rereadResources(): Promise<ResourceRow[]> {
+    if (!reading && !queued && Date.now() - lastReadAt >= minRereadMs) return startRead();
+    queued ??= (async () => {
+      await reading?.list.catch(() => undefined);
+      const wait = lastReadAt + minRereadMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      queued = undefined;
+      return startRead();
+    })();
+    return queued;
+  }
+  /** The held list, or a read of it that began since the copies were last dropped. */
+  async function currentResources(): Promise<{ list: ResourceRow[]; justRead: boolean }> {
+    await fresh();
+    if (resourceList) return { list: resourceList, justRead: false };
+    if (reading?.since === generation) return { list: await reading.list, justRead: true };
+    // After a change the list is read at once; only reads forced by misses are spaced out.
+    return { list: await (reading || queued ? rereadResources() : startRead()), justRead: true };
+  }
+  async function resourcesAfterMiss(missing: string): Promise<ResourceRow[]> {
+    const current = await currentResources();
+    const key = `resources ${missing}`;
+    if (current.justRead) rememberMissing(key, generation);
+    if (current.justRead || knownMissing(key)) return current.list;
+    const since = generation;
+    const list = await rereadResources();
+    rememberMissing(key, since);
+    return list;
+  }
+
   return {
     async client(clientId) {
       await fresh();
+      const held = clients.get(clientId);
+      if (held) return held;
+      const key = `client ${clientId}`;
+      if (knownMissing(key)) return undefined;
       const since = generation;
-      return clients.get(clientId) ?? remember(clients, clientId, await findClient(db, clientId), since);
+      const found = await findClient(db, clientId);
+      if (!found) rememberMissing(key, since);
+      return remember(clients, clientId, found, since);
     },
-    async resources() {
-      await fresh();
-      if (resourceList) return resourceList;
-      const since = generation;
-      const list = await allResources(db);
-      if (since === generation) resourceList = list;
-      return list;
+    async resources(opts = {}) {
+      if (opts.missing !== undefined) return resourcesAfterMiss(opts.missing);
+      return (await currentResources()).list;
     },
     async resource(identifier) {
-      return (await this.resources()).find((r) => r.identifier === identifier);
+      const byIdentifier = (list: ResourceRow[]) => list.find((r) => r.identifier === identifier);
+      return byIdentifier((await currentResources()).list) ?? byIdentifier(await resourcesAfterMiss(`identifier ${identifier}`));
     },
     async standingGrant(clientId, resource) {
       await fresh();

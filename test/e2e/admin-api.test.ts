@@ -170,6 +170,56 @@ describe('admin API (bearer token with scope admin)', () => {
       }
     });
 
+    it('issue #10 item 12: refuses a client scope no resource offers, on create and on update, naming it', async () => {
+      const created = await app.request('/admin/clients', { method: 'POST', token, json: { name: 'Wishful', scopes: ['admin', 'nowhere:read', 'nowhere:write'] } });
+      expect(created.status).toBe(400);
+      expect(await created.json()).toEqual({ error: 'invalid_request', error_description: 'scopes: no resource offers nowhere:read, nowhere:write' });
+
+      const client = await (await app.request('/admin/clients', { method: 'POST', token, json: { name: 'Later wishful', scopes: ['admin'] } })).json();
+      const patched = await app.request(`/admin/clients/${client.client_id}`, { method: 'PATCH', token, json: { scopes: ['admin', 'nowhere:read'] } });
+      expect(patched.status).toBe(400);
+      expect(await patched.json()).toEqual({ error: 'invalid_request', error_description: 'scopes: no resource offers nowhere:read' });
+      expect((await (await app.request(`/admin/clients/${client.client_id}`, { token })).json()).scopes).toEqual(['admin']);
+      expect(await app.deps.db('clients').where({ name: 'Wishful' }).first()).toBeUndefined();
+    });
+
+    it('accepts the scopes of registered resources, admin, and the introspect permission', async () => {
+      await app.request('/admin/resources', { method: 'POST', token, json: { identifier: 'https://offered.example.com', name: 'Offered', scopes: [{ name: 'offered:read' }] } });
+      const res = await app.request('/admin/clients', { method: 'POST', token, json: { name: 'Modest', scopes: ['offered:read', 'admin', 'introspect'] } });
+      expect(res.status).toBe(201);
+      expect((await res.json()).scopes).toEqual(['offered:read', 'admin', 'introspect']);
+    });
+
+    it.each([
+      ['a NUL byte', 'bad\u0000name'],
+      ['a line feed', 'two\nlines'],
+      ['an escape', 'colour\u001b[31m'],
+      ['DEL', 'del\u007f'],
+      ['a C1 control', 'c1\u0085'],
+    ])('issue #10 item 12: refuses %s in a client name with 400 naming the field, on SQLite and PostgreSQL alike', async (_what, name) => {
+      const res = await app.request('/admin/clients', { method: 'POST', token, json: { name, scopes: ['admin'] } });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/^name: /) });
+      const client = await (await app.request('/admin/clients', { method: 'POST', token, json: { name: 'Clean', scopes: ['admin'] } })).json();
+      const patched = await app.request(`/admin/clients/${client.client_id}`, { method: 'PATCH', token, json: { name } });
+      expect(patched.status).toBe(400);
+      expect((await patched.json()).error_description).toMatch(/^name: /);
+    });
+
+    it('issue #10 item 12: refuses control characters in resource names and scope descriptions, naming the field', async () => {
+      const badName = await app.request('/admin/resources', { method: 'POST', token, json: { identifier: 'https://nul.example.com', name: 'nul\u0000' } });
+      expect(badName.status).toBe(400);
+      expect((await badName.json()).error_description).toMatch(/^name: /);
+      const badDescription = await app.request('/admin/resources', {
+        method: 'POST',
+        token,
+        json: { identifier: 'https://nul.example.com', name: 'Nul', scopes: [{ name: 'x', description: 'see\u0000this' }] },
+      });
+      expect(badDescription.status).toBe(400);
+      expect((await badDescription.json()).error_description).toMatch(/^scopes\.0\.description: /);
+      expect(await app.deps.db('resources').where({ identifier: 'https://nul.example.com' }).first()).toBeUndefined();
+    });
+
     it('refuses a bad limit with invalid_request naming it', async () => {
       const res = await app.request('/admin/clients?limit=0', { token });
       expect(res.status).toBe(400);

@@ -47,7 +47,9 @@ describe('interoperability with real clients', () => {
       expect(md.grant_types_supported).not.toContain('implicit');
       expect(md.grant_types_supported).not.toContain('password');
       expect(md.response_types_supported).not.toContain('token');
-      expect(md.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
+      // Issue #10 item 12: public clients (no secret) use the token endpoint too (RFC 8414 §2).
+      expect(md.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']));
+      expect(md.introspection_endpoint_auth_methods_supported).not.toContain('none');
       expect(md.scopes_supported).toEqual(expect.arrayContaining(['admin', 'read', 'write', 'report']));
       // Every endpoint lives under the issuer.
       for (const [name, value] of Object.entries(md)) {
@@ -65,6 +67,27 @@ describe('interoperability with real clients', () => {
         body: new URLSearchParams({ grant_type: 'client_credentials', client_id: single.client_id, client_secret: single.client_secret }).toString(),
       });
       expect(token.status).toBe(200);
+    });
+  });
+
+  describe('the revocation endpoint (RFC 7009)', () => {
+    it('issue #10 item 12: answers 200 application/json {} — strict clients (simple-oauth2 revokeAll) refuse an empty text/plain body', async () => {
+      const revoke = (token: string) =>
+        fetch(`${app.url}/oauth/revoke`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${creds.client_id}:${creds.client_secret}`).toString('base64')}` },
+          body: new URLSearchParams({ token }),
+        });
+      const issued = await (await app.token({ grant_type: 'client_credentials', scope: 'read', resource: API }, { basic: [creds.client_id, creds.client_secret] })).json();
+      // A real token of the caller's, and (§2.2) an unknown one: the same answer.
+      for (const token of [issued.access_token, 'not-a-token']) {
+        const res = await revoke(token);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        expect(res.headers.get('cache-control')).toBe('no-store');
+        expect(await res.text()).toBe('{}');
+      }
     });
   });
 
@@ -117,6 +140,14 @@ describe('interoperability with real clients', () => {
     it('discovers the server', () => {
       expect(as.issuer).toBe(app.issuer);
       expect(as.token_endpoint).toBe(`${app.issuer}/oauth/token`);
+    });
+
+    it('revokes a token (RFC 7009) and reads the answer', async () => {
+      const c: oauth.Client = { client_id: creds.client_id };
+      const auth = oauth.ClientSecretBasic(creds.client_secret);
+      const issued = await oauth.processClientCredentialsResponse(as, c, await oauth.clientCredentialsGrantRequest(as, c, auth, { scope: 'read', resource: API }, insecure));
+      const response = await oauth.revocationRequest(as, c, auth, issued.access_token, insecure);
+      await expect(oauth.processRevocationResponse(response)).resolves.toBeUndefined();
     });
 
     it('gets a token with client_secret_basic and validates it as a resource server would', async () => {

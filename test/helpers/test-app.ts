@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createRequestListener } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildDeps, type Deps } from '../../src/deps.js';
@@ -40,6 +40,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Reuse a keys folder (e.g. to restart on the same keys). */
   keysDir?: string;
+  /** The app's logger (default: a silent one, or TEST_LOG_LEVEL). */
+  logger?: Logger;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -57,7 +59,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     LOG_LEVEL: 'silent',
     ...opts.env,
   });
-  const deps = await buildDeps(config, { clock: opts.clock, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const deps = await buildDeps(config, { clock: opts.clock, logger: opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   server.on('request', createRequestListener(deps));
   const url = issuer;
 
