@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import { adminRoutes } from './admin/routes.js';
 import type { Deps } from './deps.js';
 import { accessLog } from './http/access-log.js';
+import { proxyTrust, resolveClientAddress } from './http/client-address.js';
 import { renderErrors } from './http/render-errors.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -25,10 +26,11 @@ export function routers(deps: AppDeps): Router[] {
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
-  // Behind a reverse proxy (TRUST_PROXY=true) the client address comes from X-Forwarded-For.
-  app.proxy = deps.config.trustProxy;
+  // koa's app.proxy stays off (it would believe the left-most X-Forwarded-For entry): the client
+  // address is set by resolveClientAddress, as the lean path finds it.
   // Errors are rendered by renderErrors; koa's own handler would print stacks to stderr.
   app.silent = true;
+  app.use(resolveClientAddress(proxyTrust(deps.config.trustProxy)));
   app.use(requestId());
   app.use(accessLog({ logger: deps.logger }));
   app.use(measureRequests(deps.metrics));

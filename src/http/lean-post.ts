@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { TrustProxy } from '../config.js';
+import { clientAddress, proxyTrust } from './client-address.js';
 import type { Metrics } from './metrics.js';
 import { parseForm } from './read-form.js';
 import { answerError } from './render-errors.js';
@@ -29,8 +31,8 @@ export interface LeanPostOptions<Body extends object> {
   limit: number;
   /** Parameters that may repeat (RFC 8707 `resource`). */
   repeatable?: string[];
-  /** Take the client address from X-Forwarded-For, as koa's `app.proxy` does. */
-  trustProxy: boolean;
+  /** Which peers are our proxies: the client address is found as on the koa side (clientAddress()). */
+  trustProxy: TrustProxy;
   logger: Logger;
   metrics: Pick<Metrics, 'recordRequest'>;
   /** Headers every answer of the endpoint carries (e.g. `Vary: Origin` where koa's route has CORS). */
@@ -49,6 +51,7 @@ const DIGITS = /^\d{1,9}$/;
 
 export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): LeanRoute {
   const repeatable = new Set(opts.repeatable ?? []);
+  const trust = proxyTrust(opts.trustProxy);
 
   async function answer(req: IncomingMessage, res: ServerResponse, length: number): Promise<void> {
     const start = performance.now();
@@ -59,7 +62,8 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
     let body: object;
     let error: string | undefined;
     try {
-      await opts.admit(clientIp(req, opts.trustProxy));
+      const forwardedFor = req.headers['x-forwarded-for'];
+      await opts.admit(clientAddress(req.socket.remoteAddress, typeof forwardedFor === 'string' ? forwardedFor : undefined, trust));
       const form = parseForm(await readBody(req, length), repeatable);
       body = await opts.handle({ form, authorization: req.headers.authorization || undefined });
     } catch (err) {
@@ -103,13 +107,6 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
     });
     return true;
   };
-}
-
-/** koa's `ctx.ip`: the first X-Forwarded-For address behind a trusted proxy, else the peer. */
-function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
-  return first || req.socket.remoteAddress || '';
 }
 
 /** The body, `length` bytes as declared (node's parser stops there), decoded as UTF-8. */

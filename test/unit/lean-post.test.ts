@@ -9,7 +9,7 @@ describe('leanPost', () => {
     const route = leanPost({
       path: '/p',
       limit: 100,
-      trustProxy: false,
+      trustProxy: { hops: 0 },
       logger: pino({ level: 'silent' }),
       metrics: { recordRequest: (...args: unknown[]) => void recorded.push(args) },
       admit: async () => undefined,
