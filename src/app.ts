@@ -7,6 +7,7 @@ import type { Deps } from './deps.js';
 import { accessLog } from './http/access-log.js';
 import { proxyTrust, resolveClientAddress } from './http/client-address.js';
 import { renderErrors } from './http/render-errors.js';
+import { requestFraming } from './http/request-framing.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { keysRoutes } from './keys/routes.js';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(measureRequests(deps.metrics));
   app.use(renderErrors({ logger: deps.logger }));
   app.use(securityHeaders());
+  app.use(requestFraming());
   for (const router of routers(deps)) app.use(router.routes());
   return app;
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { openapiDocument } from './document.js';
 
 export function openapiRoutes(deps: { config: Pick<Config, 'baseUrl'> }): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true, strict: true });
   const body = JSON.stringify(openapiDocument(deps.config));
   router.get('/openapi.json', function serveOpenapi(ctx: Context) {
     ctx.set('Cache-Control', 'public, max-age=300');
