@@ -1,5 +1,9 @@
-/** createApp(deps): the middleware order and each domain's routes; createRequestListener(deps): the lean routes, then koa. No logic of their own. */
-import type { RequestListener } from 'node:http';
+/**
+ * createApp(deps): the middleware order and each domain's routes; createRequestListener(deps): the
+ * lean routes, then koa; createOpsListener(deps): the operations endpoints alone (OPS_PORT);
+ * createServers(deps): the node:http servers for them. No logic of their own.
+ */
+import type { RequestListener, Server } from 'node:http';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import { adminRoutes } from './admin/routes.js';
@@ -17,12 +21,18 @@ import { pagesRoutes } from './pages/routes.js';
 import { revocationRoutes } from './revocation/routes.js';
 import { healthRoutes } from './http/health.js';
 import { measureRequests } from './http/metrics.js';
+import { createHttpServer } from './http/server.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys' | 'metrics' | 'rateLimits'>;
 
-/** Every router of the app, in order; the OpenAPI test walks the same list. */
+/** Every router of the app, in order; the OpenAPI test walks the same list. With OPS_PORT the operations routes are not among them. */
 export function routers(deps: AppDeps): Router[] {
-  return [oauthRoutes(deps), pagesRoutes(deps), keysRoutes(deps), revocationRoutes(deps), adminRoutes(deps), openapiRoutes(deps), healthRoutes({ metrics: deps.metrics, pingDatabase: async () => void (await deps.db.raw('select 1')), keysLoaded: () => deps.keyRing.publicJwks().length > 0 })];
+  const all = [oauthRoutes(deps), pagesRoutes(deps), keysRoutes(deps), revocationRoutes(deps), adminRoutes(deps), openapiRoutes(deps)];
+  return deps.config.ops ? all : [...all, operationsRoutes(deps)];
+}
+
+function operationsRoutes(deps: AppDeps): Router {
+  return healthRoutes({ metrics: deps.metrics, pingDatabase: async () => void (await deps.db.raw('select 1')), keysLoaded: () => deps.keyRing.publicJwks().length > 0 });
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -40,6 +50,26 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestFraming());
   for (const router of routers(deps)) app.use(router.routes());
   return app;
+}
+
+/** The operations listener (OPS_PORT): /metrics, /healthz and /readyz, nothing else. */
+export function createOpsListener(deps: AppDeps): RequestListener {
+  const app = new Koa();
+  app.silent = true;
+  app.use(requestId());
+  app.use(renderErrors({ logger: deps.logger }));
+  app.use(securityHeaders());
+  app.use(requestFraming());
+  app.use(operationsRoutes(deps).routes());
+  return app.callback();
+}
+
+/** The servers main.ts listens with: PORT's, and OPS_PORT's when it is set (src/http/server.ts sets their limits). */
+export function createServers(deps: AppDeps): { main: Server; ops: Server | undefined } {
+  return {
+    main: createHttpServer(deps.config, createRequestListener(deps)),
+    ops: deps.config.ops ? createHttpServer(deps.config, createOpsListener(deps)) : undefined,
+  };
 }
 
 /**

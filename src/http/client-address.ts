@@ -69,7 +69,7 @@ export function resolveClientAddress(trust: ProxyTrust) {
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`; anything else unchanged. */
-function unmapped(address: string): string {
+export function unmapped(address: string): string {
   return address.length > 7 && address.charCodeAt(0) === 58 /* : */ && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
 }
 
