@@ -2,6 +2,7 @@
  * Environment → validated, typed Config. Each setting's default and meaning sits beside its schema;
  * the README's configuration table is written from this file.
  */
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -52,8 +53,32 @@ const EnvSchema = z.object({
   RATE_LIMIT_CLIENT: z.coerce.number().int().min(0).max(10_000_000).default(1200),
   /** Requests per minute one address may make to those endpoints, across all instances (0: no limit). */
   RATE_LIMIT_ADDRESS: z.coerce.number().int().min(0).max(10_000_000).default(6000),
-  /** Trust X-Forwarded-For (and -Proto) from a reverse proxy: only behind one that sets them. */
-  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  /**
+   * Which peers are our own reverse proxies, whose X-Forwarded-For (and -Proto) is believed:
+   * `false` (none: the socket peer is the client), `true` (one hop: the socket peer is a proxy),
+   * a hop count (`2`: a CDN in front of a load balancer), or a comma-separated list of proxy
+   * addresses and CIDRs (`10.0.0.0/8, fd00::/8`). The client address is the right-most
+   * X-Forwarded-For address that is not a trusted proxy (see src/http/client-address.ts).
+   */
+  TRUST_PROXY: z.string().default('false'),
+  /** Seconds a client may take to send a request's headers; past it the connection gets 408 and is closed. */
+  HEADERS_TIMEOUT: seconds(1, 120).default(5),
+  /** Seconds a client may take to send a whole request, headers and body (408 and closed past it). At least HEADERS_TIMEOUT. */
+  REQUEST_TIMEOUT: seconds(1, 600).default(10),
+  /**
+   * Open connections one client address may hold on one process (0: no cap); more are closed at
+   * once. Trusted proxies (TRUST_PROXY) are exempt: behind a proxy, cap connections there.
+   */
+  MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  /**
+   * Port of a separate operations listener for /metrics, /healthz and /readyz (0: a free port).
+   * Unset, they are served on PORT beside the OAuth endpoints, where anyone who reaches Grantor
+   * can read the metrics (key ids, error counts); set, they are served only there and PORT answers
+   * 404 for them.
+   */
+  OPS_PORT: port.optional(),
+  /** Address the operations listener binds (only with OPS_PORT). Default loopback: reachable from this machine only. */
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Largest request body accepted, in bytes (forms and JSON). */
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** Processes serving on this machine: a number, or `auto` for one per core. They share the port. */
@@ -93,10 +118,19 @@ export interface Config {
   bodyLimit: number;
   rateLimitClient: number;
   rateLimitAddress: number;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
+  /** Milliseconds for a request's headers, and for the whole request. */
+  headersTimeout: number;
+  requestTimeout: number;
+  maxConnectionsPerAddress: number;
+  /** The operations listener (/metrics, /healthz, /readyz), when it is separate from PORT. */
+  ops: { port: number; host: string } | undefined;
   logLevel: z.infer<typeof logLevel>;
   workers: number;
 }
+
+/** TRUST_PROXY: how many hops are our proxies (0: none, the peer is the client), or which addresses are. */
+export type TrustProxy = { hops: number } | { proxies: string[] };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -113,6 +147,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.REQUEST_TIMEOUT < e.HEADERS_TIMEOUT) {
+    throw new ConfigError('invalid configuration:\n  REQUEST_TIMEOUT: must be at least HEADERS_TIMEOUT (the headers are part of the request)');
+  }
+  if (e.OPS_PORT !== undefined && e.OPS_PORT !== 0 && e.OPS_PORT === e.PORT) {
+    throw new ConfigError('invalid configuration:\n  OPS_PORT: must differ from PORT');
+  }
   const issuer = parseIssuer(e.ISSUER ?? `http://localhost:${e.PORT}`);
   return {
     port: e.PORT,
@@ -141,7 +181,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: e.BODY_LIMIT,
     rateLimitClient: e.RATE_LIMIT_CLIENT,
     rateLimitAddress: e.RATE_LIMIT_ADDRESS,
-    trustProxy: e.TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    headersTimeout: e.HEADERS_TIMEOUT * 1000,
+    requestTimeout: e.REQUEST_TIMEOUT * 1000,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+    ops: e.OPS_PORT === undefined ? undefined : { port: e.OPS_PORT, host: e.OPS_HOST },
     logLevel: e.LOG_LEVEL,
     workers: e.WORKERS === 'auto' ? os.availableParallelism() : e.WORKERS,
   };
@@ -164,6 +208,28 @@ function parseIssuer(raw: string): string {
   }
   // RFC 8414 §3.3: the metadata's issuer is identical to the configured one, so keep it as given.
   return raw;
+}
+
+function parseTrustProxy(raw: string): TrustProxy {
+  const value = raw.trim().toLowerCase();
+  if (value === 'false' || value === '') return { hops: 0 };
+  if (value === 'true') return { hops: 1 };
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 32) throw new ConfigError('invalid configuration:\n  TRUST_PROXY: a hop count is at most 32');
+    return { hops };
+  }
+  const proxies = value.split(',').map((entry) => entry.trim());
+  for (const entry of proxies) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      throw new ConfigError(`invalid configuration:\n  TRUST_PROXY: ${JSON.stringify(entry)} is not an address or CIDR (use true, false, a hop count, or addresses/CIDRs separated by commas)`);
+    }
+  }
+  return { proxies };
 }
 
 function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {

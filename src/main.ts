@@ -4,8 +4,8 @@
  * that many workers that share the port (node:cluster) and forwards signals to them.
  */
 import cluster from 'node:cluster';
-import http from 'node:http';
-import { createRequestListener } from './app.js';
+import type { Server } from 'node:http';
+import { createServers } from './app.js';
 import { ConfigError, describeDatabase, loadConfig } from './config.js';
 import { buildDeps } from './deps.js';
 
@@ -14,17 +14,12 @@ async function main(): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return supervise(config.workers);
   const deps = await buildDeps(config);
   const { logger } = deps;
-  const server = http.createServer(createRequestListener(deps));
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const { main: server, ops } = createServers(deps);
+  const port = await listen(server, config.port, config.host);
+  if (ops && config.ops) {
+    const opsPort = await listen(ops, config.ops.port, config.ops.host);
+    logger.info({ opsPort }, `operations (/metrics, /healthz, /readyz) on http://${config.ops.host}:${opsPort}`);
+  }
   logger.info(
     {
       port,
@@ -43,6 +38,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    ops?.close();
+    ops?.closeAllConnections();
     server.close(async () => {
       await deps.close();
       logger.info('stopped');
@@ -56,6 +53,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Listens and resolves with the port (PORT=0 picks one). */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
 }
 
 /** The primary of WORKERS > 1: migrate and make the first key once, fork, forward SIGTERM, wait. */

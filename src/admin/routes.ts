@@ -22,7 +22,7 @@ export const ADMIN_PREFIX = '/admin';
 
 /** The admin HTTP API: JSON in and out, thin over the registry, guarded by a bearer token with scope `admin`. */
 export function adminRoutes(deps: AdminRouteDeps): Router {
-  const router = new Router({ prefix: ADMIN_PREFIX });
+  const router = new Router({ prefix: ADMIN_PREFIX, sensitive: true, strict: true });
   const audience = resources.adminAudience(deps.config);
 
   router.use(

@@ -12,7 +12,7 @@ export interface HealthDeps {
 
 /** Operations: liveness, readiness, Prometheus metrics. */
 export function healthRoutes(deps: HealthDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true, strict: true });
   router.get('/healthz', function healthz(ctx: Context) {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { TrustProxy } from '../config.js';
+import { clientAddress, proxyTrust } from './client-address.js';
 import type { Metrics } from './metrics.js';
-import { parseForm } from './read-form.js';
+import { decodeFormBody, formTypeError, parseForm } from './read-form.js';
 import { answerError } from './render-errors.js';
+import { framingError } from './request-framing.js';
 import { chooseRequestId } from './request-id.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
@@ -14,13 +17,14 @@ import { SECURITY_HEADERS } from './security-headers.js';
  * endpoint through koa on 2 cores).
  *
  * It takes only the requests it answers exactly as the koa route would: POST to exactly `path`,
- * a form body (`application/x-www-form-urlencoded`, UTF-8 if a charset is named) whose
- * Content-Length is within `limit`, no Content-Encoding or Transfer-Encoding, no Origin (CORS is
- * koa's). Everything else — including every oversized, encoded, chunked or cross-origin request —
- * returns `false` untouched and goes to koa, which serves the same endpoint in full. For what it
- * takes it does what koa's chain does, with the same functions: request id, security and no-store
- * headers, the per-address limit before the body is read, parseForm(), answerError(), the
- * request metrics and the access log line.
+ * well framed (framingError()), a form body (formTypeError()) whose Content-Length is within
+ * `limit`, no Content-Encoding or Transfer-Encoding, no Origin (CORS is koa's). Everything else —
+ * every refused framing or type, every oversized, encoded, chunked or cross-origin request —
+ * returns `false` untouched and goes to koa, which serves (or refuses) it with the same functions.
+ * For what it takes it does what koa's chain does, with the same functions: the client address
+ * (clientAddress()), request id, security and no-store headers, the per-address limit before the
+ * body is read, decodeFormBody(), parseForm(), answerError(), the request metrics and the access
+ * log line.
  */
 export interface LeanPostOptions<Body extends object> {
   /** Exact request path, also the route label of the metrics. */
@@ -29,8 +33,8 @@ export interface LeanPostOptions<Body extends object> {
   limit: number;
   /** Parameters that may repeat (RFC 8707 `resource`). */
   repeatable?: string[];
-  /** Take the client address from X-Forwarded-For, as koa's `app.proxy` does. */
-  trustProxy: boolean;
+  /** Which peers are our proxies: the client address is found as on the koa side (clientAddress()). */
+  trustProxy: TrustProxy;
   logger: Logger;
   metrics: Pick<Metrics, 'recordRequest'>;
   /** Headers every answer of the endpoint carries (e.g. `Vary: Origin` where koa's route has CORS). */
@@ -44,11 +48,11 @@ export interface LeanPostOptions<Body extends object> {
 /** Answers the request and returns true, or returns false without touching it. */
 export type LeanRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;\s*charset="?utf-8"?\s*)?$/i;
 const DIGITS = /^\d{1,9}$/;
 
 export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): LeanRoute {
   const repeatable = new Set(opts.repeatable ?? []);
+  const trust = proxyTrust(opts.trustProxy);
 
   async function answer(req: IncomingMessage, res: ServerResponse, length: number): Promise<void> {
     const start = performance.now();
@@ -59,8 +63,9 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
     let body: object;
     let error: string | undefined;
     try {
-      await opts.admit(clientIp(req, opts.trustProxy));
-      const form = parseForm(await readBody(req, length), repeatable);
+      const forwardedFor = req.headers['x-forwarded-for'];
+      await opts.admit(clientAddress(req.socket.remoteAddress, typeof forwardedFor === 'string' ? forwardedFor : undefined, trust));
+      const form = parseForm(decodeFormBody(await readBody(req, length)), repeatable);
       body = await opts.handle({ form, authorization: req.headers.authorization || undefined });
     } catch (err) {
       const refused = answerError(err, opts.logger, { requestId, path: opts.path });
@@ -80,6 +85,7 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
       'Content-Length': String(Buffer.byteLength(payload)),
     });
     res.end(payload);
+    // From here on the answer is sent: a fault below must not answer again (see leanPostRoute).
     const ms = performance.now() - start;
     opts.metrics.recordRequest('POST', opts.path, status, ms / 1000, error);
     if (opts.logger.isLevelEnabled('info')) {
@@ -91,29 +97,30 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
     if (req.method !== 'POST' || req.url !== opts.path) return false;
     const h = req.headers;
     if (h.origin !== undefined || h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
-    if (!FORM_TYPE.test(h['content-type'] ?? '')) return false;
     const declared = h['content-length'] ?? '';
     if (!DIGITS.test(declared) || Number(declared) > opts.limit) return false;
-    answer(req, res, Number(declared)).catch((err: unknown) => {
-      // Only a fault of this file can land here (answer() renders every error of the endpoint);
-      // it must not become an unhandled rejection that ends the process.
-      const failed = answerError(err, opts.logger, { path: opts.path });
-      if (!res.headersSent) res.writeHead(failed.status, { ...failed.headers, 'Content-Type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(failed.body));
-    });
+    if (formTypeError(h['content-type']) !== undefined || framingError(req) !== undefined) return false;
+    answer(req, res, Number(declared))
+      .catch((err: unknown) => {
+        // Only a fault of this file can land here (answer() renders every error of the endpoint);
+        // it must not become an unhandled rejection that ends the process. Once the answer is sent
+        // (metrics or the logger failed after it), the fault is only logged: a second res.end()
+        // would emit an error nobody listens to, which ends the process too.
+        if (res.writableEnded) return void opts.logger.error({ err, path: opts.path }, 'fault after the answer was sent');
+        const failed = answerError(err, opts.logger, { path: opts.path });
+        if (!res.headersSent) res.writeHead(failed.status, { ...failed.headers, 'Content-Type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify(failed.body));
+      })
+      .catch(() => {
+        // The logger itself failed: nobody left to tell; never leave the connection hanging.
+        if (!res.writableEnded) res.destroy();
+      });
     return true;
   };
 }
 
-/** koa's `ctx.ip`: the first X-Forwarded-For address behind a trusted proxy, else the peer. */
-function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
-  return first || req.socket.remoteAddress || '';
-}
-
-/** The body, `length` bytes as declared (node's parser stops there), decoded as UTF-8. */
-function readBody(req: IncomingMessage, length: number): Promise<string> {
+/** The body, `length` bytes as declared (node's parser stops there). */
+function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -123,7 +130,7 @@ function readBody(req: IncomingMessage, length: number): Promise<string> {
     });
     // A body cut short is the client's fault: 400, as koa's body reader answers it.
     const cutShort = () => Object.assign(new Error('request body cut short'), { status: 400 });
-    req.once('end', () => (size === length ? resolve(Buffer.concat(chunks, size).toString('utf8')) : reject(cutShort())));
+    req.once('end', () => (size === length ? resolve(Buffer.concat(chunks, size)) : reject(cutShort())));
     req.once('error', () => reject(cutShort()));
   });
 }

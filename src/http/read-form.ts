@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import bodyParser from 'koa-bodyparser';
 import type { Context, Next } from 'koa';
 import { OAuthError } from '../errors.js';
@@ -11,10 +12,12 @@ export interface ReadFormOptions {
 
 /**
  * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2) into `ctx.state.form`.
- * koa-bodyparser hands over the raw text and URLSearchParams parses it, so parameter names stay
- * literal (no qs nesting of `a[b]` or `a.b`). Empty values count as omitted (§3.1); a repeated
- * parameter is refused (§3.1, §3.2), and so is malformed percent-encoding (§5.2 "otherwise
- * malformed"), which URLSearchParams would otherwise pass on silently altered.
+ * koa-bodyparser hands over the raw bytes (inflated if Content-Encoding says so), decodeFormBody()
+ * makes them text and URLSearchParams parses it, so parameter names stay literal (no qs nesting of
+ * `a[b]` or `a.b`). Empty values count as omitted (§3.1); a repeated parameter is refused (§3.1,
+ * §3.2), and so is malformed percent-encoding (§5.2 "otherwise malformed"), which URLSearchParams
+ * would otherwise pass on silently altered. The lean token path uses the same formTypeError(),
+ * decodeFormBody() and parseForm().
  */
 export function readForm(opts: ReadFormOptions) {
   const repeatable = new Set(opts.repeatable ?? []);
@@ -22,22 +25,58 @@ export function readForm(opts: ReadFormOptions) {
     enableTypes: ['text'],
     extendTypes: { text: ['application/x-www-form-urlencoded'] },
     textLimit: `${opts.limit}b`,
-    encoding: 'utf-8',
+    // No decoding here: the bytes go to decodeFormBody(), as on the lean path.
+    encoding: null as unknown as string,
   });
   return async function readFormMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (!ctx.is('application/x-www-form-urlencoded')) {
-      throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
-    }
+    const refused = formTypeError(ctx.get('Content-Type'));
+    if (refused) throw refused;
     try {
       await readText(ctx, async () => undefined);
     } catch (err) {
       throw bodyReadError(err);
     }
-    const text = typeof ctx.request.body === 'string' ? ctx.request.body : '';
-    const form = parseForm(text, repeatable);
+    const bytes: unknown = ctx.request.body;
+    const form = parseForm(decodeFormBody(Buffer.isBuffer(bytes) ? bytes : Buffer.alloc(0)), repeatable);
     ctx.state.form = form;
     await next();
   };
+}
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * A form body's Content-Type: `application/x-www-form-urlencoded`, with `charset=utf-8` or no
+ * charset (RFC 6749 Appendix B: the form is UTF-8; a body labelled otherwise, e.g. iso-8859-1,
+ * would be read as something it is not). Other parameters are ignored. Returns the refusal
+ * (400 invalid_request, standards: anything but a form is invalid_request) or undefined.
+ */
+export function formTypeError(contentType: string | undefined): OAuthError | undefined {
+  if (contentType === FORM_TYPE) return undefined;
+  const [type, ...params] = (contentType ?? '').split(';');
+  if (type.trim().toLowerCase() !== FORM_TYPE) {
+    return new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+  }
+  for (const param of params) {
+    const eq = param.indexOf('=');
+    if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const charset = param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (charset !== 'utf-8') return new OAuthError('invalid_request', 'the form body must be UTF-8 (charset=utf-8 or none)');
+  }
+  return undefined;
+}
+
+/**
+ * A form body's bytes as text: UTF-8 (RFC 6749 Appendix B), without a byte order mark. A BOM is
+ * not part of a form (WHATWG URL's form parser would make it part of the first name, silently
+ * losing that parameter), so it is refused outright, as are bytes that are not UTF-8.
+ */
+export function decodeFormBody(bytes: Buffer): string {
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new OAuthError('invalid_request', 'the body starts with a byte order mark');
+  }
+  if (!isUtf8(bytes)) throw new OAuthError('invalid_request', 'the body is not UTF-8');
+  return bytes.toString('utf8');
 }
 
 /**

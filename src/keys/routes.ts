@@ -10,7 +10,7 @@ export type KeysRouteDeps = { config: Pick<Config, 'jwksMaxAge'>; keyRing: KeyRi
 export const JWKS_PATH = '/.well-known/jwks.json';
 
 export function keysRoutes(deps: KeysRouteDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true, strict: true });
   router.get(JWKS_PATH, function serveJwks(ctx: Context) {
     const { body, etag } = jwksDocument(deps.keyRing);
     ctx.set('Cache-Control', `public, max-age=${deps.config.jwksMaxAge}`);

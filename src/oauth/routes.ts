@@ -53,7 +53,7 @@ export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
 }
 
 export function oauthRoutes(deps: OAuthRouteDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true, strict: true });
   const form = readForm({ limit: deps.config.bodyLimit, repeatable: ['resource'] });
   const authorization = (ctx: Context) => ctx.get('Authorization') || undefined;
   // Browser apps (public clients) call these endpoints from their own origin: CORS for the origins

@@ -50,7 +50,7 @@ const corsPreflight = {
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
-export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
+export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema {
   return {
     openapi: '3.1.0',
     info: { title: 'Grantor', version: '0.1.0', description: 'OAuth 2 token service: RS256 JWT access tokens (RFC 9068), JWKS, revocation keyed by grant.' },
@@ -151,9 +151,12 @@ export function openapiDocument(config: Pick<Config, 'baseUrl'>): Schema {
         },
       },
       '/openapi.json': { get: { tags: ['discovery'], summary: 'This document', responses: { '200': jsonResponse('OpenAPI 3.1', { type: 'object' }) } } },
-      '/healthz': { get: { tags: ['operations'], summary: 'Liveness', responses: { '200': jsonResponse('alive', { type: 'object' }) } } },
-      '/readyz': { get: { tags: ['operations'], summary: 'Readiness: the database answers and a signing key is loaded', responses: { '200': jsonResponse('ready', { type: 'object' }), '503': jsonResponse('not ready, with the failed checks', { type: 'object' }) } } },
-      '/metrics': { get: { tags: ['operations'], summary: 'Prometheus metrics: tokens by grant type, errors by code, latency histograms, revocations, key ages', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      // With OPS_PORT the operations endpoints are on their own listener, not on this server.
+      ...(config.ops ? {} : {
+        '/healthz': { get: { tags: ['operations'], summary: 'Liveness', responses: { '200': jsonResponse('alive', { type: 'object' }) } } },
+        '/readyz': { get: { tags: ['operations'], summary: 'Readiness: the database answers and a signing key is loaded', responses: { '200': jsonResponse('ready', { type: 'object' }), '503': jsonResponse('not ready, with the failed checks', { type: 'object' }) } } },
+        '/metrics': { get: { tags: ['operations'], summary: 'Prometheus metrics: tokens by grant type, errors by code, latency histograms, revocations, key ages', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      }),
       '/admin/resources': {
         post: { ...admin, summary: 'Register a resource (API)', requestBody: jsonBody(ref('CreateResource')), responses: { '201': jsonResponse('created', ref('Resource')), '409': oauthError('identifier taken'), ...adminErrors } },
         get: { ...admin, summary: 'List resources', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('Resource')), ...adminErrors } },

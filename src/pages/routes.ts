@@ -40,7 +40,7 @@ const ACCOUNT_PATH = '/account';
  * CSRF-protected, never framed.
  */
 export function pagesRoutes(deps: PagesDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true, strict: true });
   const form = readForm({ limit: deps.config.bodyLimit });
 
   router.get(STYLESHEET_PATH, function serveStylesheet(ctx: Context) {

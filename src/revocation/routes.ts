@@ -9,7 +9,7 @@ export type RevocationRouteDeps = { statusList: StatusList; clock: { now(): numb
 
 /** Publishes the status list token (draft-ietf-oauth-status-list-20 §8). */
 export function revocationRoutes(deps: RevocationRouteDeps): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true, strict: true });
   // The gzip form of the current token, made once per list version (the list changes only on revocation).
   let gzipped: { token: string; body: Buffer; etag: string } | undefined;
   router.get(STATUS_LIST_PATH, async function serveStatusList(ctx: Context) {

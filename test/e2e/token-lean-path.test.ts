@@ -5,6 +5,8 @@
  * lean path) and once chunked (Transfer-Encoding: the koa route) and compare the two answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { oauthLeanRoutes } from '../../src/oauth/routes.js';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.js';
@@ -16,6 +18,18 @@ const VARYING = new Set(['date', 'x-request-id', 'content-length', 'transfer-enc
 
 function stableHeaders(res: RawResponse): Record<string, unknown> {
   return Object.fromEntries(Object.entries(res.headers).filter(([name]) => !VARYING.has(name)).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Sends these exact bytes and returns everything the server answers until it closes. */
+function rawExchange(baseUrl: string, bytes: Buffer): Promise<string> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => socket.end(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+  });
 }
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
@@ -31,10 +45,10 @@ describe('the token endpoint answers alike through its lean path and through koa
   afterAll(() => app.close());
 
   /** The same request in one piece and chunked. */
-  async function bothWays(body: string, headers: Record<string, string> = {}): Promise<[RawResponse, RawResponse]> {
+  async function bothWays(body: string | Buffer, headers: Record<string, string | string[]> = {}, path = '/oauth/token'): Promise<[RawResponse, RawResponse]> {
     const h = { 'Content-Type': FORM, ...headers };
-    const lean = await rawRequest(app.url, '/oauth/token', { method: 'POST', headers: h, body });
-    const koa = await rawRequest(app.url, '/oauth/token', { method: 'POST', headers: h, body: [body.slice(0, 5), body.slice(5)] });
+    const lean = await rawRequest(app.url, path, { method: 'POST', headers: h, body });
+    const koa = await rawRequest(app.url, path, { method: 'POST', headers: h, body: [body.slice(0, 5), body.slice(5)] });
     return [lean, koa];
   }
 
@@ -69,6 +83,76 @@ describe('the token endpoint answers alike through its lean path and through koa
     expect(stableHeaders(koa)).toEqual(stableHeaders(lean));
   });
 
+  // Regressions (issue #10, item 8): each of these bytes was answered one way by the lean path and
+  // another by koa; now each has one answer, given by the same function on both paths.
+  describe('one answer for each framing, on both paths', () => {
+    const good = () => ({ Authorization: basic(creds.client_id, creds.client_secret) });
+
+    it('refuses a body that starts with a byte order mark (400 invalid_request; koa used to strip it and answer 200)', async () => {
+      const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('grant_type=client_credentials&scope=read')]);
+      const [lean, koa] = await bothWays(body, good());
+      expect(lean.status).toBe(400);
+      expect(lean.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/byte order mark/) });
+      expect(koa.status).toBe(400);
+      expect(koa.json()).toEqual(lean.json());
+      expect(stableHeaders(koa)).toEqual(stableHeaders(lean));
+    });
+
+    it('refuses a body that is not UTF-8 (400 invalid_request)', async () => {
+      const body = Buffer.concat([Buffer.from('grant_type=client_credentials&scope=read&x='), Buffer.from([0xe9])]);
+      const [lean, koa] = await bothWays(body, good());
+      expect(lean.status).toBe(400);
+      expect(lean.json().error).toBe('invalid_request');
+      expect(koa.json()).toEqual(lean.json());
+    });
+
+    it.each(['iso-8859-1', '"latin1"', 'utf-16'])('refuses a form labelled charset=%s (400 invalid_request; koa used to read it as UTF-8)', async (charset) => {
+      const [lean, koa] = await bothWays('grant_type=client_credentials&scope=read', { ...good(), 'Content-Type': `${FORM}; charset=${charset}` });
+      expect(lean.status).toBe(400);
+      expect(lean.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/UTF-8/) });
+      expect(koa.status).toBe(400);
+      expect(koa.json()).toEqual(lean.json());
+      expect(stableHeaders(koa)).toEqual(stableHeaders(lean));
+    });
+
+    it.each([`${FORM}; charset=UTF-8`, `${FORM};charset="utf-8"`, 'Application/X-WWW-Form-URLEncoded'])('accepts %s', async (type) => {
+      const [lean, koa] = await bothWays('grant_type=client_credentials&scope=read', { ...good(), 'Content-Type': type });
+      expect([lean.status, koa.status]).toEqual([200, 200]);
+    });
+
+    it('refuses two Authorization headers (RFC 9110 §5.3: 400 invalid_request; the first used to be taken)', async () => {
+      const [lean, koa] = await bothWays('grant_type=client_credentials&scope=read', { Authorization: [good().Authorization, 'Basic d3Jvbmc6d3Jvbmc='] });
+      expect(lean.status).toBe(400);
+      expect(lean.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/Authorization/) });
+      expect(koa.status).toBe(400);
+      expect(koa.json()).toEqual(lean.json());
+      expect(stableHeaders(koa)).toEqual(stableHeaders(lean));
+    });
+
+    it('refuses two Content-Type headers (400 invalid_request)', async () => {
+      const [lean, koa] = await bothWays('grant_type=client_credentials&scope=read', { ...good(), 'Content-Type': [FORM, 'application/json'] });
+      expect([lean.status, koa.status]).toEqual([400, 400]);
+      expect(koa.json()).toEqual(lean.json());
+    });
+
+    it.each(['/OAUTH/TOKEN', '/oauth/token/', '/Oauth/Token', '/oauth//token'])('answers %s 404 like any unknown path (routes match exactly)', async (path) => {
+      const [lean, koa] = await bothWays('grant_type=client_credentials&scope=read', good(), path);
+      expect(lean.status).toBe(404);
+      expect(lean.json()).toEqual({ error: 'not_found', error_description: expect.any(String) });
+      expect(koa.status).toBe(404);
+      expect(koa.json()).toEqual(lean.json());
+    });
+
+    it('answers a transfer coding other than chunked with 501 (RFC 9112 §6.1; gzip used to be ignored)', async () => {
+      const body = gzipSync('grant_type=client_credentials&scope=read');
+      const head = [`POST /oauth/token HTTP/1.1`, `Host: ${new URL(app.url).host}`, `Content-Type: ${FORM}`, `Authorization: ${good().Authorization}`, 'Transfer-Encoding: gzip, chunked', 'Connection: close'];
+      const raw = await rawExchange(app.url, Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]));
+      expect(raw).toMatch(/^HTTP\/1\.1 501 /);
+      expect(raw).toMatch(/"error":"invalid_request"/);
+      expect(raw).not.toMatch(/access_token/);
+    });
+  });
+
   it('keeps a well-formed X-Request-Id and replaces a hostile one, both ways', async () => {
     for (const res of await bothWays('grant_type=client_credentials', { 'X-Request-Id': 'trace-42' })) expect(res.headers['x-request-id']).toBe('trace-42');
     for (const res of await bothWays('grant_type=client_credentials', { 'X-Request-Id': '<script>' })) expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -90,9 +174,10 @@ describe('what the lean path takes and what it leaves to koa', () => {
   afterAll(() => app.close());
 
   /** Whether the lean route takes a request with these headers (the answer itself is not awaited). */
-  function takes(init: { method?: string; url?: string; headers: Record<string, string> }): boolean {
+  function takes(init: { method?: string; url?: string; headers: Record<string, string>; raw?: string[] }): boolean {
     const [route] = oauthLeanRoutes(app.deps);
-    const req = { method: init.method ?? 'POST', url: init.url ?? '/oauth/token', headers: init.headers, on() {}, once() {}, socket: {} } as unknown as IncomingMessage;
+    const rawHeaders = [...Object.entries(init.headers).flat(), ...(init.raw ?? [])];
+    const req = { method: init.method ?? 'POST', url: init.url ?? '/oauth/token', headers: init.headers, rawHeaders, on() {}, once() {}, socket: {} } as unknown as IncomingMessage;
     const res = { writeHead() {}, end() {} } as unknown as ServerResponse;
     return route(req, res);
   }
@@ -112,8 +197,11 @@ describe('what the lean path takes and what it leaves to koa', () => {
     ['a chunked body', { headers: { 'content-type': FORM, 'transfer-encoding': 'chunked' } }],
     ['a body over the limit (koa answers 413)', { headers: { ...form, 'content-length': '100000000' } }],
     ['another content type', { headers: { ...form, 'content-type': 'application/json' } }],
-    ['another charset', { headers: { ...form, 'content-type': `${FORM}; charset=iso-8859-1` } }],
+    ['another charset (koa refuses it)', { headers: { ...form, 'content-type': `${FORM}; charset=iso-8859-1` } }],
+    ['two Authorization headers (koa refuses them)', { headers: { ...form, authorization: 'Basic a' }, raw: ['Authorization', 'Basic a', 'Authorization', 'Basic b'] }],
+    ['another case of the path', { url: '/OAUTH/TOKEN', headers: form }],
+    ['a trailing slash', { url: '/oauth/token/', headers: form }],
   ])('leaves %s to koa', (_what, init) => {
-    expect(takes(init as { headers: Record<string, string> })).toBe(false);
+    expect(takes(init as { headers: Record<string, string>; raw?: string[] })).toBe(false);
   });
 });

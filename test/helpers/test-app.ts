@@ -1,15 +1,18 @@
 /**
  * Builds a whole Grantor on in-memory SQLite (or a fresh PostgreSQL schema, see test-database.ts) with fresh keys in a temporary folder, listening on
- * loopback at a free port, and tears it down. Every e2e test talks to it over real HTTP.
+ * loopback at a free port, and tears it down. Every e2e test talks to it over real HTTP, through
+ * the same server factory as src/main.ts (src/http/server.ts: timeouts, connection cap). With
+ * `env.OPS_PORT` set (`'0'`: a free port) the operations listener runs too, at `opsUrl`.
  */
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createRequestListener } from '../../src/app.js';
+import { createOpsListener, createRequestListener } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildDeps, type Deps } from '../../src/deps.js';
+import { createHttpServer } from '../../src/http/server.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createClient } from '../../src/registry/clients.js';
 import { createResource } from '../../src/registry/resources.js';
@@ -17,6 +20,8 @@ import { createTestDatabase } from './test-database.js';
 
 export interface TestApp {
   url: string;
+  /** The operations listener's base URL, when `env.OPS_PORT` was given. */
+  opsUrl: string | undefined;
   issuer: string;
   deps: Deps;
   /** Registers a confidential client straight in the registry; returns its credentials. */
@@ -45,9 +50,13 @@ export interface TestAppOptions {
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  // The issuer names the port, so the server listens before the whole config is read; its own
+  // settings (timeouts, connection cap, TRUST_PROXY) come from the same environment.
+  const serverSettings = loadConfig({ ...opts.env });
+  const server = createHttpServer(serverSettings);
+  const port = await listen(server, 0);
+  const ops = serverSettings.ops ? createHttpServer(serverSettings) : undefined;
+  const opsPort = ops ? await listen(ops, serverSettings.ops?.port ?? 0) : undefined;
   const issuer = `http://127.0.0.1:${port}`;
   const keysDir = opts.keysDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-keys-'));
   const database = opts.env?.DATABASE_URL ? undefined : await createTestDatabase();
@@ -61,11 +70,13 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   });
   const deps = await buildDeps(config, { clock: opts.clock, logger: opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   server.on('request', createRequestListener(deps));
+  ops?.on('request', createOpsListener(deps));
   const url = issuer;
 
   let adminCreds: { client_id: string; client_secret: string } | undefined;
   const testApp: TestApp = {
     url,
+    opsUrl: ops ? `http://127.0.0.1:${opsPort}` : undefined,
     issuer,
     deps,
     async client(input = {}) {
@@ -97,12 +108,18 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       return fetch(`${url}${p}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of ops ? [server, ops] : [server]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
       await deps.close();
       await database?.drop();
       if (!opts.keysDir) fs.rmSync(keysDir, { recursive: true, force: true });
     },
   };
   return testApp;
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
 }

@@ -1,17 +1,20 @@
 import http from 'node:http';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { leanPost } from '../../src/http/lean-post.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
 describe('leanPost', () => {
-  async function serve(handle: () => Promise<object>): Promise<{ url: string; recorded: unknown[][]; close(): Promise<void> }> {
+  async function serve(
+    handle: () => Promise<object>,
+    faults: { logger?: Logger; recordRequest?: () => void } = {},
+  ): Promise<{ url: string; recorded: unknown[][]; close(): Promise<void> }> {
     const recorded: unknown[][] = [];
     const route = leanPost({
       path: '/p',
       limit: 100,
-      trustProxy: false,
-      logger: pino({ level: 'silent' }),
-      metrics: { recordRequest: (...args: unknown[]) => void recorded.push(args) },
+      trustProxy: { hops: 0 },
+      logger: faults.logger ?? pino({ level: 'silent' }),
+      metrics: { recordRequest: faults.recordRequest ?? ((...args: unknown[]) => void recorded.push(args)) },
       admit: async () => undefined,
       handle,
     });
@@ -48,5 +51,37 @@ describe('leanPost', () => {
     } finally {
       await s.close();
     }
+  });
+
+  describe('a fault after the answer was sent (regression, issue #10 item 8: res.end twice ended the process)', () => {
+    const failing = () => {
+      throw new Error('broken');
+    };
+    const throwingLogger = { isLevelEnabled: () => true, info: failing, error: failing, warn: failing, debug: failing } as unknown as Logger;
+    let uncaught: unknown[];
+    const record = (err: unknown) => void uncaught.push(err);
+    beforeEach(() => {
+      uncaught = [];
+      process.on('uncaughtException', record);
+    });
+    afterEach(() => void process.off('uncaughtException', record));
+
+    it.each([
+      ['the metrics throw', { recordRequest: failing }],
+      ['the logger throws', { logger: throwingLogger }],
+    ])('keeps the answer and serves on when %s', async (_what, faults) => {
+      const s = await serve(async () => ({ ok: true }), faults);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const res = await post(s.url);
+          expect(res.status).toBe(200);
+          expect(res.json()).toEqual({ ok: true });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50)); // let a stray error event surface
+        expect(uncaught).toEqual([]);
+      } finally {
+        await s.close();
+      }
+    });
   });
 });
