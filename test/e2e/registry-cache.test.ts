@@ -34,6 +34,16 @@ async function eventually(attempt: () => Promise<Response>, status: number, with
 }
 
 /**
+ * Lets `app` see every change made so far: past one epoch poll interval (250 ms), its next request
+ * polls, and drops its copies if the epoch moved. Then nothing clears them while a count runs.
+ */
+async function settle(app: TestApp): Promise<void> {
+  await new Promise((r) => setTimeout(r, 300));
+  await app.request('/.well-known/oauth-authorization-server');
+  await app.deps.readCache.resources();
+}
+
+/**
  * Issue #10 items 6 and 7: the read cache re-reads the database before refusing what it does not
  * hold (a client or resource just registered on another instance is found at once), and remembers
  * the absence briefly, so a flood of probes for one unknown name costs no query after the first;
@@ -73,6 +83,7 @@ describe(`registry read cache across two instances on ${onPostgres ? 'PostgreSQL
 
   it('issue #10 item 6: repeated probes of one unknown client_id cost no database query after the first', async () => {
     const probe = () => b.token({ grant_type: 'client_credentials', client_id: 'no-such-client', client_secret: 'guess' });
+    await settle(b);
     expect((await probe()).status).toBe(401);
     const queries = await queriesOn(b, 'clients', async () => {
       for (let i = 0; i < 5; i++) expect((await probe()).status).toBe(401);
@@ -82,6 +93,7 @@ describe(`registry read cache across two instances on ${onPostgres ? 'PostgreSQL
 
   it('issue #10 item 7: repeated requests for one unknown resource re-read the resource list only once', async () => {
     const probe = () => b.token({ grant_type: 'client_credentials', resource: 'https://never.example.com' }, { basic: [creds.client_id, creds.client_secret] });
+    await settle(b);
     expect((await probe()).status).toBe(400);
     const queries = await queriesOn(b, 'resources', async () => {
       for (let i = 0; i < 5; i++) expect((await probe()).status).toBe(400);
