@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { readForm } from '../http/read-form.js';
 import type { Clock } from '../lib/clock.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password.js';
-import { approveAuthorization, consentCovers, denyAuthorization } from '../oauth/approve.js';
+import { approveAuthorization, consentCovers, denyAuthorization, mayRememberConsent } from '../oauth/approve.js';
 import { checkAuthorizationRequest, errorRedirect } from '../oauth/authorize.js';
 import { grantUsable } from '../oauth/grants/issue-tokens.js';
 import { adminResource } from '../registry/resources.js';
@@ -61,11 +61,16 @@ export function pagesRoutes(deps: PagesDeps): Router {
       ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName: request.client.name });
       return;
     }
-    if (!request.prompt.has('consent') && (await consentCovers(deps, user.id, request))) {
+    const approvedBefore = await consentCovers(deps, user.id, request);
+    if (!request.prompt.has('consent') && approvedBefore && mayRememberConsent(request.client)) {
       return redirect(ctx, await approveAuthorization(deps, user.id, request));
     }
-    if (request.prompt.has('none')) return redirect(ctx, errorRedirect(deps, request.redirectUri, 'consent_required', 'the person has not approved this yet', request.state));
+    if (request.prompt.has('none')) {
+      const why = approvedBefore ? 'this app must ask the person each time' : 'the person has not approved this yet';
+      return redirect(ctx, errorRedirect(deps, request.redirectUri, 'consent_required', why, request.state));
+    }
     ctx.body = consentPage({
+      askedAgain: approvedBefore && !mayRememberConsent(request.client),
       csrf: csrfToken(deps, ctx),
       params: withoutPromptParams(request.params, 'consent'),
       appName: request.client.name,

@@ -59,7 +59,7 @@ export interface ConsentScope {
   description: string;
 }
 
-export function consentPage(opts: { csrf: string; params: URLSearchParams; appName: string; resourceName: string; scopes: ConsentScope[]; username: string }): string {
+export function consentPage(opts: { csrf: string; params: URLSearchParams; appName: string; resourceName: string; scopes: ConsentScope[]; username: string; askedAgain?: boolean }): string {
   const carried = [...opts.params].map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
   return layout(
     'Allow access?',
@@ -68,6 +68,7 @@ export function consentPage(opts: { csrf: string; params: URLSearchParams; appNa
 <ul class="scopes">
 ${opts.scopes.map((s) => html`<li><code>${s.name}</code>${s.description ? html` — ${s.description}` : ''}</li>`)}
 </ul>
+${opts.askedAgain ? html`<p role="note">You allowed this before. An app on your device cannot prove it is the same app, so you are asked each time.</p>` : ''}
 <p>You can take this back at any time on <a href="/account">your connected apps</a> page.</p>
 <form method="post" action="/oauth/authorize">
 ${hidden({ csrf: opts.csrf })}

@@ -291,6 +291,51 @@ describe('cookies on an https issuer', () => {
   });
 });
 
+describe('remembered consent (issue #10 item 3: public clients were re-authorized silently)', () => {
+  let app: TestApp;
+  let fx: Delegated;
+  let person: Person;
+  beforeAll(async () => {
+    app = await startTestApp();
+    fx = await delegatedFixture(app);
+    person = new Person(app.url);
+    // alice approves the public app once, and has a session.
+    await delegatedTokens(app, person, fx.spa.client_id);
+  });
+  afterAll(() => app.close());
+
+  it('shows a public client\'s consent page again to a person who approved it, with a fresh PKCE challenge (RFC 8252 §8.6, RFC 6749 §10.2)', async () => {
+    const before = await countRows(app, 'authorization_codes');
+    const res = await person.get(authorizeUrl(fx.spa.client_id, S256()));
+    expect(res.status).toBe(200);
+    expectPageHeaders(res);
+    const page = await res.text();
+    expect(page).toContain('name="decision"');
+    expect(page).toContain('You allowed this before');
+    expect(await countRows(app, 'authorization_codes')).toBe(before);
+  });
+
+  it('answers prompt=none for a public client with consent_required and no code, even when approved before', async () => {
+    const res = await person.get(authorizeUrl(fx.spa.client_id, { ...S256(), prompt: 'none', state: 'quiet' }));
+    expect(res.status).toBe(302);
+    const back = new URL(res.headers.get('location')!);
+    expect(back.searchParams.get('error')).toBe('consent_required');
+    expect(back.searchParams.get('state')).toBe('quiet');
+    expect(back.searchParams.get('code')).toBeNull();
+  });
+
+  it('keeps remembered consent for a confidential client: approved once, then back with a code and no page', async () => {
+    const web = await app.client({ name: 'Photo Web', type: 'confidential', grant_types: ['authorization_code'], redirect_uris: [REDIRECT], scopes: ['photos:read'] });
+    const first = await person.get(authorizeUrl(web.client_id, S256()));
+    expect(first.status).toBe(200);
+    const allowed = await person.post('/oauth/authorize', { ...formFields(await first.text()), decision: 'allow' });
+    expect(allowed.status).toBe(303);
+    const again = await person.get(authorizeUrl(web.client_id, S256()));
+    expect(again.status).toBe(302);
+    expect(new URL(again.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+  });
+});
+
 describe('login rate limits', () => {
   let app: TestApp;
   beforeEach(async () => {
@@ -396,7 +441,9 @@ describe('session lifetime (SESSION_TTL=3600)', () => {
     await delegatedTokens(app, person, fx.spa.client_id);
     clock.advance(3599);
     expect((await person.get('/account')).status).toBe(200);
-    expect((await person.get(authorizeUrl(fx.spa.client_id, { ...S256(), prompt: 'none' }))).status).toBe(302);
+    // Still signed in: a public client is asked consent each time, so not login_required.
+    const signedIn = await person.get(authorizeUrl(fx.spa.client_id, { ...S256(), prompt: 'none' }));
+    expect(new URL(signedIn.headers.get('location')!).searchParams.get('error')).toBe('consent_required');
     clock.advance(1);
     expect((await person.get('/account')).status).toBe(302);
     const silent = await person.get(authorizeUrl(fx.spa.client_id, { ...S256(), prompt: 'none' }));
