@@ -20,7 +20,7 @@ import type { ResourceRow, UserRow } from '../store/tables.js';
 import { findUserByUsername } from '../store/users.js';
 import type { LoginLimiter } from './login-limiter.js';
 import { csrfToken, csrfValid, currentUser, endSession, startSession } from './session.js';
-import { accountPage, consentPage, errorPage, loginPage, STYLESHEET, STYLESHEET_PATH, type ConnectedApp } from './templates.js';
+import { accountPage, consentPage, errorPage, loginBlockedMessage, loginPage, STYLESHEET, STYLESHEET_PATH, type ConnectedApp } from './templates.js';
 
 export type PagesDeps = {
   db: Db;
@@ -109,9 +109,9 @@ export function pagesRoutes(deps: PagesDeps): Router {
       ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, error, username });
     };
     const wait = await deps.loginLimiter.retryAfter(username, ctx.ip);
-    if (wait > 0) {
-      ctx.set('Retry-After', String(wait));
-      return again(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
+    if (wait) {
+      ctx.set('Retry-After', String(wait.seconds));
+      return again(429, loginBlockedMessage(wait));
     }
     // Only a well-formed name can exist; anything else (a NUL byte PostgreSQL refuses) fails like a wrong password, and counts.
     const user = USERNAME.test(username) ? await findUserByUsername(deps.db, username.toLowerCase()) : undefined;
@@ -121,7 +121,7 @@ export function pagesRoutes(deps: PagesDeps): Router {
       await deps.loginLimiter.failed(username, ctx.ip);
       return again(401, 'Wrong username or password.');
     }
-    await deps.loginLimiter.succeeded(username);
+    await deps.loginLimiter.succeeded(username, ctx.ip);
     await startSession(deps, ctx, user.id);
     redirect(ctx, returnTo);
   });

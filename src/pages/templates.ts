@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from './html.js';
+import type { LoginWait } from './login-limiter.js';
 
 export const STYLESHEET_PATH = '/assets/grantor.css';
 
@@ -52,6 +53,19 @@ ${hidden({ csrf: opts.csrf, return_to: opts.returnTo })}
 <button class="primary" type="submit">Sign in</button>
 </form>`,
   );
+}
+
+/** What the login page says when a limit stops a sign-in: which limit, and how long to wait. */
+export function loginBlockedMessage(wait: LoginWait): string {
+  const minutes = `Try again in ${Math.ceil(wait.seconds / 60)} minute(s).`;
+  switch (wait.block) {
+    case 'account-and-address':
+      return `Too many failed attempts to sign in to this account from your network. ${minutes}`;
+    case 'address':
+      return `Too many failed attempts to sign in from your network. ${minutes}`;
+    case 'account':
+      return `This account is temporarily locked after many failed attempts to sign in to it from several places. ${minutes}`;
+  }
 }
 
 export interface ConsentScope {
