@@ -70,6 +70,29 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  // Issue #10: Grantor accepts its own access tokens in one place, which checks the grant and the
+  // client as well as the signature. A second reader of them is how a revoked token got through.
+  it('reads Grantor\'s own access tokens only through oauth/accept-access-token.ts (and identify-token.ts for revocation)', () => {
+    const readers: Record<string, string[]> = { verifyAccessToken: ['oauth/accept-access-token.ts'], readAccessToken: ['oauth/identify-token.ts'] };
+    for (const [fn, allowed] of Object.entries(readers)) {
+      const users = files
+        .filter((f) => !f.endsWith(path.join('tokens', 'access-token.ts')))
+        .filter((f) => new RegExp(`\\b${fn}\\b`).test(fs.readFileSync(f, 'utf8')))
+        .map((f) => path.relative(SRC, f).split(path.sep).join('/'));
+      expect({ fn, users }).toEqual({ fn, users: allowed });
+    }
+  });
+
+  it('gives every bearerAuth() acceptAccessToken as its one check', () => {
+    const users = files.filter((f) => /\bbearerAuth\(/.test(fs.readFileSync(f, 'utf8')) && !f.endsWith(path.join('http', 'bearer-auth.ts')));
+    expect(users.length).toBeGreaterThan(0);
+    for (const file of users) {
+      const text = fs.readFileSync(file, 'utf8');
+      const accepts = [...text.matchAll(/\baccept:\s*([^\n]*)/g)].map((m) => m[1]);
+      expect({ file, accepts: accepts.every((a) => /acceptAccessToken\(/.test(a)) && accepts.length >= (text.match(/\bbearerAuth\(/g) ?? []).length }).toEqual({ file, accepts: true });
+    }
+  });
+
   it('keeps resource-server/ importable alone: it imports jose and node only', () => {
     const rs = files.filter((f) => domainOf(f) === 'resource-server');
     for (const file of rs) {

@@ -5,6 +5,7 @@ import { bearerAuth } from '../http/bearer-auth.js';
 import { readJson } from '../http/read-json.js';
 import type { KeyRing, SigningKey } from '../keys/key-ring.js';
 import * as keys from '../keys/views.js';
+import { acceptAccessToken } from '../oauth/accept-access-token.js';
 import type { Clock } from '../lib/clock.js';
 import * as clients from '../registry/clients.js';
 import * as resources from '../registry/resources.js';
@@ -14,9 +15,8 @@ import type { StatusList } from '../revocation/status-list.js';
 import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { Page } from '../store/tables.js';
-import { verifyAccessToken } from '../tokens/access-token.js';
 
-export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; rotateKeys: () => Promise<SigningKey>; statusList: StatusList; readCache: ReadCache; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit'> };
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; rotateKeys: () => Promise<SigningKey>; statusList: StatusList; readCache: ReadCache; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'grantIdleTimeout'> };
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -30,7 +30,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       realm: 'grantor-admin',
       scope: resources.ADMIN_SCOPE,
       audience,
-      verify: (token) => verifyAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now: deps.clock.now() }),
+      // Revoked grants and disabled or deleted clients are refused here at once (issue #10).
+      accept: (token) => acceptAccessToken(deps, token),
     }),
     readJson({ limit: deps.config.bodyLimit }),
   );

@@ -8,7 +8,11 @@ export interface BearerAuthOptions {
   scope: string;
   /** Audience the token must be for. */
   audience: string;
-  verify(token: string): Promise<VerifyResult>;
+  /**
+   * Decides whether the token is accepted: Grantor's one check, acceptAccessToken
+   * (src/oauth/accept-access-token.ts) — signature and claims, and a live grant and client.
+   */
+  accept(token: string): Promise<VerifyResult>;
 }
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive
@@ -17,8 +21,10 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
  * RFC 6750 bearer authentication from the Authorization header only (§2.1; tokens in the query
- * string are not accepted). Missing → 401 with a bare challenge; invalid (signature, issuer, type,
- * expiry) → 401 invalid_token; for another audience or lacking the scope → 403 insufficient_scope. Puts the claims in `ctx.state.token`.
+ * string are not accepted). Missing → 401 with a bare challenge; not accepted (signature, issuer,
+ * type, expiry; a revoked, expired or unknown grant; a disabled or deleted client) → 401
+ * invalid_token; for another audience or lacking the scope → 403 insufficient_scope. Puts the
+ * claims in `ctx.state.token`.
  */
 export function bearerAuth(opts: BearerAuthOptions) {
   const challenge = (extra = '') => `Bearer realm="${opts.realm}"${extra}`;
@@ -28,7 +34,7 @@ export function bearerAuth(opts: BearerAuthOptions) {
       throw new OAuthError('invalid_token', 'an access token is required', { headers: { 'WWW-Authenticate': challenge() } });
     }
     const match = BEARER.exec(header);
-    const result = match ? await opts.verify(match[1]) : ({ ok: false, reason: 'malformed Authorization header' } as const);
+    const result = match ? await opts.accept(match[1]) : ({ ok: false, reason: 'malformed Authorization header' } as const);
     if (!result.ok) {
       throw new OAuthError('invalid_token', 'the access token is invalid or expired', {
         detail: result.reason,

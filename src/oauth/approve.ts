@@ -4,7 +4,7 @@ import { randomId } from '../lib/random.js';
 import { insertCode } from '../store/authorization-codes.js';
 import type { Db } from '../store/db.js';
 import { allocateStatusIndex, findUserGrant, insertGrant, setGrantScope } from '../store/grants.js';
-import type { GrantRow } from '../store/tables.js';
+import type { ClientRow, GrantRow } from '../store/tables.js';
 import { newAuthorizationCode } from '../tokens/authorization-code.js';
 import type { AuthorizationRequest } from './authorize.js';
 import { errorRedirect, withParams } from './authorize.js';
@@ -21,6 +21,16 @@ export type ApproveDeps = { db: Db; clock: Clock; config: Pick<Config, 'issuer' 
 async function liveUserGrant(deps: Pick<ApproveDeps, 'db' | 'config'>, userId: string, request: AuthorizationRequest, now: number): Promise<GrantRow | undefined> {
   const grant = await findUserGrant(deps.db, userId, request.client.clientId, request.resource.identifier);
   return grant && grantUsable(deps, grant, now) ? grant : undefined;
+}
+
+/**
+ * Whether a person's earlier approval may stand in for asking them again. Only when the app can
+ * prove who it is: a public client has no secret, so any app that claims the same private-use
+ * scheme or loopback redirect URI would be handed a code without the person seeing anything
+ * (RFC 8252 §8.6, RFC 6749 §10.2). Public clients are asked every time (issue #10).
+ */
+export function mayRememberConsent(client: Pick<ClientRow, 'type'>): boolean {
+  return client.type === 'confidential';
 }
 
 /** True when this person already approved every requested scope for this app and API. */

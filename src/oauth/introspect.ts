@@ -6,14 +6,13 @@ import type { Db } from '../store/db.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { INTROSPECT_PERMISSION } from '../registry/clients.js';
-import { findGrant } from '../store/grants.js';
 import type { RefreshTokenRow } from '../store/refresh-tokens.js';
 import type { ClientRow } from '../store/tables.js';
+import { acceptAccessToken, liveGrant } from './accept-access-token.js';
 import { authenticateClient } from './client-auth.js';
 import { identifyToken } from './identify-token.js';
 
-export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer'> };
-
+export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer' | 'grantIdleTimeout'> };
 
 const INACTIVE = { active: false } as const;
 
@@ -34,11 +33,12 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
   const found = await identifyToken(deps, token, { issuer: deps.config.issuer, now });
   if (!found) return INACTIVE;
   if (found.kind === 'refresh') return introspectRefreshToken(deps, client, found.row, now);
-  if (found.expired) return INACTIVE;
-  const { claims } = found;
-  if (claims.client_id !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
-  const grant = await findGrant(deps.db, claims.grant_id);
-  if (!grant || grant.revokedAt !== null) return INACTIVE;
+  if (found.claims.client_id !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
+  // Active exactly when Grantor itself would accept the token (the admin API asks the same).
+  const accepted = await acceptAccessToken(deps, token);
+  // A token none of whose scopes its client may still have can do nothing: inactive.
+  if (!accepted.ok || accepted.claims.scope === '') return INACTIVE;
+  const { claims } = accepted;
 
   return {
     active: true,
@@ -59,8 +59,9 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
 async function introspectRefreshToken(deps: IntrospectDeps, client: ClientRow, refresh: RefreshTokenRow, now: number): Promise<Record<string, unknown>> {
   if (refresh.clientId !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
   if (refresh.usedAt !== null || refresh.expiresAt <= now) return INACTIVE;
-  const grant = await findGrant(deps.db, refresh.grantId);
-  if (!grant || grant.revokedAt !== null || (grant.expiresAt !== null && grant.expiresAt <= now)) return INACTIVE;
+  const live = await liveGrant(deps, refresh.grantId, refresh.clientId, now);
+  if (!live.ok) return INACTIVE;
+  const { grant } = live;
   return {
     active: true,
     scope: refresh.scope,

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { readForm } from '../http/read-form.js';
 import type { Clock } from '../lib/clock.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password.js';
-import { approveAuthorization, consentCovers, denyAuthorization } from '../oauth/approve.js';
+import { approveAuthorization, consentCovers, denyAuthorization, mayRememberConsent } from '../oauth/approve.js';
 import { checkAuthorizationRequest, errorRedirect } from '../oauth/authorize.js';
 import { grantUsable } from '../oauth/grants/issue-tokens.js';
 import { adminResource } from '../registry/resources.js';
@@ -20,7 +20,7 @@ import type { ResourceRow, UserRow } from '../store/tables.js';
 import { findUserByUsername } from '../store/users.js';
 import type { LoginLimiter } from './login-limiter.js';
 import { csrfToken, csrfValid, currentUser, endSession, startSession } from './session.js';
-import { accountPage, consentPage, errorPage, loginPage, STYLESHEET, STYLESHEET_PATH, type ConnectedApp } from './templates.js';
+import { accountPage, consentPage, errorPage, loginBlockedMessage, loginPage, STYLESHEET, STYLESHEET_PATH, type ConnectedApp } from './templates.js';
 
 export type PagesDeps = {
   db: Db;
@@ -61,11 +61,16 @@ export function pagesRoutes(deps: PagesDeps): Router {
       ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName: request.client.name });
       return;
     }
-    if (!request.prompt.has('consent') && (await consentCovers(deps, user.id, request))) {
+    const approvedBefore = await consentCovers(deps, user.id, request);
+    if (!request.prompt.has('consent') && approvedBefore && mayRememberConsent(request.client)) {
       return redirect(ctx, await approveAuthorization(deps, user.id, request));
     }
-    if (request.prompt.has('none')) return redirect(ctx, errorRedirect(deps, request.redirectUri, 'consent_required', 'the person has not approved this yet', request.state));
+    if (request.prompt.has('none')) {
+      const why = approvedBefore ? 'this app must ask the person each time' : 'the person has not approved this yet';
+      return redirect(ctx, errorRedirect(deps, request.redirectUri, 'consent_required', why, request.state));
+    }
     ctx.body = consentPage({
+      askedAgain: approvedBefore && !mayRememberConsent(request.client),
       csrf: csrfToken(deps, ctx),
       params: withoutPromptParams(request.params, 'consent'),
       appName: request.client.name,
@@ -104,9 +109,9 @@ export function pagesRoutes(deps: PagesDeps): Router {
       ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, error, username });
     };
     const wait = await deps.loginLimiter.retryAfter(username, ctx.ip);
-    if (wait > 0) {
-      ctx.set('Retry-After', String(wait));
-      return again(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).`);
+    if (wait) {
+      ctx.set('Retry-After', String(wait.seconds));
+      return again(429, loginBlockedMessage(wait));
     }
     // Only a well-formed name can exist; anything else (a NUL byte PostgreSQL refuses) fails like a wrong password, and counts.
     const user = USERNAME.test(username) ? await findUserByUsername(deps.db, username.toLowerCase()) : undefined;
@@ -116,7 +121,7 @@ export function pagesRoutes(deps: PagesDeps): Router {
       await deps.loginLimiter.failed(username, ctx.ip);
       return again(401, 'Wrong username or password.');
     }
-    await deps.loginLimiter.succeeded(username);
+    await deps.loginLimiter.succeeded(username, ctx.ip);
     await startSession(deps, ctx, user.id);
     redirect(ctx, returnTo);
   });

@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from './html.js';
+import type { LoginWait } from './login-limiter.js';
 
 export const STYLESHEET_PATH = '/assets/grantor.css';
 
@@ -54,12 +55,25 @@ ${hidden({ csrf: opts.csrf, return_to: opts.returnTo })}
   );
 }
 
+/** What the login page says when a limit stops a sign-in: which limit, and how long to wait. */
+export function loginBlockedMessage(wait: LoginWait): string {
+  const minutes = `Try again in ${Math.ceil(wait.seconds / 60)} minute(s).`;
+  switch (wait.block) {
+    case 'account-and-address':
+      return `Too many failed attempts to sign in to this account from your network. ${minutes}`;
+    case 'address':
+      return `Too many failed attempts to sign in from your network. ${minutes}`;
+    case 'account':
+      return `This account is temporarily locked after many failed attempts to sign in to it from several places. ${minutes}`;
+  }
+}
+
 export interface ConsentScope {
   name: string;
   description: string;
 }
 
-export function consentPage(opts: { csrf: string; params: URLSearchParams; appName: string; resourceName: string; scopes: ConsentScope[]; username: string }): string {
+export function consentPage(opts: { csrf: string; params: URLSearchParams; appName: string; resourceName: string; scopes: ConsentScope[]; username: string; askedAgain?: boolean }): string {
   const carried = [...opts.params].map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
   return layout(
     'Allow access?',
@@ -68,6 +82,7 @@ export function consentPage(opts: { csrf: string; params: URLSearchParams; appNa
 <ul class="scopes">
 ${opts.scopes.map((s) => html`<li><code>${s.name}</code>${s.description ? html` — ${s.description}` : ''}</li>`)}
 </ul>
+${opts.askedAgain ? html`<p role="note">You allowed this before. An app on your device cannot prove it is the same app, so you are asked each time.</p>` : ''}
 <p>You can take this back at any time on <a href="/account">your connected apps</a> page.</p>
 <form method="post" action="/oauth/authorize">
 ${hidden({ csrf: opts.csrf })}

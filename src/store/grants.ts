@@ -138,6 +138,15 @@ export async function findUserGrant(db: Knex, userId: string, clientId: string, 
   return raw ? toRow(raw) : undefined;
 }
 
+/**
+ * Narrows a grant's scope to what its client and resource still allow (issue #10), unless the
+ * scope changed since it was read (a person approving more at that moment keeps what they approved;
+ * the next refresh narrows again).
+ */
+export async function narrowGrantScope(db: Knex, id: string, from: string, to: string): Promise<void> {
+  await db('grants').where({ id, scope: from }).update({ scope: to });
+}
+
 /** Widens a delegated grant's consented scope (a person approved more). */
 export async function setGrantScope(db: Knex, id: string, scope: string): Promise<void> {
   await db('grants').where({ id }).update({ scope });

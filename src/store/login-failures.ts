@@ -8,13 +8,13 @@ export interface LoginFailureRow {
 }
 
 /**
- * Counts one failure under `key`. The first failure (or the first after a window ended) opens a
- * window of `window` seconds; later ones in it add to the count. One upsert, so failures recorded
- * at once by several instances all count.
+ * Counts one failure under each of `keys`. The first failure (or the first after a window ended)
+ * opens a window of `window` seconds; later ones in it add to the count. One upsert, so failures
+ * recorded at once by several instances all count.
  */
-export async function recordLoginFailure(db: Knex, key: string, now: number, window: number): Promise<void> {
+export async function recordLoginFailures(db: Knex, keys: string[], now: number, window: number): Promise<void> {
   await db('login_failures')
-    .insert({ key, failures: 1, window_ends: now + window })
+    .insert(keys.map((key) => ({ key, failures: 1, window_ends: now + window })))
     .onConflict('key')
     .merge({
       failures: db.raw('CASE WHEN login_failures.window_ends <= ? THEN 1 ELSE login_failures.failures + 1 END', [now]),

@@ -75,8 +75,11 @@ export type VerifyResult =
   | { ok: false; reason: string };
 
 /**
- * Verifies one of Grantor's own access tokens against its published keys (RFC 9068 §4):
- * RS256 only, `typ` at+jwt, exact `iss`, `aud` containing `audience` (when given), `exp` with 5 s leeway.
+ * Verifies the signature and claims of one of Grantor's own access tokens against its published
+ * keys (RFC 9068 §4): RS256 only, `typ` at+jwt, exact `iss`, `aud` containing `audience` (when
+ * given), not past `exp` (no leeway: Grantor reads its own tokens by its own clock, and
+ * introspection calls a token expired from its `exp` on). Says nothing of the token's grant or
+ * client: Grantor accepts its tokens only through acceptAccessToken (src/oauth/accept-access-token.ts).
  */
 export async function verifyAccessToken(
   keyRing: KeyRing,
@@ -91,7 +94,6 @@ export async function verifyAccessToken(
       issuer: opts.issuer,
       audience: opts.audience,
       currentDate: new Date(opts.now * 1000),
-      clockTolerance: 5,
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
     });
     return { ok: true, claims: payload as unknown as AccessTokenClaims };

@@ -42,16 +42,16 @@ describe('bounded growth: pruning what can no longer matter', () => {
     const revoked = await delegatedGrant();
     await app.request(`/admin/grants/${revoked.grantId}`, { method: 'DELETE', token: await app.adminToken() });
 
-    // A failed sign-in leaves a count for the account and one for the address.
+    // A failed sign-in leaves a count for the account with the address, the address, and the account.
     await app.deps.loginLimiter.failed('pat', '127.0.0.1');
-    expect(await count('login_failures')).toBe(2);
+    expect(await count('login_failures')).toBe(3);
 
     // Right now nothing can go but nothing: everything still matters.
     const before = { grants: await count('grants'), revocations: await count('revocations'), refresh: await count('refresh_tokens') };
     const first = await prune();
     expect(first.grants).toBe(0);
     expect(first.revocations).toBe(0);
-    expect(await count('login_failures')).toBe(2);
+    expect(await count('login_failures')).toBe(3);
     expect(await count('grants')).toBe(before.grants);
 
     // A day and an hour on: sessions (8 h) and codes are gone; the revoked grant's tokens may still
@@ -60,7 +60,7 @@ describe('bounded growth: pruning what can no longer matter', () => {
     const later = await prune();
     expect(later.sessions).toBeGreaterThan(0);
     expect(later.authorizationCodes).toBeGreaterThan(0);
-    expect(later.loginFailures).toBe(2); // their 15-minute window ended long ago
+    expect(later.loginFailures).toBe(3); // their 15-minute window ended long ago
     expect(await count('login_failures')).toBe(0);
     expect(await count('sessions')).toBe(0);
     expect(await count('authorization_codes')).toBe(0);

@@ -42,10 +42,11 @@ export function pkce(): { verifier: string; challenge: string } {
 
 export class Person {
   readonly jar = new CookieJar();
-  constructor(readonly baseUrl: string) {}
+  /** `headers` go with every request (e.g. a single-entry X-Forwarded-For to come from an address of one's own). */
+  constructor(readonly baseUrl: string, readonly headers: Record<string, string> = {}) {}
 
   async get(pathOrUrl: string): Promise<Response> {
-    const res = await fetch(new URL(pathOrUrl, this.baseUrl), { headers: { Cookie: this.jar.header() }, redirect: 'manual' });
+    const res = await fetch(new URL(pathOrUrl, this.baseUrl), { headers: { ...this.headers, Cookie: this.jar.header() }, redirect: 'manual' });
     this.jar.take(res);
     return res;
   }
@@ -53,7 +54,7 @@ export class Person {
   async post(path: string, fields: Record<string, string>): Promise<Response> {
     const res = await fetch(new URL(path, this.baseUrl), {
       method: 'POST',
-      headers: { Cookie: this.jar.header(), 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { ...this.headers, Cookie: this.jar.header(), 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields),
       redirect: 'manual',
     });

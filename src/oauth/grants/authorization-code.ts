@@ -2,14 +2,16 @@ import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
 import { revokeGrant } from '../../revocation/revoke-grant.js';
 import { consumeCode, findCode } from '../../store/authorization-codes.js';
-import { findGrant, touchGrant } from '../../store/grants.js';
+import { findGrant, narrowGrantScope, touchGrant } from '../../store/grants.js';
 import { insertRefreshToken } from '../../store/refresh-tokens.js';
 import { findResourceByIdentifier } from '../../store/resources.js';
 import { findUser } from '../../store/users.js';
 import { hashAuthorizationCode } from '../../tokens/authorization-code.js';
 import { newRefreshToken } from '../../tokens/refresh-token.js';
+import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { verifierMatches } from '../pkce.js';
+import { formatScope } from '../scope.js';
 import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
 import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
 
@@ -51,14 +53,21 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   if (!user || user.disabled) throw invalidGrant('user gone or disabled');
   const resource = await findResourceByIdentifier(deps.db, row.resource);
   if (!resource) throw invalidGrant('resource gone');
+  // Issue #10: an admin may have taken a scope from the client or the resource since the person
+  // approved it; only what both allow now is issued, and the grant is narrowed to match.
+  const issued = allowedNow(row.scope.split(' '), client, resource);
+  if (issued.length === 0) throw invalidGrant('every scope of the code was taken from the client or the resource');
+  const scope = formatScope(issued);
+  const grantScope = formatScope(allowedNow(grant.scope.split(' '), client, resource));
 
-  // 4. one transaction: the code is spent, the refresh token stored, the grant touched
+  // 4. one transaction: the code is spent, the refresh token stored, the grant touched (and narrowed)
   const refresh = client.grantTypes.includes('refresh_token') ? newRefreshToken() : undefined;
   const spent = await deps.db.transaction(async (trx) => {
     if (!(await consumeCode(trx, row.codeHash, now))) return false;
     if (refresh) {
-      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope: row.scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400 });
+      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400 });
     }
+    if (grantScope && grantScope !== grant.scope) await narrowGrantScope(trx, grant.id, grant.scope, grantScope);
     await touchGrant(trx, grant.id, now);
     return true;
   });
@@ -68,8 +77,8 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   }
 
   // 5. mint
-  const access = await mintGrantAccessToken(deps, grant, resource, row.scope, now);
+  const access = await mintGrantAccessToken(deps, grant, resource, scope, now);
 
   // 6. respond
-  return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope: row.scope, ...(refresh ? { refresh_token: refresh.token } : {}) };
+  return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope, ...(refresh ? { refresh_token: refresh.token } : {}) };
 }

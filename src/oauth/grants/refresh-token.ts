@@ -1,10 +1,11 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
 import { revokeGrant } from '../../revocation/revoke-grant.js';
-import { touchGrant } from '../../store/grants.js';
+import { narrowGrantScope, touchGrant } from '../../store/grants.js';
 import { findRefreshTokenById, findRefreshTokenWithGrant, insertRefreshToken, markRotated, type RefreshTokenRow } from '../../store/refresh-tokens.js';
 import { signAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import { hashRefreshToken, successorRefreshToken } from '../../tokens/refresh-token.js';
+import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
@@ -55,9 +56,16 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
   // A disabled or deleted person's grants are revoked at that moment, so the grant check covers them.
   const resource = await deps.readCache.resource(grant.resource);
   if (!resource) throw invalidGrant('resource gone');
+  // Issue #10: never more than the client may have and the resource offers now, whatever was
+  // approved; the grant and the successor are narrowed to match, and nothing left ends the grant.
+  const kept = allowedNow(granted, client, resource);
+  if (kept.length === 0) throw invalidGrant('every scope of the grant was taken from the client or the resource');
+  const issued = requested ? allowedNow(requested, client, resource) : kept;
+  if (issued.length === 0) throw new OAuthError('invalid_scope', 'the requested scope is no longer allowed to the client');
+  const grantScope = formatScope(allowedNow(grant.scope.split(' '), client, resource));
 
   // 4. one transaction: rotate (the database picks the one winner), store the successor, touch the grant
-  const scope = requested ? formatScope(requested) : row.scope;
+  const scope = formatScope(issued);
   const access = await mintGrantAccessToken(deps, grant, resource, scope, now);
   const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
   const answered: Answered = { claims: access.claims, kid: access.kid, expiresIn: access.ttl };
@@ -65,7 +73,8 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
   const rotated = await deps.db.transaction(async (trx) => {
     const successorId = randomId();
     if (!(await markRotated(trx, row.id, rotatedAt, successorId, JSON.stringify(answered)))) return false;
-    await insertRefreshToken(trx, { id: successorId, tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: row.scope, createdAt: now, expiresAt: row.expiresAt });
+    await insertRefreshToken(trx, { id: successorId, tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: formatScope(kept), createdAt: now, expiresAt: row.expiresAt });
+    if (grantScope && grantScope !== grant.scope) await narrowGrantScope(trx, grant.id, grant.scope, grantScope);
     // Idle timeouts count in days: marking the grant used once a minute is enough.
     if ((grant.lastUsedAt ?? 0) < now - 60) await touchGrant(trx, grant.id, now);
     return true;
