@@ -32,6 +32,11 @@ export function poolOrAny(pool: readonly string[]): fc.Arbitrary<string> {
   return pool.length ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: anyValue }) : anyValue;
 }
 
+/** A value from `arb` one time in `oneIn` (by default 6), else undefined: for overriding what a request would normally carry. */
+export function sometimes<T>(arb: fc.Arbitrary<T>, oneIn = 6): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+}
+
 // ---- forms ----
 
 export type Pair = [name: string, value: string];
@@ -50,7 +55,7 @@ function encodePair([name, value]: Pair, how: PairEncoding): string {
       return `${all(name)}=${all(value)}`;
     }
     case 'broken':
-      return `${encodeURIComponent(name)}=${encodeURIComponent(value)}%${value.length % 2 ? 'G' : 'e9'}`;
+      return `${new URLSearchParams([[name, value]])}%${value.length % 2 ? 'G' : 'e9'}`;
   }
 }
 
@@ -90,9 +95,9 @@ export function applyEdits(pairs: Pair[], edits: Edit[]): Pair[] {
 // ---- headers ----
 
 export const formContentType: fc.Arbitrary<string | undefined> = fc.oneof(
-  { weight: 8, arbitrary: fc.constant(FORM) },
+  { weight: 12, arbitrary: fc.constant(FORM) },
   {
-    weight: 4,
+    weight: 3,
     arbitrary: fc.constantFrom(
       `${FORM}; charset=utf-8`, `${FORM}; charset=UTF-8`, `${FORM};charset="utf-8"`, `${FORM}; charset=iso-8859-1`, `${FORM}; charset=utf-16`,
       `${FORM}; charset=`, `${FORM}; boundary=x`, `${FORM} `, ` ${FORM}`, 'APPLICATION/X-WWW-FORM-URLENCODED', `${FORM}, application/json`,
@@ -107,8 +112,11 @@ export type Creds = readonly [string, string];
 
 const base64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
+/** application/x-www-form-urlencoded encoding of one value (lone surrogates become U+FFFD). */
+const formEncode = (s: string) => new URLSearchParams([['', s]]).toString().slice(1);
+
 /** RFC 6749 §2.3.1: Basic with the form-encoded id and secret. */
-export const basic = ([id, secret]: Creds) => `Basic ${base64(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+export const basic = ([id, secret]: Creds) => `Basic ${base64(`${formEncode(id)}:${formEncode(secret)}`)}`;
 
 /** Authorization values: Basic with given credentials (right, wrong, oddly spelled), Bearer tokens, garbage. */
 export function authorizationValue(creds: readonly Creds[], tokens: readonly string[]): fc.Arbitrary<string> {
@@ -117,7 +125,7 @@ export function authorizationValue(creds: readonly Creds[], tokens: readonly str
     { weight: 6, arbitrary: someCreds.map(basic) },
     { weight: 2, arbitrary: fc.tuple(someCreds, anyValue).map(([[id], secret]) => basic([id, secret])) },
     { weight: 1, arbitrary: someCreds.map(([id, secret]) => `Basic ${base64(`${id}:${secret}`)}`) },
-    { weight: 1, arbitrary: someCreds.map(([id, secret]) => `basic ${base64(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`) },
+    { weight: 1, arbitrary: someCreds.map((c) => `basic ${basic(c).slice('Basic '.length)}`) },
     { weight: 1, arbitrary: fc.tuple(anyValue, anyValue).map(([a, b]) => `Basic ${base64(`${a}:${b}`)}`) },
     { weight: 1, arbitrary: fc.constantFrom('Basic', 'Basic ', 'Basic ===', 'Basic !!!!', `Basic ${base64('no-colon')}`, `Basic ${base64(':')}`, `Basic ${base64('%zz:%zz')}`, 'Digest x', 'Bearer', 'Negotiate YQ==') },
     { weight: 3, arbitrary: (tokens.length ? fc.constantFrom(...tokens) : anyValue).map((t) => `Bearer ${t}`) },

@@ -8,11 +8,13 @@
  */
 import { decodeJwt } from 'jose';
 import { revokeGrant } from '../../src/revocation/revoke-grant.js';
+import { hashSecret } from '../../src/lib/secret.js';
 import { findGrant } from '../../src/store/grants.js';
+import { findSession } from '../../src/store/sessions.js';
 import { updateClient } from '../../src/registry/clients.js';
 import { createUser } from '../../src/registry/users.js';
 import { Person } from './browserless.js';
-import { API, delegatedFixture, delegatedTokens, PASSWORD, REDIRECT, type Creds } from './delegated.js';
+import { API, delegatedFixture, delegatedTokens, PASSWORD, REDIRECT, signIn, type Creds } from './delegated.js';
 import { signingInput, tamper, unsignedJwt } from './hostile.js';
 import type { TestApp } from './test-app.js';
 
@@ -22,6 +24,10 @@ export const OTHER_API = 'https://other.example.com';
 /** Symbols generated requests may carry in place of a live value. */
 export const TOKEN_SYMBOLS = ['$ccAccess', '$aliceAccess', '$aliceRefresh', '$adminAccess', '$revokedAccess', '$revokedRefresh', '$revokedAdmin', '$forged', '$tampered', '$truncated'] as const;
 export const CLIENT_SYMBOLS = ['$cc', '$spa', '$rs', '$disabled', '$admin', '$revokedAdminClient'] as const;
+/** alice's signed-in session (cookie value), a CSRF value, the grant ids of alice's live grant and of the revoked one. */
+export const PAGE_SYMBOLS = ['$session', '$csrf', '$aliceGrant', '$revokedGrant', '$aliceId'] as const;
+/** A CSRF value of the right shape (43 base64url characters): double submission compares cookie and field only. */
+const CSRF = 'fuzzCsrfValue0fuzzCsrfValue0fuzzCsrfValue0x';
 
 export interface FuzzWorld {
   cc: Creds;
@@ -34,7 +40,9 @@ export interface FuzzWorld {
   resolve(value: string): string;
   /** `[client_id, secret]` of a `$client` symbol. */
   creds(symbol: string): readonly [string, string];
-  /** Fresh tokens for every fixture grant a fuzz case revoked (nothing un-revokes a grant). */
+  /** Makes `symbol` stand for `value` from now on (e.g. the id of something a test registered). */
+  define(symbol: string, value: string): void;
+  /** Fresh tokens for every fixture grant a fuzz case revoked (nothing un-revokes a grant), a fresh session if it was ended. */
   heal(): Promise<void>;
 }
 
@@ -61,13 +69,21 @@ export async function buildWorld(app: TestApp): Promise<FuzzWorld> {
   const revokedAdmin = await ccToken(revokedAdminClient, 'admin');
   await revokeGrant(app.deps, grantOf(revokedAdmin), { reason: 'fuzz fixture', by: 'test' });
 
-  const live: Record<string, string> = {};
+  const live: Record<string, string> = { $csrf: CSRF, $revokedGrant: bob.grant_id, $aliceId: alice.id };
   const refill = async () => {
     const a = await delegatedTokens(app, new Person(app.url), spa.client_id, { scope: 'photos:read photos:write' });
     live.$aliceAccess = a.access_token;
     live.$aliceRefresh = a.refresh_token;
+    live.$aliceGrant = a.grant_id;
+  };
+  const signInAlice = async () => {
+    const person = new Person(app.url);
+    const res = await signIn(person, 'alice');
+    if (res.status !== 303) throw new Error(`fixture sign-in: ${res.status}`);
+    live.$session = person.jar.cookies.get('grantor_session') ?? '';
   };
   await refill();
+  await signInAlice();
   live.$ccAccess = await ccToken(cc, 'photos:read');
   live.$adminAccess = await ccToken(admin, 'admin');
 
@@ -93,6 +109,9 @@ export async function buildWorld(app: TestApp): Promise<FuzzWorld> {
       if (!value.startsWith('$')) return value;
       return live[value] ?? fixed[value] ?? clients[value]?.client_id ?? value;
     },
+    define(symbol, value) {
+      live[symbol] = value;
+    },
     creds(symbol) {
       const c = clients[symbol];
       return c ? [c.client_id, c.client_secret] : [symbol, ''];
@@ -102,6 +121,7 @@ export async function buildWorld(app: TestApp): Promise<FuzzWorld> {
       if (await revoked(live.$aliceAccess)) await refill();
       if (await revoked(live.$ccAccess)) live.$ccAccess = await ccToken(cc, 'photos:read');
       if (await revoked(live.$adminAccess)) live.$adminAccess = await ccToken(admin, 'admin');
+      if (!(await findSession(app.deps.db, hashSecret(live.$session), app.deps.clock.now()))) await signInAlice();
     },
   };
 }
