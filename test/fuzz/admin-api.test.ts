@@ -133,6 +133,7 @@ describe('fuzz: the admin API (issue #10)', () => {
   }
 
   const revokedOnly = (r: Recipe) => r.authorization.length === 1 && r.authorization[0] === 'Bearer $revokedAdmin';
+  const adminOnly = (r: Recipe) => r.authorization.length === 1 && r.authorization[0] === 'Bearer $adminAccess';
 
   it(
     'never answers a 5xx or a stack trace, a refusal changes nothing stored and is the same on both paths, and a revoked token is refused',
@@ -164,6 +165,10 @@ describe('fuzz: the admin API (issue #10)', () => {
           if (revokedOnly(r) && reachedGrantor && listener.status !== 401 && listener.status !== 404) {
             failures.push(`a revoked admin token got ${listener.status}, not 401`);
           }
+          // RFC 6750 §3.1: nothing but a valid admin token gets anything done, however the path is spelled.
+          if (!adminOnly(r) && /^\/admin/i.test(r.path) && [listener, koa].some((a) => a.status < 300)) {
+            failures.push(`an admin request without the admin token succeeded (${listener.status}, ${koa.status})`);
+          }
           if (failures.length) throw new Error(report(req, { listener, koa }, failures));
         }),
         fuzzParameters(RUNS),
@@ -171,4 +176,16 @@ describe('fuzz: the admin API (issue #10)', () => {
     },
     fuzzTimeout(RUNS),
   );
+
+  // Found by this fuzzer: routes matched paths regardless of case, but the bearer check did not,
+  // so `/ADMIN/…` skipped it — a new secret for any client (the admin's own) with no token at all.
+  it.each([
+    ['POST', '/ADMIN/CLIENTS/$admin/SECRET'],
+    ['POST', '/Admin/Keys/Rotate'],
+    ['GET', '/ADMIN/CLIENTS'],
+    ['GET', '/admin/USERS'],
+  ])('refuses %s %s without a token (regression: case-changed admin paths skipped the bearer check)', async (method, path) => {
+    const answer = await target.listener(build(world, { method, path, body: { kind: 'none' }, encodings: ['www'], separator: '&', bom: false, contentType: undefined, authorization: [], extra: [], framing: { framing: 'none' }, bytes: 'utf8' }));
+    expect(answer.status === 401 || answer.status === 404).toBe(true);
+  });
 });
