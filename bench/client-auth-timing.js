@@ -21,14 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startGrantor } from './grantor-server.js';
 import { cleanupAll } from './procs.js';
+import { num } from './env.js';
 
-const num = (name, def) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
-  return n;
-};
 
 /** One POST on the shared keep-alive connection; resolves with the status, the answer and the time in ms. */
 function post(agent, url, body, headers) {

@@ -59,15 +59,8 @@ import { startScriptedLoadGenerator } from './scripted-load.js';
 import { measureSigningCeiling } from './signing-ceiling.js';
 import { measureVerifyCost } from './verify-cost.js';
 import { measureClientAuthTiming } from './client-auth-timing.js';
+import { list, num } from './env.js';
 
-const num = (name, def) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
-  return n;
-};
-const list = (name, def) => (process.env[name] ? process.env[name].split(/[\s,]+/).filter(Boolean).map(Number) : def);
 
 const SECONDS = num('BENCH_SECONDS', 5);
 const SIGN_SECONDS = num('BENCH_SIGN_SECONDS', 3);

@@ -208,3 +208,37 @@ export function report(req: FuzzRequest, answers: Record<string, FuzzAnswer>, fa
   }
   return [...failures, ...lines].join('\n');
 }
+
+export interface BothWays {
+  listener: FuzzAnswer;
+  koa: FuzzAnswer;
+  /** What broke the invariants: a 5xx, a stack trace, a refusal that changed stored state, two refusals that differ. */
+  failures: string[];
+}
+
+/**
+ * Sends `req` through the server's listener, then through koa alone, snapshotting the database
+ * around each, and checks the invariants of every fuzz property: never a 5xx (501 only where
+ * `may501`), never a stack trace, a refusal changes nothing stored, and — a refusal having changed
+ * nothing, koa meets the same state — both paths refuse alike. `beforeEach` runs before each send
+ * (e.g. to forget counts that refusals keep by design).
+ */
+export async function sendBothWays(target: FuzzTarget, req: FuzzRequest, opts: { may501: boolean; beforeEach?: () => Promise<unknown> }): Promise<BothWays> {
+  await opts.beforeEach?.();
+  const before = await snapshot(target.app);
+  const listener = await target.listener(req);
+  const between = await snapshot(target.app);
+  await opts.beforeEach?.();
+  const koa = await target.koa(req);
+  const after = await snapshot(target.app);
+  const failures = [
+    ...invariantFailures(listener, opts.may501).map((f) => `listener: ${f}`),
+    ...invariantFailures(koa, opts.may501).map((f) => `koa: ${f}`),
+    ...(isRefusal(listener) ? stateChanges(before, between).map((c) => `listener refused (${listener.status}) yet changed ${c}`) : []),
+    ...(isRefusal(koa) ? stateChanges(between, after).map((c) => `koa refused (${koa.status}) yet changed ${c}`) : []),
+  ];
+  if (isRefusal(listener) && JSON.stringify(comparable(listener)) !== JSON.stringify(comparable(koa))) {
+    failures.push('the two paths refused differently', `listener: ${JSON.stringify(comparable(listener))}`, `koa:      ${JSON.stringify(comparable(koa))}`);
+  }
+  return { listener, koa, failures };
+}
