@@ -92,19 +92,27 @@ export class Person {
     res = await this.get(res.headers.get('location'));
     page = await res.text();
     if (!page.includes('name="decision"')) throw new Error(`after login, no consent page (HTTP ${res.status}): ${page.slice(0, 300)}`);
-    const fields = formFields(page);
-    delete fields.decision;
-    res = await this.post('/oauth/authorize', { ...fields, decision: 'allow' });
-    const code = this.codeOf(res, 'consent', await res.text());
-    return { code, verifier: p.verifier };
+    return { code: await this.allow(page), verifier: p.verifier };
   }
 
-  /** Signed in and consented: one GET /oauth/authorize answers 302 with a code. */
+  /** Presses Allow on a consent page; the code of the redirect back to the app. */
+  async allow(page) {
+    const fields = formFields(page);
+    delete fields.decision;
+    const res = await this.post('/oauth/authorize', { ...fields, decision: 'allow' });
+    return this.codeOf(res, 'consent', await res.text());
+  }
+
+  /**
+   * Signed in: GET /oauth/authorize, then Allow on the consent page, which a public client is
+   * shown every time (it cannot prove it is the app the person approved; RFC 8252 §8.6).
+   */
   async code() {
     const p = pkce();
     const res = await this.get(this.authorizeUrl(p.challenge));
-    const code = this.codeOf(res, 'GET /oauth/authorize (consent remembered)', await res.text());
-    return { code, verifier: p.verifier };
+    const page = await res.text();
+    if (res.status === 200 && page.includes('name="decision"')) return { code: await this.allow(page), verifier: p.verifier };
+    return { code: this.codeOf(res, 'GET /oauth/authorize', page), verifier: p.verifier };
   }
 
   /** RFC 6749 §4.1.3 for a public client: the code (and its PKCE verifier) for tokens. */
