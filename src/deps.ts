@@ -30,7 +30,7 @@ export interface Deps {
   /** Cached reads of clients, resources and standing grants (see store/read-cache.ts). */
   readCache: ReadCache;
   /** Server-wide secrets, shared by every instance through the database. */
-  secrets: { refreshSuccessor: string };
+  secrets: { refreshSuccessor: string; dpopNonce: string };
   /** Per-client and per-address limits, shared out among the live instances. */
   rateLimits: RateLimits;
   /** Prometheus metrics. */
@@ -87,7 +87,10 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     await beat();
     const ring = keys.ring;
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
-    const secrets = { refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()) };
+    const secrets = {
+      refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()),
+      dpopNonce: await serverSecret(db, 'dpop-nonce', () => randomToken(32), clock.now()),
+    };
     // Background work of every instance; started last, so a failed start leaves no timer behind.
     const every = (ms: number, what: string, work: () => Promise<unknown>) =>
       setInterval(() => work().catch((err) => logger.error({ err }, `${what} failed`)), ms).unref();

@@ -25,8 +25,8 @@ export type OAuthRouteDeps = GrantDeps & {
 };
 
 /** The token endpoint itself (RFC 6749 §3.2), whichever way the request came in. */
-async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authorization: string | undefined) {
-  const answer = await handleTokenRequest(deps, { form, authorization });
+async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authorization: string | undefined, dpop: string | undefined) {
+  const answer = await handleTokenRequest(deps, { form, authorization, dpop });
   deps.metrics.tokensIssued.inc({ grant_type: form.get('grant_type') ?? undefined });
   return answer;
 }
@@ -47,7 +47,7 @@ export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
       // The koa route's CORS answers vary by Origin; this one is the answer without an Origin.
       headers: { Vary: 'Origin' },
       admit: (ip) => deps.rateLimits.address(ip),
-      handle: ({ form, authorization }) => tokenAnswer(deps, form, authorization),
+      handle: ({ form, authorization, header }) => tokenAnswer(deps, form, authorization, header('dpop')),
     }),
   ];
 }
@@ -61,7 +61,8 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   const browserApps = cors({
     allowOrigin: async (origin) => (await deps.readCache.redirectOrigins()).has(origin),
     methods: ['POST'],
-    headers: ['Content-Type', 'Authorization'],
+    // RFC 9449: browser apps send a DPoP proof and read the DPoP-Nonce answer.
+    headers: ['Content-Type', 'Authorization', 'DPoP'],
   });
   for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) router.options(path, browserApps);
   // Per-address limit before any work; the per-client one is applied at client authentication.
@@ -71,7 +72,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   };
 
   router.post(TOKEN_PATH, browserApps, noStore(), limitAddress, form, async function tokenEndpoint(ctx: Context) {
-    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx));
+    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx), ctx.get('DPoP') || undefined);
   });
 
   router.post(REVOKE_PATH, browserApps, noStore(), limitAddress, form, async function revocationEndpoint(ctx: Context) {

@@ -12,7 +12,7 @@ import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { verifierMatches } from '../pkce.js';
 import { formatScope } from '../scope.js';
-import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
+import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
 import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
 
 const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
@@ -22,7 +22,7 @@ const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the au
  * decided by the database; a second redemption revokes the grant and every token issued from it
  * (RFC 6749 §4.1.2, RFC 9700 §4.5).
  */
-export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequest): Promise<TokenResponse> {
+export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequest): Promise<TokenResponse> {
   // 1. parse
   const code = request.form.get('code');
   const redirectUri = request.form.get('redirect_uri');
@@ -65,7 +65,10 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   const spent = await deps.db.transaction(async (trx) => {
     if (!(await consumeCode(trx, row.codeHash, now))) return false;
     if (refresh) {
-      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400 });
+      // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential
+      // client's is bound to its credentials already).
+      const dpopJkt = client.type === 'public' ? request.dpopJkt : undefined;
+      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400, dpopJkt });
     }
     if (grantScope && grantScope !== grant.scope) await narrowGrantScope(trx, grant.id, grant.scope, grantScope);
     await touchGrant(trx, grant.id, now);
@@ -77,8 +80,8 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   }
 
   // 5. mint
-  const access = await mintGrantAccessToken(deps, grant, resource, scope, now);
+  const access = await mintGrantAccessToken(deps, grant, resource, scope, now, request.dpopJkt);
 
   // 6. respond
-  return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope, ...(refresh ? { refresh_token: refresh.token } : {}) };
+  return { access_token: access.token, token_type: access.tokenType, expires_in: access.ttl, scope, ...(refresh ? { refresh_token: refresh.token } : {}) };
 }

@@ -2,14 +2,18 @@ import type { GrantRow, ResourceRow } from '../../store/tables.js';
 import { mintAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import type { GrantDeps } from './grant.js';
 
-/** An access token of a grant: `sub` is the person, or the client itself when none (RFC 9068 §2.2). */
+/**
+ * An access token of a grant: `sub` is the person, or the client itself when none (RFC 9068 §2.2);
+ * bound to a DPoP key by `cnf.jkt` when the request carried a proof (RFC 9449 §6.1).
+ */
 export async function mintGrantAccessToken(
   deps: GrantDeps,
   grant: GrantRow,
   resource: Pick<ResourceRow, 'identifier' | 'accessTokenTtl'>,
   scope: string,
   now: number,
-): Promise<{ token: string; claims: AccessTokenClaims; kid: string; ttl: number }> {
+  dpopJkt?: string,
+): Promise<{ token: string; claims: AccessTokenClaims; kid: string; ttl: number; tokenType: 'Bearer' | 'DPoP' }> {
   const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
   const minted = await mintAccessToken(deps.keyRing, {
     issuer: deps.config.issuer,
@@ -22,8 +26,9 @@ export async function mintGrantAccessToken(
     statusListUri: deps.statusList.uri,
     issuedAt: now,
     ttl,
+    dpopJkt,
   });
-  return { ...minted, ttl };
+  return { ...minted, ttl, tokenType: dpopJkt ? 'DPoP' : 'Bearer' };
 }
 
 /** Whether a delegated grant can still be used now: not revoked, not past its lifetime or idle timeout. */
