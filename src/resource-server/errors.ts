@@ -2,9 +2,10 @@
  * Why a token was refused:
  * - `invalid_token`: bad signature, issuer, audience, type, expired, or its grant is revoked (401);
  * - `insufficient_scope`: valid, but without a required scope (403);
- * - `status_unavailable`: valid, but its revocation status could not be confirmed (503, fail closed).
+ * - `status_unavailable`: valid, but its revocation status could not be confirmed (503, fail closed);
+ * - `invalid_dpop_proof`: the DPoP proof is missing, malformed, for another request or key, or replayed (401, RFC 9449 §7.1).
  */
-export type ResourceServerErrorCode = 'invalid_token' | 'insufficient_scope' | 'status_unavailable';
+export type ResourceServerErrorCode = 'invalid_token' | 'insufficient_scope' | 'status_unavailable' | 'invalid_dpop_proof';
 
 /**
  * The one error `verify()` and `requireToken()` throw.
