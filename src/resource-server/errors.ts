@@ -19,11 +19,14 @@ export type ResourceServerErrorCode = 'invalid_token' | 'insufficient_scope' | '
  */
 export class ResourceServerError extends Error {
   readonly code: ResourceServerErrorCode;
+  /** The scheme whose challenge answers this refusal: `DPoP` for DPoP requests and DPoP-bound tokens (RFC 9449 §7.1). */
+  readonly scheme: 'Bearer' | 'DPoP';
 
-  constructor(code: ResourceServerErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ResourceServerErrorCode, message: string, options?: { cause?: unknown; scheme?: 'Bearer' | 'DPoP' }) {
     super(message, options);
     this.name = 'ResourceServerError';
     this.code = code;
+    this.scheme = options?.scheme ?? (code === 'invalid_dpop_proof' ? 'DPoP' : 'Bearer');
   }
 
   /** The HTTP status RFC 6750 §3.1 gives this refusal. */

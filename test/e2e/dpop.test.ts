@@ -133,6 +133,17 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
     });
   });
 
+  it('refuses a DPoP-bound admin token presented as Bearer to the admin API (RFC 9449 §7.2)', async () => {
+    const admin = await app.client({ name: 'admin', scopes: ['admin'] });
+    const res = await app.token({ grant_type: 'client_credentials', scope: 'admin' }, { basic: [admin.client_id, admin.client_secret], headers: { DPoP: await proof(key, 'POST', htu) } });
+    const { access_token } = await res.json();
+    const call = await app.request('/admin/clients', { token: access_token });
+    expect(call.status).toBe(401);
+    expect((await call.json()).error).toBe('invalid_token');
+    const bearer = await app.token({ grant_type: 'client_credentials', scope: 'admin' }, { basic: [admin.client_id, admin.client_secret] });
+    expect((await app.request('/admin/clients', { token: (await bearer.json()).access_token })).status).toBe(200);
+  });
+
   it('keeps a proof’s record only while the proof could be accepted, then prunes it (standards: replay)', async () => {
     await withProof(await proof(key, 'POST', htu));
     const count = async () => Number(((await app.deps.db('dpop_proofs').count({ n: '*' }).first()) as { n: string }).n);
