@@ -13,7 +13,7 @@ import { authenticateClient } from '../client-auth.js';
 import { verifierMatches } from '../pkce.js';
 import { formatScope } from '../scope.js';
 import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
-import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
+import { grantUsable, mintGrantAccessToken, requireDpopWhenBound } from './issue-tokens.js';
 
 const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
 
@@ -53,6 +53,11 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequ
   if (!user || user.disabled) throw invalidGrant('user gone or disabled');
   const resource = await findResourceByIdentifier(deps.db, row.resource);
   if (!resource) throw invalidGrant('resource gone');
+  // RFC 9449 §10: a code asked for with dpop_jkt is redeemed only with a proof by that key.
+  if (row.dpopJkt !== null && request.dpopJkt !== row.dpopJkt) {
+    throw new OAuthError('invalid_dpop_proof', 'the authorization code is bound to another DPoP key', { detail: request.dpopJkt ? 'proof by another key than dpop_jkt' : 'no proof for a code with dpop_jkt' });
+  }
+  requireDpopWhenBound(client, resource, request.dpopJkt);
   // Issue #10: an admin may have taken a scope from the client or the resource since the person
   // approved it; only what both allow now is issued, and the grant is narrowed to match.
   const issued = allowedNow(row.scope.split(' '), client, resource);

@@ -6,7 +6,7 @@ import { authenticateClient } from '../client-auth.js';
 import { resolveAudience } from '../resource-indicator.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
-import { mintGrantAccessToken } from './issue-tokens.js';
+import { mintGrantAccessToken, requireDpopWhenBound } from './issue-tokens.js';
 
 /**
  * RFC 6749 §4.4 client credentials: a confidential client gets a token for itself.
@@ -29,6 +29,7 @@ export async function clientCredentialsGrant(deps: GrantDeps, request: GrantRequ
 
   // 3. load and check: which resource, which scopes
   const { resource, scopes } = await resolveAudience(deps, client, resourceParams, requested);
+  requireDpopWhenBound(client, resource, request.dpopJkt);
 
   // 4. the standing grant (written once per client and resource; a lost race wastes one status index)
   const now = deps.clock.now();

@@ -1,4 +1,5 @@
-import type { GrantRow, ResourceRow } from '../../store/tables.js';
+import { OAuthError } from '../../errors.js';
+import type { ClientRow, GrantRow, ResourceRow } from '../../store/tables.js';
 import { mintAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import type { GrantDeps } from './grant.js';
 
@@ -29,6 +30,17 @@ export async function mintGrantAccessToken(
     dpopJkt,
   });
   return { ...minted, ttl, tokenType: dpopJkt ? 'DPoP' : 'Bearer' };
+}
+
+/**
+ * RFC 9449 §5.2 (a client registered with `dpop_bound_access_tokens`) and RFC 9728 §2 (an API
+ * that accepts only DPoP-bound tokens): without a proof there is nothing to bind, so the request
+ * is refused before anything is spent or stored.
+ */
+export function requireDpopWhenBound(client: Pick<ClientRow, 'dpopBoundAccessTokens'>, resource: Pick<ResourceRow, 'dpopBoundAccessTokens'>, dpopJkt: string | undefined): void {
+  if (dpopJkt !== undefined) return;
+  if (client.dpopBoundAccessTokens) throw new OAuthError('invalid_dpop_proof', 'this client must use DPoP', { detail: 'client dpop_bound_access_tokens' });
+  if (resource.dpopBoundAccessTokens) throw new OAuthError('invalid_dpop_proof', 'this resource accepts only DPoP-bound tokens', { detail: 'resource dpop_bound_access_tokens' });
 }
 
 /** Whether a delegated grant can still be used now: not revoked, not past its lifetime or idle timeout. */

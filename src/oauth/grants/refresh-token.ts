@@ -9,7 +9,7 @@ import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
-import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
+import { grantUsable, mintGrantAccessToken, requireDpopWhenBound } from './issue-tokens.js';
 
 /** Seconds after a rotation within which the same refresh is a concurrent duplicate (see below). */
 const CONCURRENCY_WINDOW = 1;
@@ -61,6 +61,7 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
   // A disabled or deleted person's grants are revoked at that moment, so the grant check covers them.
   const resource = await deps.readCache.resource(grant.resource);
   if (!resource) throw invalidGrant('resource gone');
+  requireDpopWhenBound(client, resource, request.dpopJkt);
   // Issue #10: never more than the client may have and the resource offers now, whatever was
   // approved; the grant and the successor are narrowed to match, and nothing left ends the grant.
   const kept = allowedNow(granted, client, resource);
