@@ -5,6 +5,7 @@
  */
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { ath, dpopKey, proof, type DpopKey } from '../helpers/dpop.js';
+import { statusBit } from '../helpers/delegated.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { pruneRetention } from '../../src/deps.js';
@@ -69,6 +70,21 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
       body: new URLSearchParams({ token: access_token }),
     });
     expect(await res.json()).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt: key.jkt } });
+  });
+
+  it('revokes a bound token as any other: revocation (RFC 7009) makes it inactive, and its grant’s status bit is set', async () => {
+    const { access_token } = await (await withProof(await proof(key, 'POST', htu))).json();
+    const basicAuth = `Basic ${Buffer.from(`${creds.client_id}:${creds.client_secret}`).toString('base64')}`;
+    const revoked = await fetch(`${app.url}/oauth/revoke`, { method: 'POST', headers: { 'Content-Type': FORM, Authorization: basicAuth }, body: new URLSearchParams({ token: access_token }) });
+    expect(revoked.status).toBe(200);
+    const res = await fetch(`${app.url}/oauth/introspect`, {
+      method: 'POST',
+      headers: { 'Content-Type': FORM, Authorization: `Basic ${Buffer.from(`${rs.client_id}:${rs.client_secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: access_token }),
+    });
+    expect(await res.json()).toEqual({ active: false });
+    const idx = (decodeJwt(access_token) as { status: { status_list: { idx: number } } }).status.status_list.idx;
+    expect(await statusBit(app, idx)).toBe(1);
   });
 
   describe('refuses every bad proof with 400 invalid_dpop_proof, and issues nothing (§4.3)', () => {
