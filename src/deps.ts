@@ -14,6 +14,7 @@ import { revocationListVersion } from './store/revocations.js';
 import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
 import { createStatusList, type StatusList } from './revocation/status-list.js';
 import { createReadCache, type ReadCache } from './store/read-cache.js';
+import { createProofKeyCache, type ProofKeyCache } from './resource-server/dpop-proof.js';
 import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
 import { migrate, openDb, type Db } from './store/db.js';
@@ -31,6 +32,8 @@ export interface Deps {
   readCache: ReadCache;
   /** Server-wide secrets, shared by every instance through the database. */
   secrets: { refreshSuccessor: string; dpopNonce: string };
+  /** RFC 9449: DPoP proof keys already imported, by algorithm and thumbprint (bounded). */
+  dpopProofKeys: ProofKeyCache;
   /** Per-client and per-address limits, shared out among the live instances. */
   rateLimits: RateLimits;
   /** Prometheus metrics. */
@@ -113,6 +116,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       statusList,
       readCache: createReadCache(db),
       secrets,
+      dpopProofKeys: createProofKeyCache(),
       loginLimiter: createLoginLimiter({ db, clock }),
       rateLimits,
       metrics: createMetrics({

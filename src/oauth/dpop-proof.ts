@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
-import { checkDpopProof, DPOP_ALGORITHMS, PROOF_MAX_AGE } from '../resource-server/dpop-proof.js';
+import { checkDpopProof, DPOP_ALGORITHMS, PROOF_MAX_AGE, type ProofKeyCache } from '../resource-server/dpop-proof.js';
 import { ResourceServerError } from '../resource-server/errors.js';
 import type { Db } from '../store/db.js';
 import { recordDpopProof } from '../store/dpop-proofs.js';
@@ -15,6 +15,8 @@ export type DpopProofDeps = {
   clock: Clock;
   secrets: { dpopNonce: string };
   config: Pick<Config, 'dpopNonces'>;
+  /** Imported proof keys, kept between requests (one per process, built in deps.ts). */
+  dpopProofKeys?: ProofKeyCache;
 };
 
 export interface ProofRequest {
@@ -37,7 +39,7 @@ export async function verifyDpopProof(deps: DpopProofDeps, request: ProofRequest
   const now = deps.clock.now();
   let checked;
   try {
-    checked = await checkDpopProof(request.proof, { method: request.method, url: request.url, now });
+    checked = await checkDpopProof(request.proof, { method: request.method, url: request.url, now, keys: deps.dpopProofKeys });
   } catch (err) {
     if (err instanceof ResourceServerError) throw new OAuthError('invalid_dpop_proof', 'the DPoP proof is invalid', { detail: err.message });
     throw err;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, errors as joseErrors, jwtVerify, type JWK } from 'jose';
+import { errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTHeaderParameters } from 'jose';
 import { ResourceServerError } from './errors.js';
 
 /** RFC 9449 §5.1 / §7.1: the proof algorithms accepted by default (asymmetric only). */
@@ -23,6 +23,8 @@ export interface DpopProofCheck {
   now: number;
   algorithms?: readonly string[];
   maxAge?: number;
+  /** Where imported proof keys are kept between calls (createProofKeyCache()). */
+  keys?: ProofKeyCache;
   maxSkew?: number;
 }
 
@@ -38,6 +40,63 @@ export interface CheckedProof {
 }
 
 const invalid = (message: string) => new ResourceServerError('invalid_dpop_proof', message);
+
+/** RFC 7638 §3.2: the members of each key type that make up its thumbprint, in lexicographic order. */
+const THUMBPRINT_MEMBERS: Record<string, string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
+/** Members a public JWK may not carry (RFC 9449 §4.2: "MUST NOT contain a private key"; `k`: symmetric). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+export interface ProofKey {
+  key: CryptoKey;
+  jkt: string;
+}
+
+/**
+ * Imported proof keys by algorithm and thumbprint: a client signs its proofs with one key for
+ * many requests, and importing it (WebCrypto) costs more than verifying the signature. Bounded:
+ * past `max` entries the oldest goes. One per verifier (and one per Grantor), passed to
+ * checkDpopProof(); without one, every proof's key is imported afresh.
+ */
+export interface ProofKeyCache {
+  get(id: string): Promise<ProofKey> | undefined;
+  set(id: string, key: Promise<ProofKey>): void;
+  delete(id: string): void;
+}
+
+export function createProofKeyCache(max = 1000): ProofKeyCache {
+  const keys = new Map<string, Promise<ProofKey>>();
+  return {
+    get: (id) => keys.get(id),
+    set(id, key) {
+      if (keys.size >= max) keys.delete(keys.keys().next().value as string);
+      keys.set(id, key);
+    },
+    delete: (id) => void keys.delete(id),
+  };
+}
+
+/** The header's `jwk` as a verification key, refused unless an asymmetric public key (RFC 9449 §4.3 step 6). */
+function proofKeyOf(header: JWTHeaderParameters, cache: ProofKeyCache | undefined): Promise<ProofKey> {
+  const jwk = header.jwk as JWK | undefined;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalid('no jwk in the header');
+  for (const member of PRIVATE_MEMBERS) if (member in jwk) throw invalid(`jwk carries the private member ${member}`);
+  const members = THUMBPRINT_MEMBERS[jwk.kty as string];
+  if (!members || members.some((m) => typeof (jwk as Record<string, unknown>)[m] !== 'string')) throw invalid('jwk is not an EC, RSA or OKP public key');
+  const canonical = JSON.stringify(Object.fromEntries(members.map((m) => [m, (jwk as Record<string, unknown>)[m]])));
+  const jkt = createHash('sha256').update(canonical).digest('base64url');
+  const id = `${header.alg} ${jkt}`;
+  let entry = cache?.get(id);
+  if (!entry) {
+    entry = importJWK({ ...jwk, ext: true }, header.alg).then((key) => {
+      if (!('type' in key) || key.type !== 'public') throw invalid('jwk is not a public key');
+      return { key, jkt };
+    });
+    // A key that failed to import is not remembered (nor is its failure).
+    entry.catch(() => cache?.delete(id));
+    cache?.set(id, entry);
+  }
+  return entry;
+}
 
 /**
  * RFC 9449 §4.3 steps 1–9, 11 and 12: the checks of a DPoP proof that need no state. One header
@@ -57,20 +116,26 @@ export async function checkDpopProof(proof: string, check: DpopProofCheck): Prom
   if (proof.length > MAX_PROOF_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) throw invalid('not one well-formed JWS');
   const maxAge = check.maxAge ?? PROOF_MAX_AGE;
   const maxSkew = check.maxSkew ?? PROOF_MAX_SKEW;
-  let jwk: JWK;
+  let jkt = '';
   let payload: Record<string, unknown>;
   try {
-    // Steps 3–7: typ, an allowed alg, a public jwk (jose's EmbeddedJWK refuses private and
-    // symmetric keys), the signature by that key.
-    const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...(check.algorithms ?? DPOP_ALGORITHMS)], currentDate: new Date(check.now * 1000) });
-    jwk = (verified.protectedHeader as { jwk: JWK }).jwk;
+    // Steps 3–7: typ, an allowed alg (jose checks it before asking for the key), a public jwk,
+    // the signature by that key.
+    const verified = await jwtVerify(
+      proof,
+      async (header) => {
+        const proofKey = await proofKeyOf(header, check.keys);
+        jkt = proofKey.jkt;
+        return proofKey.key;
+      },
+      { typ: 'dpop+jwt', algorithms: [...(check.algorithms ?? DPOP_ALGORITHMS)], currentDate: new Date(check.now * 1000) },
+    );
     payload = verified.payload as Record<string, unknown>;
   } catch (err) {
+    if (err instanceof ResourceServerError) throw err;
     if (err instanceof joseErrors.JOSEError || err instanceof TypeError || err instanceof SyntaxError) throw invalid(`proof JWS: ${(err as Error).message}`);
     throw err;
   }
-  // §4.2: the jwk "MUST NOT contain a private key" — refused outright, whatever jose would make of it.
-  for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) if (member in jwk) throw invalid(`jwk carries the private member ${member}`);
 
   // Steps 8–9.
   if (payload.htm !== check.method) throw invalid('htm does not match the request method');
@@ -88,7 +153,7 @@ export async function checkDpopProof(proof: string, check: DpopProofCheck): Prom
   } else if (payload.ath !== undefined) {
     throw invalid('ath without an access token');
   }
-  return { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti, iat, nonce: payload.nonce, acceptableUntil: Math.ceil(iat) + maxAge + 1 };
+  return { jkt, jti, iat, nonce: payload.nonce, acceptableUntil: Math.ceil(iat) + maxAge + 1 };
 }
 
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII. */

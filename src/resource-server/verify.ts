@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { checkDpopProof, DPOP_ALGORITHMS, PROOF_MAX_AGE } from './dpop-proof.js';
+import { checkDpopProof, createProofKeyCache, DPOP_ALGORITHMS, PROOF_MAX_AGE } from './dpop-proof.js';
 import { ResourceServerError } from './errors.js';
 import { StatusListCache } from './status-list-cache.js';
 
@@ -162,6 +162,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const dpopRequired = options.dpop?.required ?? false;
   const dpopMaxAge = options.dpop?.maxAge ?? PROOF_MAX_AGE;
   const replay = options.dpop?.replay ?? memoryReplayCache(now);
+  const proofKeys = createProofKeyCache();
 
   async function verifyToken(token: string): Promise<AccessTokenPayload> {
     let payload: AccessTokenPayload;
@@ -209,7 +210,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const jkt = claims.cnf?.jkt;
     if (typeof jkt !== 'string') throw new ResourceServerError('invalid_token', 'the DPoP scheme with a token that is not DPoP-bound', { scheme: 'DPoP' });
     if (request.dpop === undefined || request.dpop === '') throw new ResourceServerError('invalid_dpop_proof', 'no DPoP proof');
-    const proof = await checkDpopProof(request.dpop, { method: request.method, url: request.url, accessToken: token, now: now(), algorithms: dpopAlgorithms, maxAge: dpopMaxAge });
+    const proof = await checkDpopProof(request.dpop, { method: request.method, url: request.url, accessToken: token, now: now(), algorithms: dpopAlgorithms, maxAge: dpopMaxAge, keys: proofKeys });
     if (proof.jkt !== jkt) throw new ResourceServerError('invalid_dpop_proof', 'the proof’s key is not the token’s (cnf.jkt)');
     if (!(await replay.use(proof.jkt, proof.jti, proof.acceptableUntil))) throw new ResourceServerError('invalid_dpop_proof', 'the proof was already used');
     return claims;

@@ -5,6 +5,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
 import type { ReadCache } from '../../store/read-cache.js';
 import type { RateLimits } from '../../http/rate-limit.js';
+import type { ProofKeyCache } from '../../resource-server/dpop-proof.js';
 
 /** What every grant may touch. */
 export type GrantDeps = {
@@ -14,6 +15,8 @@ export type GrantDeps = {
   readCache: ReadCache;
   rateLimits: Pick<RateLimits, 'client'>;
   statusList: Pick<StatusList, 'uri' | 'invalidate'>;
+  /** RFC 9449: proof keys already imported (src/resource-server/dpop-proof.ts). */
+  dpopProofKeys?: ProofKeyCache;
   /** Server-wide secrets shared by every instance. */
   secrets: { refreshSuccessor: string; dpopNonce: string };
   config: Pick<Config, 'issuer' | 'baseUrl' | 'accessTokenTtl' | 'refreshGrace' | 'grantIdleTimeout' | 'dpopNonces'>;
