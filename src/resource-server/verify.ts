@@ -123,12 +123,16 @@ const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
  * Builds a verifier for Grantor access tokens: RS256 signature through the remote JWKS (cached,
  * refetched on an unknown `kid` with a cooldown), `typ` at+jwt, exact `iss`, `aud`, `exp`/`nbf`
  * with a small leeway, then the grant's bit in the status list (a cached bit lookup).
+ * DPoP-bound tokens (RFC 9449, `cnf.jkt`) are accepted only through verifyRequest() with their
+ * proof; `dpop.required` refuses bearer tokens altogether.
  *
  * @example
  * ```ts
  * import { createVerifier } from 'grantor/resource-server';
  * const verifier = createVerifier({ issuer: 'https://auth.example.com', audience: 'https://api.example.com' });
  * const claims = await verifier.verify(token); // throws ResourceServerError
+ * // or, for Bearer and DPoP alike:
+ * const { claims, scheme } = await verifier.verifyRequest({ method: 'GET', url: 'https://api.example.com/photos', authorization, dpop });
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {
