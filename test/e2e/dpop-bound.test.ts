@@ -2,10 +2,15 @@
  * Who may insist on DPoP: a client registered with `dpop_bound_access_tokens` (RFC 9449 §5.2), an
  * API registered with it (RFC 9728 §2), and an authorization request naming `dpop_jkt` (§10).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { Person } from '../helpers/browserless.js';
 import { authorizeUrl, delegatedFixture, obtainCode, REDIRECT, type Delegated } from '../helpers/delegated.js';
 import { dpopKey, proof, type DpopKey } from '../helpers/dpop.js';
+import { runCliProcess } from '../helpers/processes.js';
+import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 describe('requiring DPoP (RFC 9449 §5.2, §10)', () => {
@@ -84,5 +89,44 @@ describe('requiring DPoP (RFC 9449 §5.2, §10)', () => {
       expect(back.searchParams.get('error')).toBe('invalid_request');
       expect(back.searchParams.get('state')).toBe('xyz');
     });
+  });
+});
+
+describe('CLI: --dpop-bound on clients and resources', () => {
+  let cwd: string;
+  let databaseUrl: string;
+  let dropDatabase: () => Promise<void>;
+  beforeAll(async () => {
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-dpop-cli-'));
+    if (onPostgres) {
+      const db = await createTestDatabase();
+      databaseUrl = db.url;
+      dropDatabase = db.drop;
+    } else {
+      databaseUrl = `sqlite:${path.join(cwd, 'grantor.sqlite')}`;
+      dropDatabase = async () => undefined;
+    }
+  });
+  afterAll(async () => {
+    await dropDatabase();
+    fs.rmSync(cwd, { recursive: true, force: true });
+  });
+  const cli = async (...args: string[]) => {
+    const res = await runCliProcess([...args, '--json'], { cwd, env: { DATABASE_URL: databaseUrl } });
+    expect(res.stderr).toBe('');
+    return JSON.parse(res.stdout);
+  };
+
+  it('sets and clears the flag; an unflagged client or resource is not bound', async () => {
+    const resource = await cli('resources', 'create', '--identifier', 'https://cli.example.com', '--name', 'CLI API', '--scope', 'read', '--dpop-bound');
+    expect(resource.dpop_bound_access_tokens).toBe(true);
+    expect((await cli('resources', 'update', resource.id, '--no-dpop-bound')).dpop_bound_access_tokens).toBe(false);
+    expect((await cli('resources', 'update', resource.id, '--name', 'renamed')).dpop_bound_access_tokens).toBe(false);
+    const plain = await cli('clients', 'create', '--name', 'plain', '--scopes', 'read');
+    expect(plain.dpop_bound_access_tokens).toBe(false);
+    const strict = await cli('clients', 'create', '--name', 'strict', '--scopes', 'read', '--dpop-bound');
+    expect(strict.dpop_bound_access_tokens).toBe(true);
+    expect((await cli('clients', 'update', strict.client_id, '--no-dpop-bound')).dpop_bound_access_tokens).toBe(false);
+    expect((await cli('clients', 'update', strict.client_id, '--dpop-bound')).dpop_bound_access_tokens).toBe(true);
   });
 });
