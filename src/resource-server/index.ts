@@ -3,6 +3,5 @@
  * Node API, revocation included, with no call to Grantor per request. Imports only jose and Node.
  */
 export { createVerifier, type AccessTokenPayload, type DpopOptions, type DpopReplayCache, type ResourceRequest, type Verifier, type VerifierOptions } from './verify.js';
-export { accessTokenHash, checkDpopProof, DPOP_ALGORITHMS, normalizeHtu, type CheckedProof, type DpopProofCheck } from './dpop-proof.js';
 export { requireToken, type KoaLikeContext, type RequireTokenOptions } from './koa.js';
 export { ResourceServerError, type ResourceServerErrorCode } from './errors.js';
