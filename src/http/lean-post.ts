@@ -46,6 +46,8 @@ export interface LeanPostOptions<Body extends object> {
    * lower-case name, repeated ones joined by ", " as koa's ctx.get() has them) in, the JSON answer out.
    */
   handle(request: { form: URLSearchParams; authorization: string | undefined; header(name: string): string | undefined }): Promise<Body>;
+  /** Headers of a successful answer that depend on the request (the koa route adds the same ones). */
+  answerHeaders?(header: (name: string) => string | undefined): Record<string, string>;
 }
 
 /** Answers the request and returns true, or returns false without touching it. */
@@ -74,6 +76,7 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
         return (Array.isArray(value) ? value.join(', ') : value) || undefined;
       };
       body = await opts.handle({ form, authorization: req.headers.authorization || undefined, header });
+      headers = opts.answerHeaders?.(header) ?? {};
     } catch (err) {
       const refused = answerError(err, opts.logger, { requestId, path: opts.path });
       ({ status, headers, body } = refused);

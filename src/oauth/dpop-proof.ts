@@ -7,6 +7,15 @@ import type { Db } from '../store/db.js';
 import { recordDpopProof } from '../store/dpop-proofs.js';
 import { currentDpopNonce, dpopNonceValid } from './dpop-nonce.js';
 
+/**
+ * RFC 9449 §8.2: with DPOP_NONCES=required, a successful answer to a DPoP request carries the
+ * nonce to use next, so a client switches windows without a use_dpop_nonce round trip.
+ */
+export function nextDpopNonce(deps: Pick<DpopProofDeps, 'clock' | 'secrets' | 'config'>, dpop: string | undefined): Record<string, string> {
+  if (dpop === undefined || deps.config.dpopNonces !== 'required') return {};
+  return { 'DPoP-Nonce': currentDpopNonce(deps.secrets.dpopNonce, deps.clock.now()) };
+}
+
 /** RFC 9449 §5.1 `dpop_signing_alg_values_supported`. */
 export { DPOP_ALGORITHMS, PROOF_MAX_AGE };
 

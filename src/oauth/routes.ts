@@ -11,6 +11,7 @@ import { noStore } from '../http/no-store.js';
 import { readForm } from '../http/read-form.js';
 import type { StatusList } from '../revocation/status-list.js';
 import type { GrantDeps } from './grants/grant.js';
+import { nextDpopNonce } from './dpop-proof.js';
 import { handleIntrospectionRequest } from './introspect.js';
 import { authorizationServerMetadata, INTROSPECT_PATH, metadataPaths, REVOKE_PATH, TOKEN_PATH } from './metadata.js';
 import { handleRevocationRequest } from './revoke.js';
@@ -48,6 +49,7 @@ export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
       headers: { Vary: 'Origin' },
       admit: (ip) => deps.rateLimits.address(ip),
       handle: ({ form, authorization, header }) => tokenAnswer(deps, form, authorization, header('dpop')),
+      answerHeaders: (header) => nextDpopNonce(deps, header('dpop')),
     }),
   ];
 }
@@ -72,7 +74,9 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   };
 
   router.post(TOKEN_PATH, browserApps, noStore(), limitAddress, form, async function tokenEndpoint(ctx: Context) {
-    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx), ctx.get('DPoP') || undefined);
+    const dpop = ctx.get('DPoP') || undefined;
+    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx), dpop);
+    ctx.set(nextDpopNonce(deps, dpop));
   });
 
   router.post(REVOKE_PATH, browserApps, noStore(), limitAddress, form, async function revocationEndpoint(ctx: Context) {

@@ -4,6 +4,7 @@
  * instance's nonce (an HMAC over a time window with a secret shared through the database).
  */
 import { decodeJwt } from 'jose';
+import { dpopNonceValid } from '../../src/oauth/dpop-nonce.js';
 import { dpopKey, proof, type DpopKey } from '../helpers/dpop.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startTwoInstances } from '../helpers/two-instances.js';
@@ -36,6 +37,19 @@ describe('DPoP server nonces (RFC 9449 §8, DPOP_NONCES=required)', () => {
     const second = await send(await proof(key, 'POST', htu, { claims: { nonce } }));
     expect(second.status).toBe(200);
     expect(decodeJwt((await second.json()).access_token).cnf).toEqual({ jkt: key.jkt });
+  });
+
+  it('hands the next nonce out with every DPoP token answer, on both paths (§8.2)', async () => {
+    const asked = await send(await proof(key, 'POST', htu));
+    const nonce = asked.headers.get('dpop-nonce');
+    const lean = await send(await proof(key, 'POST', htu, { claims: { nonce } }));
+    const koa = await send(await proof(key, 'POST', htu, { claims: { nonce } }), { Origin: APP_ORIGIN });
+    expect([lean.status, koa.status]).toEqual([200, 200]);
+    // The current window's nonce (the same as `nonce` unless a window ended in between).
+    for (const res of [lean, koa]) expect(dpopNonceValid(app.deps.secrets.dpopNonce, res.headers.get('dpop-nonce'), Math.floor(Date.now() / 1000))).toBe(true);
+    // A bearer answer carries none.
+    const bearer = await app.token({ grant_type: 'client_credentials', scope: 'read' }, { basic: [creds.client_id, creds.client_secret] });
+    expect(bearer.headers.get('dpop-nonce')).toBeNull();
   });
 
   it('refuses a nonce it never handed out', async () => {
