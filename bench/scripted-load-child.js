@@ -10,6 +10,7 @@
  *     across runs. A connection stopped with a request in flight loses that chain's token (the
  *     server rotated it; the answer was never read): at most `connections` per run.
  *   - 'introspect': one fixed POST /oauth/introspect; each answer must be 200 with "active":true.
+ *   - 'dpop': one fixed POST /oauth/token, each with the next DPoP proof of the pool (see dpopScript).
  */
 import autocannon from 'autocannon';
 
@@ -56,7 +57,31 @@ function introspectScript(_opts, stats) {
   };
 }
 
-const SCRIPTS = { refresh: refreshScript, introspect: introspectScript };
+/**
+ * 'dpop': one fixed token request, each with the next DPoP proof of the pool (a proof is single
+ * use, so they are signed ahead by the bench and sent once each); each answer must be 200 DPoP.
+ */
+function dpopScript(_opts, stats) {
+  return {
+    setupRequest(req) {
+      let proof = pool.shift();
+      if (proof === undefined) {
+        stats.starved++;
+        proof = 'pool-empty'; // answered 400: shows up as non-2xx, never silently
+      }
+      return { ...req, headers: { ...req.headers, DPoP: proof } };
+    },
+    onResponse(status, body) {
+      if (status === 200 && String(body).includes('"token_type":"DPoP"')) stats.ok++;
+      else {
+        stats.bad++;
+        stats.firstBad ??= `HTTP ${status} ${String(body).slice(0, 300)}`;
+      }
+    },
+  };
+}
+
+const SCRIPTS = { refresh: refreshScript, introspect: introspectScript, dpop: dpopScript };
 
 process.on('message', async (msg) => {
   if (msg.type === 'pool') {

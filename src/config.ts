@@ -79,6 +79,14 @@ const EnvSchema = z.object({
   OPS_PORT: port.optional(),
   /** Address the operations listener binds (only with OPS_PORT). Default loopback: reachable from this machine only. */
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * DPoP server nonces (RFC 9449 §8): `required` makes every DPoP proof at the token endpoint carry
+   * a fresh `nonce` from this server (answered `use_dpop_nonce` with a `DPoP-Nonce` header when it
+   * does not), which bounds a proof's life by the server's clock rather than the client's; `off`
+   * (default) checks `iat` alone. Nonces are stateless (an HMAC over a 5-minute window with a
+   * secret shared through the database), so every instance accepts every instance's nonce.
+   */
+  DPOP_NONCES: z.enum(['off', 'required']).default('off'),
   /** Largest request body accepted, in bytes (forms and JSON). */
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** Processes serving on this machine: a number, or `auto` for one per core. They share the port. */
@@ -116,6 +124,8 @@ export interface Config {
   grantIdleTimeout: number;
   sessionTtl: number;
   bodyLimit: number;
+  /** RFC 9449 §8: whether DPoP proofs at the token endpoint must carry a server nonce. */
+  dpopNonces: 'off' | 'required';
   rateLimitClient: number;
   rateLimitAddress: number;
   trustProxy: TrustProxy;
@@ -179,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     grantIdleTimeout: e.GRANT_IDLE_TIMEOUT,
     sessionTtl: e.SESSION_TTL,
     bodyLimit: e.BODY_LIMIT,
+    dpopNonces: e.DPOP_NONCES,
     rateLimitClient: e.RATE_LIMIT_CLIENT,
     rateLimitAddress: e.RATE_LIMIT_ADDRESS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

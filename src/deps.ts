@@ -14,6 +14,7 @@ import { revocationListVersion } from './store/revocations.js';
 import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
 import { createStatusList, type StatusList } from './revocation/status-list.js';
 import { createReadCache, type ReadCache } from './store/read-cache.js';
+import { createProofKeyCache, type ProofKeyCache } from './resource-server/dpop-proof.js';
 import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
 import { migrate, openDb, type Db } from './store/db.js';
@@ -30,7 +31,9 @@ export interface Deps {
   /** Cached reads of clients, resources and standing grants (see store/read-cache.ts). */
   readCache: ReadCache;
   /** Server-wide secrets, shared by every instance through the database. */
-  secrets: { refreshSuccessor: string };
+  secrets: { refreshSuccessor: string; dpopNonce: string };
+  /** RFC 9449: DPoP proof keys already imported, by algorithm and thumbprint (bounded). */
+  dpopProofKeys: ProofKeyCache;
   /** Per-client and per-address limits, shared out among the live instances. */
   rateLimits: RateLimits;
   /** Prometheus metrics. */
@@ -87,7 +90,10 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     await beat();
     const ring = keys.ring;
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
-    const secrets = { refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()) };
+    const secrets = {
+      refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()),
+      dpopNonce: await serverSecret(db, 'dpop-nonce', () => randomToken(32), clock.now()),
+    };
     // Background work of every instance; started last, so a failed start leaves no timer behind.
     const every = (ms: number, what: string, work: () => Promise<unknown>) =>
       setInterval(() => work().catch((err) => logger.error({ err }, `${what} failed`)), ms).unref();
@@ -110,6 +116,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       statusList,
       readCache: createReadCache(db),
       secrets,
+      dpopProofKeys: createProofKeyCache(),
       loginLimiter: createLoginLimiter({ db, clock }),
       rateLimits,
       metrics: createMetrics({

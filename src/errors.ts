@@ -4,7 +4,7 @@
  * The client sees `code` and `description`; `detail` goes to the log only.
  */
 
-/** Error codes of RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 8707 §2 and RFC 7009 §2.2.1. */
+/** Error codes of RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 8707 §2, RFC 7009 §2.2.1 and RFC 9449 §5, §8. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -18,6 +18,8 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'not_found'
   | 'conflict'
   | 'method_not_allowed'
@@ -39,6 +41,8 @@ export const STATUS_BY_CODE: Record<OAuthErrorCode, number> = {
   unsupported_token_type: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
   not_found: 404,
   conflict: 409,
   method_not_allowed: 405,

@@ -15,7 +15,8 @@ const ALLOWED: Record<string, string[] | '*'> = {
   admin: ['http', 'registry', 'oauth', 'revocation', 'keys', 'tokens', 'store'],
   cli: ['registry', 'oauth', 'revocation', 'keys', 'tokens', 'store'],
   pages: ['http', 'registry', 'oauth', 'revocation', 'tokens', 'store'],
-  oauth: ['http', 'registry', 'revocation', 'tokens', 'keys', 'store'],
+  // resource-server: one DPoP proof check (RFC 9449 §4.3) for the token endpoint and for APIs.
+  oauth: ['http', 'registry', 'revocation', 'tokens', 'keys', 'store', 'resource-server'],
   openapi: ['registry', 'revocation'],
   revocation: ['http', 'tokens', 'store', 'keys'],
   registry: ['store', 'revocation'],

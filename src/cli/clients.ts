@@ -15,10 +15,11 @@ export function clientCommands(program: Command, { withDb, print, out }: CliCont
     .option('--grant-types <list>', 'comma- or space-separated grant types', list)
     .option('--redirect-uris <list>', 'comma- or space-separated redirect URIs', list)
     .option('--scopes <list>', 'comma- or space-separated scopes the client may ask for', list)
+    .option('--dpop-bound', 'the client always uses DPoP: token requests without a proof are refused (RFC 9449)')
     .option('--json', 'print JSON')
     .action(async (o) => {
       const created = await withDb((d) =>
-        clients.createClient(d, { name: o.name, type: o.type, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes }),
+        clients.createClient(d, { name: o.name, type: o.type, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes, dpop_bound_access_tokens: o.dpopBound }),
       );
       print(created, o.json, (c) => `client_id:     ${c.client_id}\n${c.client_secret ? `client_secret: ${c.client_secret}\n(shown once: store it now)` : '(public client: no secret)'}`);
     });
@@ -47,11 +48,13 @@ export function clientCommands(program: Command, { withDb, print, out }: CliCont
     .option('--scopes <list>', 'replaces the scopes', list)
     .option('--disable', 'the client can no longer authenticate')
     .option('--enable')
+    .option('--dpop-bound', 'the client must use DPoP (RFC 9449)')
+    .option('--no-dpop-bound', 'the client may get bearer tokens again')
     .option('--json', 'print JSON')
     .action(async (id, o) => {
       const disabled = o.disable ? true : o.enable ? false : undefined;
       const updated = await withDb((d) =>
-        clients.updateClient(d, id, { name: o.name, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes, disabled }),
+        clients.updateClient(d, id, { name: o.name, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes, disabled, dpop_bound_access_tokens: o.dpopBound }),
       );
       print(updated, o.json, (c) => JSON.stringify(c, null, 2));
     });

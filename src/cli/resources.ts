@@ -11,10 +11,11 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .requiredOption('--name <name>', 'display name')
     .option('--scope <name[=description]>', 'a scope (repeat the option for several)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--access-token-ttl <seconds>', 'access token lifetime for this API')
+    .option('--dpop-bound', 'only DPoP-bound access tokens are issued for this API (RFC 9449)')
     .option('--json', 'print JSON')
     .action(async (o) => {
       const created = await withDb((d) =>
-        resources.createResource(d, { identifier: o.identifier, name: o.name, scopes: parseScopeOptions(o.scope), access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl) }),
+        resources.createResource(d, { identifier: o.identifier, name: o.name, scopes: parseScopeOptions(o.scope), access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl), dpop_bound_access_tokens: o.dpopBound }),
       );
       print(created, o.json, (r) => `id: ${r.id}\nidentifier: ${r.identifier}`);
     });
@@ -38,10 +39,12 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .option('--name <name>')
     .option('--scope <name[=description]>', 'replaces the scopes (repeat for several)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .option('--access-token-ttl <seconds>')
+    .option('--dpop-bound', 'only DPoP-bound access tokens for this API (RFC 9449)')
+    .option('--no-dpop-bound', 'bearer tokens for this API again')
     .option('--json', 'print JSON')
     .action(async (id, o) => {
       const updated = await withDb((d) =>
-        resources.updateResource(d, id, { name: o.name, scopes: o.scope ? parseScopeOptions(o.scope) : undefined, access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl) }),
+        resources.updateResource(d, id, { name: o.name, scopes: o.scope ? parseScopeOptions(o.scope) : undefined, access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl), dpop_bound_access_tokens: o.dpopBound }),
       );
       print(updated, o.json, (r) => JSON.stringify(r, null, 2));
     });

@@ -34,7 +34,9 @@ export function bearerAuth(opts: BearerAuthOptions) {
       throw new OAuthError('invalid_token', 'an access token is required', { headers: { 'WWW-Authenticate': challenge() } });
     }
     const match = BEARER.exec(header);
-    const result = match ? await opts.accept(match[1]) : ({ ok: false, reason: 'malformed Authorization header' } as const);
+    const accepted = match ? await opts.accept(match[1]) : ({ ok: false, reason: 'malformed Authorization header' } as const);
+    // RFC 9449 §7.2: a DPoP-bound token is no bearer token; Grantor's own APIs take bearer tokens only.
+    const result = accepted.ok && accepted.claims.cnf !== undefined ? ({ ok: false, reason: 'a DPoP-bound token presented as Bearer' } as const) : accepted;
     if (!result.ok) {
       throw new OAuthError('invalid_token', 'the access token is invalid or expired', {
         detail: result.reason,

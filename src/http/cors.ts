@@ -23,7 +23,7 @@ export function cors(opts: CorsOptions) {
     const allowed = origin !== '' && origin.length <= 2048 && (await opts.allowOrigin(origin));
     if (allowed) {
       ctx.set('Access-Control-Allow-Origin', origin);
-      ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
+      ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After, DPoP-Nonce');
     }
     if (ctx.method === 'OPTIONS') {
       if (allowed && ctx.get('Access-Control-Request-Method')) {

@@ -41,8 +41,13 @@ export interface LeanPostOptions<Body extends object> {
   headers?: Readonly<Record<string, string>>;
   /** Runs before the body is read (the per-address rate limit); throws to refuse. */
   admit(ip: string): Promise<void>;
-  /** The endpoint: the parsed form and the Authorization header in, the JSON answer out. */
-  handle(request: { form: URLSearchParams; authorization: string | undefined }): Promise<Body>;
+  /**
+   * The endpoint: the parsed form, the Authorization header and any other request header (by
+   * lower-case name, repeated ones joined by ", " as koa's ctx.get() has them) in, the JSON answer out.
+   */
+  handle(request: { form: URLSearchParams; authorization: string | undefined; header(name: string): string | undefined }): Promise<Body>;
+  /** Headers of a successful answer that depend on the request (the koa route adds the same ones). */
+  answerHeaders?(header: (name: string) => string | undefined): Record<string, string>;
 }
 
 /** Answers the request and returns true, or returns false without touching it. */
@@ -66,7 +71,12 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
       const forwardedFor = req.headers['x-forwarded-for'];
       await opts.admit(clientAddress(req.socket.remoteAddress, typeof forwardedFor === 'string' ? forwardedFor : undefined, trust));
       const form = parseForm(decodeFormBody(await readBody(req, length)), repeatable);
-      body = await opts.handle({ form, authorization: req.headers.authorization || undefined });
+      const header = (name: string) => {
+        const value = req.headers[name];
+        return (Array.isArray(value) ? value.join(', ') : value) || undefined;
+      };
+      body = await opts.handle({ form, authorization: req.headers.authorization || undefined, header });
+      headers = opts.answerHeaders?.(header) ?? {};
     } catch (err) {
       const refused = answerError(err, opts.logger, { requestId, path: opts.path });
       ({ status, headers, body } = refused);

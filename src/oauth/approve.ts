@@ -58,6 +58,7 @@ export async function approveAuthorization(deps: ApproveDeps, userId: string, re
     redirectUri: request.redirectUri,
     redirectUriSent: request.redirectUriSent,
     codeChallenge: request.codeChallenge,
+    dpopJkt: request.dpopJkt,
     scope: formatScope(request.scopes),
     resource: request.resource.identifier,
     createdAt: now,

@@ -19,6 +19,8 @@ export interface AuthorizationRequest {
   resource: ResourceRow;
   scopes: string[];
   codeChallenge: string | null;
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code will be redeemed with, if named. */
+  dpopJkt: string | null;
   prompt: Set<string>;
   /** The parameters as received, to carry through the login and consent forms. */
   params: URLSearchParams;
@@ -30,7 +32,7 @@ export type AuthorizeOutcome =
   | { ok: false; redirect: false; description: string }
   | { ok: false; redirect: true; location: string };
 
-const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'resource', 'code_challenge', 'code_challenge_method', 'prompt'];
+const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'resource', 'code_challenge', 'code_challenge_method', 'prompt', 'dpop_jkt'];
 const MAX_STATE = 2048;
 
 /**
@@ -89,6 +91,10 @@ export async function checkAuthorizationRequest(deps: AuthorizeDeps, raw: URLSea
     if (!CODE_CHALLENGE.test(challenge)) return fail('invalid_request', 'code_challenge is malformed');
   }
 
+  // RFC 9449 §10: dpop_jkt is a JWK SHA-256 thumbprint (RFC 7638), 43 base64url characters.
+  const dpopJkt = params.get('dpop_jkt');
+  if (dpopJkt !== null && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) return fail('invalid_request', 'dpop_jkt is malformed');
+
   let scopes: string[];
   let resource: ResourceRow;
   try {
@@ -103,7 +109,7 @@ export async function checkAuthorizationRequest(deps: AuthorizeDeps, raw: URLSea
 
   return {
     ok: true,
-    request: { client, redirectUri, redirectUriSent: asked !== null, state, resource, scopes, codeChallenge: challenge, prompt, params },
+    request: { client, redirectUri, redirectUriSent: asked !== null, state, resource, scopes, codeChallenge: challenge, dpopJkt, prompt, params },
   };
 }
 

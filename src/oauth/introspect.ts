@@ -50,8 +50,10 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
     exp: claims.exp,
     iat: claims.iat,
     jti: claims.jti,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a DPoP-bound token says so, with the key it is bound to.
+    token_type: claims.cnf ? 'DPoP' : 'Bearer',
     grant_id: claims.grant_id,
+    ...(claims.cnf ? { cnf: { jkt: claims.cnf.jkt } } : {}),
   };
 }
 

@@ -3,9 +3,10 @@ import { JWKS_PATH } from '../keys/routes.js';
 import { ADMIN_SCOPE } from '../registry/resources.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { SUPPORTED_AUTH_METHODS } from './client-auth.js';
-import { GRANTS } from './token-endpoint.js';
+import { DPOP_ALGORITHMS } from './dpop-proof.js';
+import { GRANTS, TOKEN_PATH } from './token-endpoint.js';
 
-export const TOKEN_PATH = '/oauth/token';
+export { TOKEN_PATH };
 export const AUTHORIZE_PATH = '/oauth/authorize';
 export const REVOKE_PATH = '/oauth/revoke';
 export const INTROSPECT_PATH = '/oauth/introspect';
@@ -34,6 +35,8 @@ export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCa
     introspection_endpoint: `${baseUrl}${INTROSPECT_PATH}`,
     introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
     scopes_supported: [...scopes].sort(),
+    // RFC 9449 §5.1: the token endpoint binds tokens to DPoP proofs made with these algorithms.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     service_documentation: `${baseUrl}/openapi.json`,
   };
 }

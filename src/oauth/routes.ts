@@ -11,6 +11,7 @@ import { noStore } from '../http/no-store.js';
 import { readForm } from '../http/read-form.js';
 import type { StatusList } from '../revocation/status-list.js';
 import type { GrantDeps } from './grants/grant.js';
+import { nextDpopNonce } from './dpop-proof.js';
 import { handleIntrospectionRequest } from './introspect.js';
 import { authorizationServerMetadata, INTROSPECT_PATH, metadataPaths, REVOKE_PATH, TOKEN_PATH } from './metadata.js';
 import { handleRevocationRequest } from './revoke.js';
@@ -25,8 +26,8 @@ export type OAuthRouteDeps = GrantDeps & {
 };
 
 /** The token endpoint itself (RFC 6749 §3.2), whichever way the request came in. */
-async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authorization: string | undefined) {
-  const answer = await handleTokenRequest(deps, { form, authorization });
+async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authorization: string | undefined, dpop: string | undefined) {
+  const answer = await handleTokenRequest(deps, { form, authorization, dpop });
   deps.metrics.tokensIssued.inc({ grant_type: form.get('grant_type') ?? undefined });
   return answer;
 }
@@ -47,7 +48,8 @@ export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
       // The koa route's CORS answers vary by Origin; this one is the answer without an Origin.
       headers: { Vary: 'Origin' },
       admit: (ip) => deps.rateLimits.address(ip),
-      handle: ({ form, authorization }) => tokenAnswer(deps, form, authorization),
+      handle: ({ form, authorization, header }) => tokenAnswer(deps, form, authorization, header('dpop')),
+      answerHeaders: (header) => nextDpopNonce(deps, header('dpop')),
     }),
   ];
 }
@@ -61,7 +63,8 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   const browserApps = cors({
     allowOrigin: async (origin) => (await deps.readCache.redirectOrigins()).has(origin),
     methods: ['POST'],
-    headers: ['Content-Type', 'Authorization'],
+    // RFC 9449: browser apps send a DPoP proof and read the DPoP-Nonce answer.
+    headers: ['Content-Type', 'Authorization', 'DPoP'],
   });
   for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) router.options(path, browserApps);
   // Per-address limit before any work; the per-client one is applied at client authentication.
@@ -71,7 +74,9 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
   };
 
   router.post(TOKEN_PATH, browserApps, noStore(), limitAddress, form, async function tokenEndpoint(ctx: Context) {
-    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx));
+    const dpop = ctx.get('DPoP') || undefined;
+    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx), dpop);
+    ctx.set(nextDpopNonce(deps, dpop));
   });
 
   router.post(REVOKE_PATH, browserApps, noStore(), limitAddress, form, async function revocationEndpoint(ctx: Context) {

@@ -24,6 +24,7 @@ export interface ClientView {
   redirect_uris: string[];
   scopes: string[];
   disabled: boolean;
+  dpop_bound_access_tokens: boolean;
   created_at: number;
   updated_at: number;
 }
@@ -43,6 +44,7 @@ export function viewClient(c: ClientRow): ClientView {
     redirect_uris: c.redirectUris,
     scopes: c.scopes,
     disabled: c.disabled,
+    dpop_bound_access_tokens: c.dpopBoundAccessTokens,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
@@ -84,6 +86,7 @@ export async function createClient(deps: ClientRegistryDeps, input: unknown): Pr
     redirectUris: [...new Set(body.redirect_uris)],
     scopes: [...new Set(body.scopes)],
     disabled: false,
+    dpopBoundAccessTokens: body.dpop_bound_access_tokens,
     createdAt: now,
     updatedAt: now,
   };
@@ -116,6 +119,7 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   if (body.redirect_uris !== undefined) changes.redirectUris = [...new Set(body.redirect_uris)];
   if (body.scopes !== undefined) changes.scopes = [...new Set(body.scopes)];
   if (body.disabled !== undefined) changes.disabled = body.disabled;
+  if (body.dpop_bound_access_tokens !== undefined) changes.dpopBoundAccessTokens = body.dpop_bound_access_tokens;
   const next = { ...existing, ...changes };
   checkConsistency(next);
   if (changes.scopes) await checkScopesOffered(deps, changes.scopes);

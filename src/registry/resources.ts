@@ -22,6 +22,7 @@ export function adminResource(config: Pick<Config, 'baseUrl'>): ResourceRow {
     name: 'Grantor admin API',
     scopes: [{ name: ADMIN_SCOPE, description: 'Manage Grantor: clients, resources, grants and keys.' }],
     accessTokenTtl: null,
+    dpopBoundAccessTokens: false,
     createdAt: 0,
     updatedAt: 0,
   };
@@ -37,6 +38,7 @@ export interface ResourceView {
   name: string;
   scopes: ResourceRow['scopes'];
   access_token_ttl: number | null;
+  dpop_bound_access_tokens: boolean;
   created_at: number;
   updated_at: number;
 }
@@ -48,6 +50,7 @@ export function viewResource(r: ResourceRow): ResourceView {
     name: r.name,
     scopes: r.scopes,
     access_token_ttl: r.accessTokenTtl,
+    dpop_bound_access_tokens: r.dpopBoundAccessTokens,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };
@@ -75,6 +78,7 @@ export async function createResource(deps: ResourceRegistryDeps & { config: Pick
     name: body.name,
     scopes: body.scopes,
     accessTokenTtl: body.access_token_ttl ?? null,
+    dpopBoundAccessTokens: body.dpop_bound_access_tokens,
     createdAt: now,
     updatedAt: now,
   };
@@ -114,6 +118,7 @@ export async function updateResource(deps: ResourceRegistryDeps, id: string, inp
     changes.scopes = body.scopes;
   }
   if (body.access_token_ttl !== undefined) changes.accessTokenTtl = body.access_token_ttl;
+  if (body.dpop_bound_access_tokens !== undefined) changes.dpopBoundAccessTokens = body.dpop_bound_access_tokens;
   await store.updateResource(deps.db, id, changes);
   await changed(deps);
   return viewResource({ ...existing, ...changes });

@@ -66,6 +66,7 @@ export const CreateResourceSchema = z
     name: name.describe('Display name.'),
     scopes: z.array(ScopeDefinitionSchema).max(200).default([]).describe('Scopes this API understands.'),
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional().describe('Access token lifetime in seconds for this API; null uses the server default.'),
+    dpop_bound_access_tokens: z.boolean().default(false).describe('Only DPoP-bound access tokens are issued for this API (RFC 9449): a token request for it without a DPoP proof is refused.'),
   })
   .strict();
 
@@ -74,6 +75,7 @@ export const UpdateResourceSchema = z
     name: name.optional(),
     scopes: z.array(ScopeDefinitionSchema).max(200).optional(),
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional(),
+    dpop_bound_access_tokens: z.boolean().optional(),
   })
   .strict();
 
@@ -84,6 +86,7 @@ export const CreateClientSchema = z
     grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(3).optional().describe('Grant types the client may use. Default: client_credentials for confidential clients, authorization_code + refresh_token for public ones.'),
     redirect_uris: z.array(redirectUri).max(20).default([]).describe('Exact redirect URIs for the authorization code flow.'),
     scopes: z.array(scopeName).max(200).default([]).describe('Scopes the client may ask for: each offered by a registered resource, or `admin`, or the `introspect` permission.'),
+    dpop_bound_access_tokens: z.boolean().default(false).describe('The client always uses DPoP (RFC 9449 §5.2): its token requests without a DPoP proof are refused.'),
   })
   .strict();
 
@@ -94,6 +97,7 @@ export const UpdateClientSchema = z
     redirect_uris: z.array(redirectUri).max(20).optional(),
     scopes: z.array(scopeName).max(200).optional(),
     disabled: z.boolean().optional().describe('A disabled client cannot authenticate.'),
+    dpop_bound_access_tokens: z.boolean().optional(),
   })
   .strict();
 

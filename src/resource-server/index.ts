@@ -2,6 +2,6 @@
  * Grantor's resource-server module (`grantor/resource-server`): verify Grantor access tokens in a
  * Node API, revocation included, with no call to Grantor per request. Imports only jose and Node.
  */
-export { createVerifier, type AccessTokenPayload, type Verifier, type VerifierOptions } from './verify.js';
+export { createVerifier, type AccessTokenPayload, type DpopOptions, type DpopReplayCache, type ResourceRequest, type Verifier, type VerifierOptions } from './verify.js';
 export { requireToken, type KoaLikeContext, type RequireTokenOptions } from './koa.js';
 export { ResourceServerError, type ResourceServerErrorCode } from './errors.js';

@@ -8,6 +8,12 @@ export interface KoaLikeContext {
   status: number;
   body: unknown;
   state: Record<string, unknown>;
+  /** HTTP method and path (DPoP `htm` and `htu`). */
+  method: string;
+  path: string;
+  /** Scheme and host as koa reads them from the request (see RequireTokenOptions.origin). */
+  protocol: string;
+  host: string;
 }
 
 export interface RequireTokenOptions {
@@ -15,26 +21,34 @@ export interface RequireTokenOptions {
   scopes?: string[];
   /** `realm` of the WWW-Authenticate challenge. Default "api". */
   realm?: string;
+  /**
+   * This API's public origin (`https://api.example.com`), against which DPoP proofs' `htu` is
+   * checked with the request path. Default: koa's `ctx.protocol` and `ctx.host`, read from the
+   * request (X-Forwarded-Proto and -Host with `app.proxy`); set it when a proxy in front changes either.
+   */
+  origin?: string;
 }
-
-// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110 §11.1).
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
  * Koa middleware: requires a valid access token in the Authorization header (RFC 6750 §2.1; never
- * the query string) carrying `scopes`, puts its claims in `ctx.state.token`, and answers RFC 6750
- * §3 errors itself: 401 with a bare challenge when no token is sent, 401 `invalid_token`, 403
- * `insufficient_scope` with the scopes needed, 503 when its revocation status cannot be confirmed.
+ * the query string) carrying `scopes`, puts its claims in `ctx.state.token` (and the scheme,
+ * `Bearer` or `DPoP`, in `ctx.state.tokenScheme`), and answers errors itself: 401 with a bare
+ * challenge when no token is sent, 401 `invalid_token`, 403 `insufficient_scope` with the scopes
+ * needed, 503 when its revocation status cannot be confirmed. A DPoP-bound token must come as
+ * `Authorization: DPoP …` with its proof (RFC 9449 §7.1): refusals of those, and of a bound token
+ * sent as Bearer, are answered with a `DPoP` challenge carrying `algs` and `invalid_token` or
+ * `invalid_dpop_proof`.
  *
  * @example
  * ```ts
  * const verifier = createVerifier({ issuer, audience: 'https://api.example.com' });
- * router.get('/photos', requireToken(verifier, { scopes: ['photos:read'] }), listPhotos);
+ * router.get('/photos', requireToken(verifier, { scopes: ['photos:read'], origin: 'https://api.example.com' }), listPhotos);
  * ```
  */
 export function requireToken(verifier: Verifier, options: RequireTokenOptions = {}) {
   const realm = options.realm ?? 'api';
   const needed = options.scopes ?? [];
+  const algs = `algs="${verifier.dpopAlgorithms.join(' ')}"`;
   const refuse = (ctx: KoaLikeContext, status: number, challenge: string, body: unknown) => {
     ctx.status = status;
     ctx.set('WWW-Authenticate', challenge);
@@ -43,19 +57,30 @@ export function requireToken(verifier: Verifier, options: RequireTokenOptions = 
   };
   return async function requireTokenMiddleware(ctx: KoaLikeContext, next: () => Promise<unknown>): Promise<void> {
     const header = ctx.get('Authorization');
-    if (!header) return refuse(ctx, 401, `Bearer realm="${realm}"`, { error: 'invalid_request', error_description: 'an access token is required' });
-    const match = BEARER.exec(header);
+    if (!header) {
+      // RFC 9449 §7.1: an API that takes only DPoP says so, with the algorithms it accepts.
+      const challenge = verifier.dpopRequired ? `DPoP realm="${realm}", ${algs}` : `Bearer realm="${realm}"`;
+      return refuse(ctx, 401, challenge, { error: 'invalid_request', error_description: 'an access token is required' });
+    }
     let claims: AccessTokenPayload;
+    let scheme: 'Bearer' | 'DPoP';
     try {
-      if (!match) throw new ResourceServerError('invalid_token', 'malformed Authorization header');
-      claims = await verifier.verify(match[1]);
+      ({ claims, scheme } = await verifier.verifyRequest({
+        method: ctx.method,
+        url: `${(options.origin ?? `${ctx.protocol}://${ctx.host}`).replace(/\/+$/, '')}${ctx.path}`,
+        authorization: header,
+        dpop: ctx.get('DPoP') || undefined,
+      }));
       const granted = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
       const missing = needed.filter((s) => !granted.includes(s));
-      if (missing.length) throw new ResourceServerError('insufficient_scope', `requires scope ${needed.join(' ')}`);
+      if (missing.length) throw new ResourceServerError('insufficient_scope', `requires scope ${needed.join(' ')}`, { scheme });
     } catch (err) {
       if (!(err instanceof ResourceServerError)) throw err;
       // ASCII only: it goes into WWW-Authenticate (RFC 6750 §3 allows %x20-21 / %x23-5B / %x5D-7E).
-      const description = err.code === 'insufficient_scope' ? 'the token lacks a required scope' : err.code === 'status_unavailable' ? 'the token status cannot be checked now' : 'the access token is invalid, expired or revoked';
+      const description =
+        err.code === 'insufficient_scope' ? 'the token lacks a required scope' :
+        err.code === 'status_unavailable' ? 'the token status cannot be checked now' :
+        err.code === 'invalid_dpop_proof' ? 'the DPoP proof is invalid' : 'the access token is invalid, expired or revoked';
       const error = err.code === 'status_unavailable' ? 'temporarily_unavailable' : err.code;
       if (err.code === 'status_unavailable') {
         // Not an authentication failure: no challenge, the client should simply retry later.
@@ -65,11 +90,13 @@ export function requireToken(verifier: Verifier, options: RequireTokenOptions = 
         ctx.body = { error, error_description: description };
         return;
       }
-      let challenge = `Bearer realm="${realm}", error="${err.code}", error_description="${description}"`;
+      let challenge = `${err.scheme} realm="${realm}", error="${err.code}", error_description="${description}"`;
       if (err.code === 'insufficient_scope') challenge += `, scope="${needed.join(' ')}"`;
+      if (err.scheme === 'DPoP') challenge += `, ${algs}`;
       return refuse(ctx, err.status, challenge, { error, error_description: description });
     }
     ctx.state.token = claims;
+    ctx.state.tokenScheme = scheme;
     await next();
   };
 }

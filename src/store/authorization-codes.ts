@@ -8,6 +8,8 @@ export interface AuthorizationCodeRow {
   redirectUri: string;
   redirectUriSent: boolean;
   codeChallenge: string | null;
+  /** RFC 9449 §10: the DPoP key thumbprint the authorization request named (`dpop_jkt`). */
+  dpopJkt: string | null;
   scope: string;
   resource: string;
   createdAt: number;
@@ -24,6 +26,7 @@ export async function insertCode(db: Knex, c: AuthorizationCodeRow): Promise<voi
     redirect_uri: c.redirectUri,
     redirect_uri_sent: c.redirectUriSent,
     code_challenge: c.codeChallenge,
+    dpop_jkt: c.dpopJkt,
     scope: c.scope,
     resource: c.resource,
     created_at: c.createdAt,
@@ -43,6 +46,7 @@ export async function findCode(db: Knex, codeHash: string): Promise<Authorizatio
     redirectUri: r.redirect_uri,
     redirectUriSent: Boolean(r.redirect_uri_sent),
     codeChallenge: r.code_challenge,
+    dpopJkt: r.dpop_jkt ?? null,
     scope: r.scope,
     resource: r.resource,
     createdAt: Number(r.created_at),

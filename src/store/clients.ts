@@ -11,6 +11,7 @@ interface RawClient {
   redirect_uris: string;
   scopes: string;
   disabled: number | boolean;
+  dpop_bound_access_tokens: number | boolean;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -24,6 +25,7 @@ const toRow = (r: RawClient): ClientRow => ({
   redirectUris: JSON.parse(r.redirect_uris),
   scopes: JSON.parse(r.scopes),
   disabled: Boolean(r.disabled),
+  dpopBoundAccessTokens: Boolean(r.dpop_bound_access_tokens),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -38,6 +40,7 @@ const toRaw = (c: Partial<ClientRow>): Partial<RawClient> => {
   if (c.redirectUris !== undefined) raw.redirect_uris = JSON.stringify(c.redirectUris);
   if (c.scopes !== undefined) raw.scopes = JSON.stringify(c.scopes);
   if (c.disabled !== undefined) raw.disabled = c.disabled;
+  if (c.dpopBoundAccessTokens !== undefined) raw.dpop_bound_access_tokens = c.dpopBoundAccessTokens;
   if (c.createdAt !== undefined) raw.created_at = c.createdAt;
   if (c.updatedAt !== undefined) raw.updated_at = c.updatedAt;
   return raw;

@@ -13,6 +13,8 @@ export interface RefreshTokenRow {
   successorId: string | null;
   /** JSON of the access token answered when this token was rotated (claims and kid). */
   successorAccess: string | null;
+  /** RFC 9449 §5: the JWK thumbprint a public client's refresh token is bound to (null: unbound). */
+  dpopJkt: string | null;
 }
 
 const toRow = (r: Record<string, any>): RefreshTokenRow => ({
@@ -26,9 +28,10 @@ const toRow = (r: Record<string, any>): RefreshTokenRow => ({
   usedAt: r.used_at === null ? null : Number(r.used_at),
   successorId: r.successor_id,
   successorAccess: r.successor_access,
+  dpopJkt: r.dpop_jkt ?? null,
 });
 
-export async function insertRefreshToken(db: Knex, t: Omit<RefreshTokenRow, 'usedAt' | 'successorId' | 'successorAccess'>): Promise<void> {
+export async function insertRefreshToken(db: Knex, t: Omit<RefreshTokenRow, 'usedAt' | 'successorId' | 'successorAccess' | 'dpopJkt'> & { dpopJkt?: string | null }): Promise<void> {
   await db('refresh_tokens').insert({
     id: t.id,
     token_hash: t.tokenHash,
@@ -37,6 +40,7 @@ export async function insertRefreshToken(db: Knex, t: Omit<RefreshTokenRow, 'use
     scope: t.scope,
     created_at: t.createdAt,
     expires_at: t.expiresAt,
+    dpop_jkt: t.dpopJkt ?? null,
   });
 }
 

@@ -8,6 +8,7 @@ interface RawResource {
   name: string;
   scopes: string;
   access_token_ttl: number | null;
+  dpop_bound_access_tokens: number | boolean;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -18,6 +19,7 @@ const toRow = (r: RawResource): ResourceRow => ({
   name: r.name,
   scopes: JSON.parse(r.scopes),
   accessTokenTtl: r.access_token_ttl === null ? null : Number(r.access_token_ttl),
+  dpopBoundAccessTokens: Boolean(r.dpop_bound_access_tokens),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -29,6 +31,7 @@ const toRaw = (r: Partial<ResourceRow>): Partial<RawResource> => {
   if (r.name !== undefined) raw.name = r.name;
   if (r.scopes !== undefined) raw.scopes = JSON.stringify(r.scopes);
   if (r.accessTokenTtl !== undefined) raw.access_token_ttl = r.accessTokenTtl;
+  if (r.dpopBoundAccessTokens !== undefined) raw.dpop_bound_access_tokens = r.dpopBoundAccessTokens;
   if (r.createdAt !== undefined) raw.created_at = r.createdAt;
   if (r.updatedAt !== undefined) raw.updated_at = r.updatedAt;
   return raw;

@@ -13,6 +13,8 @@ export interface ResourceRow {
   name: string;
   scopes: ScopeDefinition[];
   accessTokenTtl: number | null;
+  /** RFC 9449 / RFC 9728 §2: this API accepts only DPoP-bound access tokens. */
+  dpopBoundAccessTokens: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -26,6 +28,8 @@ export interface ClientRow {
   redirectUris: string[];
   scopes: string[];
   disabled: boolean;
+  /** RFC 9449 §5.2: this client always uses DPoP; a token request without a proof is refused. */
+  dpopBoundAccessTokens: boolean;
   createdAt: number;
   updatedAt: number;
 }

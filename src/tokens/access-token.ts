@@ -16,6 +16,8 @@ export interface AccessTokenClaims {
   grant_id: string;
   /** draft-ietf-oauth-status-list-20 §6.1: where the grant's status bit is published. */
   status: { status_list: { idx: number; uri: string } };
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
 export interface MintAccessTokenInput {
@@ -30,6 +32,8 @@ export interface MintAccessTokenInput {
   statusListUri: string;
   issuedAt: number;
   ttl: number;
+  /** RFC 9449: the JWK SHA-256 thumbprint of the DPoP proof key, when the token is bound. */
+  dpopJkt?: string;
 }
 
 /** The encoded protected header `{"alg":"RS256","typ":"at+jwt","kid":…}` (RFC 9068 §2.1). */
@@ -50,6 +54,7 @@ export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenIn
     scope: input.scope,
     grant_id: input.grantId,
     status: { status_list: { idx: input.statusIndex, uri: input.statusListUri } },
+    ...(input.dpopJkt ? { cnf: { jkt: input.dpopJkt } } : {}),
   };
   return { ...(await signAccessToken(keyRing, claims)), claims };
 }

@@ -74,6 +74,7 @@ describe('the token endpoint answers alike through its lean path and through koa
     ['a repeated parameter', 'grant_type=client_credentials&grant_type=client_credentials', {}, 400, 'invalid_request'],
     ['malformed percent-encoding', 'grant_type=client_credentials&scope=%ZZ', {}, 400, 'invalid_request'],
     ['a bearer token instead of client authentication', 'grant_type=client_credentials', { Authorization: 'Bearer abc' }, 401, 'invalid_client'],
+    ['a DPoP header that is no proof (RFC 9449 §4.3)', 'grant_type=client_credentials', { DPoP: 'not.a.proof' }, 400, 'invalid_dpop_proof'],
   ])('refuses %s the same way', async (_what, body, headers, status, error) => {
     const [lean, koa] = await bothWays(body, headers as Record<string, string>);
     expect(lean.status).toBe(status);

@@ -145,6 +145,8 @@ export const extraHeaders: fc.Arbitrary<Array<[string, string]>> = fc.array(
       ['If-None-Match', '*'], ['If-None-Match', '"x"'], ['If-Modified-Since', 'Thu, 01 Jan 1970 00:00:00 GMT'],
       ['X-Request-Id', 'trace-42'], ['X-Request-Id', '<script>'], ['Expect', '100-continue'], ['Cookie', 'a=b'], ['Cookie', '=; ;;'],
       ['Access-Control-Request-Method', 'POST'], ['Connection', 'close'], ['Range', 'bytes=0-1'], ['Content-Language', 'fr'],
+      // RFC 9449 proofs that are not (a real one is single use, so it could not be sent both ways alike).
+      ['DPoP', 'not-a-proof'], ['DPoP', 'e30.e30.e30'], ['DPoP', 'eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIn19.e30.AAAA'], ['DPoP', 'a.b.c, d.e.f'],
     ),
     fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/), fc.string({ maxLength: 24 })),
   ),

@@ -12,8 +12,8 @@ import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { verifierMatches } from '../pkce.js';
 import { formatScope } from '../scope.js';
-import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
-import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
+import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
+import { grantUsable, mintGrantAccessToken, requireDpopWhenBound } from './issue-tokens.js';
 
 const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used', { detail });
 
@@ -22,7 +22,7 @@ const invalidGrant = (detail: string) => new OAuthError('invalid_grant', 'the au
  * decided by the database; a second redemption revokes the grant and every token issued from it
  * (RFC 6749 §4.1.2, RFC 9700 §4.5).
  */
-export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequest): Promise<TokenResponse> {
+export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequest): Promise<TokenResponse> {
   // 1. parse
   const code = request.form.get('code');
   const redirectUri = request.form.get('redirect_uri');
@@ -53,6 +53,11 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   if (!user || user.disabled) throw invalidGrant('user gone or disabled');
   const resource = await findResourceByIdentifier(deps.db, row.resource);
   if (!resource) throw invalidGrant('resource gone');
+  // RFC 9449 §10: a code asked for with dpop_jkt is redeemed only with a proof by that key.
+  if (row.dpopJkt !== null && request.dpopJkt !== row.dpopJkt) {
+    throw new OAuthError('invalid_dpop_proof', 'the authorization code is bound to another DPoP key', { detail: request.dpopJkt ? 'proof by another key than dpop_jkt' : 'no proof for a code with dpop_jkt' });
+  }
+  requireDpopWhenBound(client, resource, request.dpopJkt);
   // Issue #10: an admin may have taken a scope from the client or the resource since the person
   // approved it; only what both allow now is issued, and the grant is narrowed to match.
   const issued = allowedNow(row.scope.split(' '), client, resource);
@@ -65,7 +70,10 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   const spent = await deps.db.transaction(async (trx) => {
     if (!(await consumeCode(trx, row.codeHash, now))) return false;
     if (refresh) {
-      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400 });
+      // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential
+      // client's is bound to its credentials already).
+      const dpopJkt = client.type === 'public' ? request.dpopJkt : undefined;
+      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400, dpopJkt });
     }
     if (grantScope && grantScope !== grant.scope) await narrowGrantScope(trx, grant.id, grant.scope, grantScope);
     await touchGrant(trx, grant.id, now);
@@ -77,8 +85,8 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: TokenRequ
   }
 
   // 5. mint
-  const access = await mintGrantAccessToken(deps, grant, resource, scope, now);
+  const access = await mintGrantAccessToken(deps, grant, resource, scope, now, request.dpopJkt);
 
   // 6. respond
-  return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope, ...(refresh ? { refresh_token: refresh.token } : {}) };
+  return { access_token: access.token, token_type: access.tokenType, expires_in: access.ttl, scope, ...(refresh ? { refresh_token: refresh.token } : {}) };
 }

@@ -5,6 +5,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
 import type { ReadCache } from '../../store/read-cache.js';
 import type { RateLimits } from '../../http/rate-limit.js';
+import type { ProofKeyCache } from '../../resource-server/dpop-proof.js';
 
 /** What every grant may touch. */
 export type GrantDeps = {
@@ -14,9 +15,11 @@ export type GrantDeps = {
   readCache: ReadCache;
   rateLimits: Pick<RateLimits, 'client'>;
   statusList: Pick<StatusList, 'uri' | 'invalidate'>;
+  /** RFC 9449: proof keys already imported (src/resource-server/dpop-proof.ts). */
+  dpopProofKeys?: ProofKeyCache;
   /** Server-wide secrets shared by every instance. */
-  secrets: { refreshSuccessor: string };
-  config: Pick<Config, 'issuer' | 'baseUrl' | 'accessTokenTtl' | 'refreshGrace' | 'grantIdleTimeout'>;
+  secrets: { refreshSuccessor: string; dpopNonce: string };
+  config: Pick<Config, 'issuer' | 'baseUrl' | 'accessTokenTtl' | 'refreshGrace' | 'grantIdleTimeout' | 'dpopNonces'>;
 };
 
 /** A token request as the token endpoint hands it to a grant. */
@@ -24,15 +27,24 @@ export interface TokenRequest {
   form: URLSearchParams;
   /** The raw Authorization header, if any. */
   authorization?: string;
+  /** The raw DPoP header (RFC 9449 §4), if any. */
+  dpop?: string;
+}
+
+/** A token request as a grant sees it: the DPoP proof, if any, already checked. */
+export interface GrantRequest extends TokenRequest {
+  /** RFC 9449 §6.1: the JWK thumbprint of the proof's key; the tokens are bound to it. */
+  dpopJkt?: string;
 }
 
 /** RFC 6749 §5.1 success body. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to a proof key (RFC 9449 §5), else `Bearer`. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
 }
 
-export type GrantHandler = (deps: GrantDeps, request: TokenRequest) => Promise<TokenResponse>;
+export type GrantHandler = (deps: GrantDeps, request: GrantRequest) => Promise<TokenResponse>;

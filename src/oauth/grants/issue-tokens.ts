@@ -1,15 +1,20 @@
-import type { GrantRow, ResourceRow } from '../../store/tables.js';
+import { OAuthError } from '../../errors.js';
+import type { ClientRow, GrantRow, ResourceRow } from '../../store/tables.js';
 import { mintAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import type { GrantDeps } from './grant.js';
 
-/** An access token of a grant: `sub` is the person, or the client itself when none (RFC 9068 §2.2). */
+/**
+ * An access token of a grant: `sub` is the person, or the client itself when none (RFC 9068 §2.2);
+ * bound to a DPoP key by `cnf.jkt` when the request carried a proof (RFC 9449 §6.1).
+ */
 export async function mintGrantAccessToken(
   deps: GrantDeps,
   grant: GrantRow,
   resource: Pick<ResourceRow, 'identifier' | 'accessTokenTtl'>,
   scope: string,
   now: number,
-): Promise<{ token: string; claims: AccessTokenClaims; kid: string; ttl: number }> {
+  dpopJkt?: string,
+): Promise<{ token: string; claims: AccessTokenClaims; kid: string; ttl: number; tokenType: 'Bearer' | 'DPoP' }> {
   const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
   const minted = await mintAccessToken(deps.keyRing, {
     issuer: deps.config.issuer,
@@ -22,8 +27,20 @@ export async function mintGrantAccessToken(
     statusListUri: deps.statusList.uri,
     issuedAt: now,
     ttl,
+    dpopJkt,
   });
-  return { ...minted, ttl };
+  return { ...minted, ttl, tokenType: dpopJkt ? 'DPoP' : 'Bearer' };
+}
+
+/**
+ * RFC 9449 §5.2 (a client registered with `dpop_bound_access_tokens`) and RFC 9728 §2 (an API
+ * that accepts only DPoP-bound tokens): without a proof there is nothing to bind, so the request
+ * is refused before anything is spent or stored.
+ */
+export function requireDpopWhenBound(client: Pick<ClientRow, 'dpopBoundAccessTokens'>, resource: Pick<ResourceRow, 'dpopBoundAccessTokens'>, dpopJkt: string | undefined): void {
+  if (dpopJkt !== undefined) return;
+  if (client.dpopBoundAccessTokens) throw new OAuthError('invalid_dpop_proof', 'this client must use DPoP', { detail: 'client dpop_bound_access_tokens' });
+  if (resource.dpopBoundAccessTokens) throw new OAuthError('invalid_dpop_proof', 'this resource accepts only DPoP-bound tokens', { detail: 'resource dpop_bound_access_tokens' });
 }
 
 /** Whether a delegated grant can still be used now: not revoked, not past its lifetime or idle timeout. */

@@ -8,8 +8,8 @@ import { hashRefreshToken, successorRefreshToken } from '../../tokens/refresh-to
 import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { formatScope, parseScope } from '../scope.js';
-import type { GrantDeps, TokenRequest, TokenResponse } from './grant.js';
-import { grantUsable, mintGrantAccessToken } from './issue-tokens.js';
+import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
+import { grantUsable, mintGrantAccessToken, requireDpopWhenBound } from './issue-tokens.js';
 
 /** Seconds after a rotation within which the same refresh is a concurrent duplicate (see below). */
 const CONCURRENCY_WINDOW = 1;
@@ -29,7 +29,7 @@ interface Answered {
  * within the grace window — a concurrent duplicate, or a client that lost the answer — gets the
  * same successor tokens back; any later reuse revokes the whole grant.
  */
-export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest): Promise<TokenResponse> {
+export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest): Promise<TokenResponse> {
   // When this request began: a rotation committed at or after it was a concurrent duplicate's.
   const startedAt = deps.clock.now();
 
@@ -49,6 +49,11 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
   if (!found || found.token.clientId !== client.clientId) throw invalidGrant('unknown token or another client’s');
   const { token: row, grant } = found;
   if (!grantUsable(deps, grant, now) || row.expiresAt <= now) throw invalidGrant('grant revoked, expired or idle');
+  // RFC 9449 §5: a bound refresh token is used only with a proof by the same key — before
+  // anything else, a repeat within the grace window included (a thief holds no key).
+  if (row.dpopJkt !== null && request.dpopJkt !== row.dpopJkt) {
+    throw new OAuthError('invalid_dpop_proof', 'the refresh token is bound to another DPoP key', { detail: request.dpopJkt ? 'proof by another key' : 'no proof for a bound refresh token' });
+  }
   if (row.usedAt !== null) return answerRepeatOrRevoke(deps, row, presented, startedAt);
   // §6: the new access token may carry fewer scopes, never more.
   const granted = row.scope.split(' ');
@@ -56,6 +61,7 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
   // A disabled or deleted person's grants are revoked at that moment, so the grant check covers them.
   const resource = await deps.readCache.resource(grant.resource);
   if (!resource) throw invalidGrant('resource gone');
+  requireDpopWhenBound(client, resource, request.dpopJkt);
   // Issue #10: never more than the client may have and the resource offers now, whatever was
   // approved; the grant and the successor are narrowed to match, and nothing left ends the grant.
   const kept = allowedNow(granted, client, resource);
@@ -66,14 +72,16 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
 
   // 4. one transaction: rotate (the database picks the one winner), store the successor, touch the grant
   const scope = formatScope(issued);
-  const access = await mintGrantAccessToken(deps, grant, resource, scope, now);
+  const access = await mintGrantAccessToken(deps, grant, resource, scope, now, request.dpopJkt);
   const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
   const answered: Answered = { claims: access.claims, kid: access.kid, expiresIn: access.ttl };
+  // The successor keeps the binding; an unbound public-client token is bound by its first proof.
+  const dpopJkt = row.dpopJkt ?? (client.type === 'public' ? request.dpopJkt : undefined);
   const rotatedAt = deps.clock.now();
   const rotated = await deps.db.transaction(async (trx) => {
     const successorId = randomId();
     if (!(await markRotated(trx, row.id, rotatedAt, successorId, JSON.stringify(answered)))) return false;
-    await insertRefreshToken(trx, { id: successorId, tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: formatScope(kept), createdAt: now, expiresAt: row.expiresAt });
+    await insertRefreshToken(trx, { id: successorId, tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: formatScope(kept), createdAt: now, expiresAt: row.expiresAt, dpopJkt });
     if (grantScope && grantScope !== grant.scope) await narrowGrantScope(trx, grant.id, grant.scope, grantScope);
     // Idle timeouts count in days: marking the grant used once a minute is enough.
     if ((grant.lastUsedAt ?? 0) < now - 60) await touchGrant(trx, grant.id, now);
@@ -86,7 +94,7 @@ export async function refreshTokenGrant(deps: GrantDeps, request: TokenRequest):
   }
 
   // 5. respond
-  return { access_token: access.token, token_type: 'Bearer', expires_in: access.ttl, scope, refresh_token: successor.token };
+  return { access_token: access.token, token_type: access.tokenType, expires_in: access.ttl, scope, refresh_token: successor.token };
 }
 
 /**
@@ -103,7 +111,7 @@ async function answerRepeatOrRevoke(deps: GrantDeps, row: RefreshTokenRow, prese
     const answered = JSON.parse(row.successorAccess) as Answered;
     const { token } = await signAccessToken(deps.keyRing, answered.claims, answered.kid);
     const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
-    return { access_token: token, token_type: 'Bearer', expires_in: answered.expiresIn, scope: answered.claims.scope, refresh_token: successor.token };
+    return { access_token: token, token_type: answered.claims.cnf ? 'DPoP' : 'Bearer', expires_in: answered.expiresIn, scope: answered.claims.scope, refresh_token: successor.token };
   }
   await revokeGrant(deps, row.grantId, { reason: 'rotated refresh token reused', by: 'system' });
   throw invalidGrant('rotated token reused: grant revoked');

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench:dpop`: what DPoP (RFC 9449) costs, in one run.
+ *
+ *   1. issuance: Grantor POST /oauth/token client_credentials, bearer and DPoP (ES256 proofs) runs
+ *      alternating at each concurrency, same server, same client. A proof is single use, so the
+ *      proofs are signed ahead here (not timed) and each is sent once by the scripted load
+ *      generator; the difference is the server's proof check (signature, claims, the jti insert).
+ *   2. the resource-server module in this process: µs per verify() of a bearer token against
+ *      verifyRequest() of a DPoP-bound token with its proof (signed ahead, one per call), rounds
+ *      alternating as bench/verify-cost.js does.
+ *
+ * Prints a table and a final line `BENCH_DPOP_JSON {...}`.
+ * env: BENCH_SECONDS (per load run, default 5), BENCH_CONNECTIONS (default 10,50),
+ *      BENCH_VERIFY_ROUNDS (default 30), BENCH_VERIFY_ITERATIONS (default 100).
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { list, num } from './env.js';
+import { startGrantor } from './grantor-server.js';
+import { startLoadGenerator } from './load.js';
+import { cleanupAll } from './procs.js';
+import { fmt, table } from './report.js';
+import { loadResourceServerModule } from './resource-server-module.js';
+import { startScriptedLoadGenerator } from './scripted-load.js';
+
+const SECONDS = num('BENCH_SECONDS', 5);
+const CONNECTIONS = list('BENCH_CONNECTIONS', [10, 50]);
+const ROUNDS = num('BENCH_VERIFY_ROUNDS', 30);
+const ITERATIONS = num('BENCH_VERIFY_ITERATIONS', 100);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function dpopSigner() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = await exportJWK(publicKey);
+  return (htm, htu, extra = {}) =>
+    new SignJWT({ htm, htu, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), ...extra }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).sign(privateKey);
+}
+
+async function main() {
+  const grantor = await startGrantor();
+  const load = await startLoadGenerator();
+  const scripted = await startScriptedLoadGenerator();
+  const sign = await dpopSigner();
+  const tokenUrl = `${grantor.url}/oauth/token`;
+  const basic = `Basic ${Buffer.from(`${encodeURIComponent(grantor.clientId)}:${encodeURIComponent(grantor.clientSecret)}`).toString('base64')}`;
+  const request = { url: tokenUrl, method: 'POST', headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=read' };
+  const out = { issuance: [], verify: undefined };
+
+  // 1. issuance, bearer and DPoP alternating (warm-up first)
+  await load.run({ ...request, connections: 10, duration: 2 });
+  for (const connections of CONNECTIONS) {
+    const bearer = await load.run({ ...request, connections, duration: SECONDS });
+    // Enough proofs for twice the bearer rate; signed now, so their iat is fresh for the run.
+    const needed = Math.ceil(bearer.rps * SECONDS * 2) + connections;
+    const proofs = [];
+    for (let i = 0; i < needed; i++) proofs.push(await sign('POST', tokenUrl));
+    await scripted.setPool(proofs);
+    const dpop = await scripted.run('dpop', { ...request, connections, duration: SECONDS });
+    out.issuance.push({ connections, bearer: { rps: bearer.rps, p50: bearer.latency.p50, p99: bearer.latency.p99, non2xx: bearer.non2xx }, dpop: { rps: dpop.rps, p50: dpop.latency.p50, p99: dpop.latency.p99, non2xx: dpop.non2xx, starved: dpop.script.starved, firstBad: dpop.script.firstBad } });
+  }
+
+  // 2. the module: bearer verify() against DPoP verifyRequest()
+  const { createVerifier } = await loadResourceServerModule();
+  const verifier = createVerifier({ issuer: grantor.url, audience: grantor.resource });
+  const bearerToken = (await (await fetch(tokenUrl, { method: 'POST', headers: request.headers, body: request.body })).json()).access_token;
+  const bound = await (await fetch(tokenUrl, { method: 'POST', headers: { ...request.headers, DPoP: await sign('POST', tokenUrl) }, body: request.body })).json();
+  if (bound.token_type !== 'DPoP') throw new Error(`no DPoP token: ${JSON.stringify(bound)}`);
+  const apiUrl = `${grantor.resource}/things`;
+  const ath = createHash('sha256').update(bound.access_token).digest('base64url');
+  const variants = {
+    bearer: async () => verifier.verify(bearerToken),
+    dpop: async (proof) => verifier.verifyRequest({ method: 'GET', url: apiUrl, authorization: `DPoP ${bound.access_token}`, dpop: proof }),
+  };
+  const freshProofs = async (n) => Promise.all(Array.from({ length: n }, () => sign('GET', apiUrl, { ath })));
+  for (let i = 0; i < 300; i++) await variants.bearer();
+  for (const p of await freshProofs(300)) await variants.dpop(p);
+  const samples = { bearer: [], dpop: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const proofs = await freshProofs(ITERATIONS);
+    for (const name of r % 2 ? ['dpop', 'bearer'] : ['bearer', 'dpop']) {
+      const t0 = performance.now();
+      for (let i = 0; i < ITERATIONS; i++) await variants[name](proofs[i]);
+      samples[name].push(((performance.now() - t0) * 1000) / ITERATIONS);
+    }
+  }
+  out.verify = { rounds: ROUNDS, iterations: ITERATIONS, bearerUs: median(samples.bearer), dpopUs: median(samples.dpop), ratio: median(samples.dpop.map((v, r) => v / samples.bearer[r])) };
+
+  console.log('\nDPoP issuance (POST /oauth/token client_credentials; proofs ES256, signed ahead)');
+  console.log(table(['connections', 'bearer req/s', 'DPoP req/s', 'DPoP/bearer', 'bearer p50 ms', 'DPoP p50 ms', 'non-2xx (b/d)'], out.issuance.map((r) => [r.connections, fmt.int(r.bearer.rps), fmt.int(r.dpop.rps), fmt.ratio(r.dpop.rps / r.bearer.rps), fmt.ms(r.bearer.p50), fmt.ms(r.dpop.p50), `${r.bearer.non2xx}/${r.dpop.non2xx}`])));
+  console.log('\nresource-server module (this process, median µs per call)');
+  console.log(table(['bearer verify()', 'DPoP verifyRequest()', 'ratio (median per round)'], [[fmt.ms(out.verify.bearerUs), fmt.ms(out.verify.dpopUs), fmt.ratio(out.verify.ratio)]]));
+  console.log(`BENCH_DPOP_JSON ${JSON.stringify(out)}`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  code = 1;
+}
+await cleanupAll();
+process.exit(code);
