@@ -1,9 +1,9 @@
 /**
  * The authorization code flow without a browser, to seed refresh tokens for the refresh-grant
  * bench: a cookie jar and the hidden form fields of Grantor's login and consent pages (as in
- * test/helpers/browserless.ts), then, once signed in and consented, one GET /oauth/authorize with
- * PKCE per code (consent is remembered: it answers 302 straight to the redirect URI) and one
- * POST /oauth/token per code.
+ * test/helpers/browserless.ts), then, once signed in, one GET /oauth/authorize with PKCE per code
+ * (a public client's consent is asked every time, so that is the consent page, then its allow) and
+ * one POST /oauth/token per code.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -99,11 +99,21 @@ export class Person {
     return { code, verifier: p.verifier };
   }
 
-  /** Signed in and consented: one GET /oauth/authorize answers 302 with a code. */
+  /**
+   * Signed in: GET /oauth/authorize answers the consent page (a public client is asked every time,
+   * issue #10) or, where consent is remembered, 302 with a code; the page's allow gives the code.
+   */
   async code() {
     const p = pkce();
-    const res = await this.get(this.authorizeUrl(p.challenge));
-    const code = this.codeOf(res, 'GET /oauth/authorize (consent remembered)', await res.text());
+    let res = await this.get(this.authorizeUrl(p.challenge));
+    let page = await res.text();
+    if (res.status === 200 && page.includes('name="decision"')) {
+      const fields = formFields(page);
+      delete fields.decision;
+      res = await this.post('/oauth/authorize', { ...fields, decision: 'allow' });
+      page = await res.text();
+    }
+    const code = this.codeOf(res, 'GET /oauth/authorize, then consent', page);
     return { code, verifier: p.verifier };
   }
 
