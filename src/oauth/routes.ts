@@ -5,6 +5,8 @@ import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { cors } from '../http/cors.js';
 import { leanPost, type LeanRoute } from '../http/lean-post.js';
+import { prepareDocument, type PreparedDocument } from '../http/prepared-document.js';
+import { leanGet, servePrepared, type PreparedRoute } from '../http/prepared-route.js';
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
@@ -35,7 +37,7 @@ async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authoriz
  * The token endpoint's hot path, outside koa (src/http/lean-post.ts): a plain same-origin form
  * POST is answered here; everything else (CORS, encodings, oversized bodies) by the koa route below.
  */
-export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
+export function oauthLeanRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps)): LeanRoute[] {
   return [
     leanPost({
       path: TOKEN_PATH,
@@ -49,10 +51,32 @@ export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
       admit: (ip) => deps.rateLimits.address(ip),
       handle: ({ form, authorization }) => tokenAnswer(deps, form, authorization),
     }),
+    ...metadata.map((route) => leanGet(route, deps)),
   ];
 }
 
-export function oauthRoutes(deps: OAuthRouteDeps): Router {
+/**
+ * RFC 8414 metadata at each of its paths, described once for koa and the lean path
+ * (src/http/prepared-route.ts): prepared once per resource list (scopes_supported comes from it).
+ */
+export function metadataRoutes(deps: OAuthRouteDeps): PreparedRoute[] {
+  let prepared: PreparedDocument | undefined;
+  async function current(): Promise<PreparedDocument> {
+    const resources = await deps.readCache.resources();
+    if (prepared?.source !== resources) {
+      prepared = prepareDocument({
+        source: resources,
+        body: JSON.stringify(await authorizationServerMetadata(deps)),
+        contentType: 'application/json; charset=utf-8',
+        headers: { 'Cache-Control': `public, max-age=${deps.config.jwksMaxAge}`, 'Access-Control-Allow-Origin': '*' },
+      });
+    }
+    return prepared;
+  }
+  return metadataPaths(deps.config.issuer).map((path) => ({ path, gzip: false, current }));
+}
+
+export function oauthRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps)): Router {
   const router = new Router({ sensitive: true, strict: true });
   const form = readForm({ limit: deps.config.bodyLimit, repeatable: ['resource'] });
   const authorization = (ctx: Context) => ctx.get('Authorization') || undefined;
@@ -93,12 +117,6 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     });
   }
 
-  for (const path of metadataPaths(deps.config.issuer)) {
-    router.get(path, async function serveMetadata(ctx: Context) {
-      ctx.set('Cache-Control', `public, max-age=${deps.config.jwksMaxAge}`);
-      ctx.set('Access-Control-Allow-Origin', '*');
-      ctx.body = await authorizationServerMetadata(deps);
-    });
-  }
+  for (const route of metadata) router.get(route.path, servePrepared(route));
   return router;
 }
