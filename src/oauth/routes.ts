@@ -34,8 +34,9 @@ async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authoriz
 }
 
 /**
- * The token endpoint's hot path, outside koa (src/http/lean-post.ts): a plain same-origin form
- * POST is answered here; everything else (CORS, encodings, oversized bodies) by the koa route below.
+ * The hot paths, outside koa (src/http/lean-post.ts, src/http/prepared-route.ts): a plain
+ * same-origin form POST to the token or introspection endpoint, a plain GET of the metadata, is
+ * answered here; everything else (CORS, encodings, oversized bodies) by the koa routes below.
  */
 export function oauthLeanRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps)): LeanRoute[] {
   return [
@@ -50,6 +51,17 @@ export function oauthLeanRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(
       headers: { Vary: 'Origin' },
       admit: (ip) => deps.rateLimits.address(ip),
       handle: ({ form, authorization }) => tokenAnswer(deps, form, authorization),
+    }),
+    // RFC 7662 introspection: a form POST like the token endpoint, the resource servers' hot path.
+    leanPost({
+      path: INTROSPECT_PATH,
+      limit: deps.config.bodyLimit,
+      trustProxy: deps.config.trustProxy,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      headers: { Vary: 'Origin' },
+      admit: (ip) => deps.rateLimits.address(ip),
+      handle: ({ form, authorization }) => handleIntrospectionRequest(deps, form, authorization),
     }),
     ...metadata.map((route) => leanGet(route, deps)),
   ];

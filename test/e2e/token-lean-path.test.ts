@@ -166,6 +166,50 @@ describe('the token endpoint answers alike through its lean path and through koa
   });
 });
 
+describe('introspection answers alike through its lean path and through koa (issue #14 item 4)', () => {
+  let app: TestApp;
+  let rs: { client_id: string; client_secret: string };
+  let token: string;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { RATE_LIMIT_ADDRESS: '0' } });
+    await app.resource({ identifier: 'https://api.example.com', scopes: [{ name: 'read' }] });
+    const creds = await app.client({ scopes: ['read'] });
+    rs = await app.client({ name: 'a resource server', scopes: ['introspect'] });
+    token = (await (await app.token({ grant_type: 'client_credentials', scope: 'read' }, { basic: [creds.client_id, creds.client_secret] })).json()).access_token;
+  });
+  afterAll(() => app.close());
+
+  async function bothWays(body: string, headers: Record<string, string> = {}): Promise<[RawResponse, RawResponse]> {
+    const h = { 'Content-Type': FORM, ...headers };
+    const lean = await rawRequest(app.url, '/oauth/introspect', { method: 'POST', headers: h, body });
+    const koa = await rawRequest(app.url, '/oauth/introspect', { method: 'POST', headers: h, body: [body.slice(0, 5), body.slice(5)] });
+    return [lean, koa];
+  }
+
+  it.each([
+    ['an active token', () => `token=${token}`, () => basic(rs.client_id, rs.client_secret), 200],
+    ['an unknown token', () => 'token=nonsense', () => basic(rs.client_id, rs.client_secret), 200],
+    ['a tampered token', () => `token=${token.slice(0, -4)}AAAA`, () => basic(rs.client_id, rs.client_secret), 200],
+    ['no token', () => 'token_type_hint=access_token', () => basic(rs.client_id, rs.client_secret), 400],
+    ['a wrong secret', () => `token=${token}`, () => basic(rs.client_id, 'wrong'), 401],
+    ['no client authentication (RFC 7662 §2.1)', () => `token=${token}`, () => '', 401],
+  ])('answers %s the same way', async (_what, body, authorization, status) => {
+    const auth = authorization();
+    const [lean, koa] = await bothWays(body(), auth ? { Authorization: auth } : {});
+    expect(lean.status).toBe(status);
+    expect(koa.status).toBe(status);
+    expect(koa.json()).toEqual(lean.json());
+    expect(stableHeaders(koa)).toEqual(stableHeaders(lean));
+    expect(lean.headers).toMatchObject({ 'cache-control': 'no-store', pragma: 'no-cache', vary: 'Origin' });
+  });
+
+  it('counts lean introspections in the same request metrics as koa ones', async () => {
+    await bothWays('token=x', { Authorization: basic(rs.client_id, 'wrong') });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/grantor_http_request_duration_seconds_count\{method="POST",route="\/oauth\/introspect",status="401"\} [2-9]/);
+  });
+});
+
 describe('what the lean path takes and what it leaves to koa', () => {
   let app: TestApp;
   beforeAll(async () => {
