@@ -4,6 +4,7 @@ import { clientAddress, proxyTrust } from './client-address.js';
 import { leanRequestId, sendLean, type LeanEdge, type LeanRoute } from './lean-edge.js';
 import { decodeFormBody, formTypeError, parseForm } from './read-form.js';
 import { answerError } from './render-errors.js';
+import { formRouteHeaders, type FormRoute } from './form-route.js';
 import { framingError } from './request-framing.js';
 
 export type { LeanRoute } from './lean-edge.js';
@@ -25,21 +26,9 @@ export type { LeanRoute } from './lean-edge.js';
  * body is read, decodeFormBody(), parseForm(), answerError(), the request metrics and the access
  * log line.
  */
-export interface LeanPostOptions<Body extends object> extends LeanEdge {
-  /** Exact request path, also the route label of the metrics. */
-  path: string;
-  /** Largest body in bytes (larger ones go to koa, which answers 413). */
-  limit: number;
-  /** Parameters that may repeat (RFC 8707 `resource`). */
-  repeatable?: string[];
+export interface LeanPostOptions<Body extends object> extends FormRoute<Body>, LeanEdge {
   /** Which peers are our proxies: the client address is found as on the koa side (clientAddress()). */
   trustProxy: TrustProxy;
-  /** Headers every answer of the endpoint carries (e.g. `Vary: Origin` where koa's route has CORS). */
-  headers?: Readonly<Record<string, string>>;
-  /** Runs before the body is read (the per-address rate limit); throws to refuse. */
-  admit(ip: string): Promise<void>;
-  /** The endpoint: the parsed form and the Authorization header in, the JSON answer out. */
-  handle(request: { form: URLSearchParams; authorization: string | undefined }): Promise<Body>;
 }
 
 const DIGITS = /^\d{1,9}$/;
@@ -47,6 +36,7 @@ const DIGITS = /^\d{1,9}$/;
 export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): LeanRoute {
   const repeatable = new Set(opts.repeatable ?? []);
   const trust = proxyTrust(opts.trustProxy);
+  const routeHeaders = formRouteHeaders(opts);
 
   async function answer(req: IncomingMessage, res: ServerResponse, length: number): Promise<void> {
     const start = performance.now();
@@ -67,7 +57,7 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
     }
     const payload = JSON.stringify(body);
     const answerHeaders = {
-      ...opts.headers,
+      ...routeHeaders,
       // RFC 6749 §5.1 (and §5.2 answers alike): never cached
       'Cache-Control': 'no-store',
       Pragma: 'no-cache',
