@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 
-/** One encoding of a document: its bytes and the headers a 200 answer carries (ETag, type, length). */
+/** One encoding of a document: its bytes and the whole header sets of its 200 and 304 answers. */
 interface PreparedVariant {
   body: Buffer;
   etag: string;
+  /** The document's headers with this variant's ETag, type and length (and encoding). */
   headers: Readonly<Record<string, string>>;
+  /** The document's headers with this variant's ETag: what a 304 carries. */
+  notModified: Readonly<Record<string, string>>;
 }
 
 /**
@@ -44,7 +47,8 @@ export function prepareDocument(opts: PrepareOptions): PreparedDocument {
   const variant = (body: Buffer, tag: string, extra: Record<string, string> = {}): PreparedVariant => ({
     body,
     etag: tag,
-    headers: { ETag: tag, 'Content-Type': opts.contentType, ...extra, 'Content-Length': String(body.length) },
+    headers: { ...opts.headers, ETag: tag, 'Content-Type': opts.contentType, ...extra, 'Content-Length': String(body.length) },
+    notModified: { ...opts.headers, ETag: tag },
   });
   return {
     source: opts.source,
@@ -57,7 +61,7 @@ export function prepareDocument(opts: PrepareOptions): PreparedDocument {
 /** What a GET or HEAD of a prepared document gets: status, headers and (for GET 200) the bytes. */
 export interface PreparedAnswer {
   status: 200 | 304;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
   body: Buffer | undefined;
 }
 
@@ -74,9 +78,9 @@ export interface PreparedAnswer {
 export function answerPrepared(doc: PreparedDocument, request: { method: string; ifNoneMatch: string | undefined; encoding: 'gzip' | 'identity' }): PreparedAnswer {
   const variant = request.encoding === 'gzip' && doc.gzip ? doc.gzip : doc.identity;
   if (request.ifNoneMatch && matchesEtag(request.ifNoneMatch, variant.etag)) {
-    return { status: 304, headers: { ...doc.headers, ETag: variant.etag }, body: undefined };
+    return { status: 304, headers: variant.notModified, body: undefined };
   }
-  return { status: 200, headers: { ...doc.headers, ...variant.headers }, body: request.method === 'HEAD' ? undefined : variant.body };
+  return { status: 200, headers: variant.headers, body: request.method === 'HEAD' ? undefined : variant.body };
 }
 
 function matchesEtag(header: string, etag: string): boolean {
