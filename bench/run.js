@@ -8,11 +8,14 @@
  *      bare signer (bench/bare-signer-child.js) at c=50 for scale; then the all-core rows of 1
  *      again. THE CEILING is jose on all cores (the faster of its two shapes), the mean of before
  *      and after
- *   3. Grantor GET /.well-known/jwks.json and /.well-known/oauth-authorization-server
+ *   3. Grantor GET /.well-known/jwks.json, /.well-known/oauth-authorization-server and /statuslists/1
+ *      (plain and gzip), each side by side in the same run: through koa (the same GET with a query
+ *      string, `?via=koa`, which the lean route leaves to koa) and from prepared bytes on the lean route
  *   4. Grantor POST /oauth/token grant_type=refresh_token: refresh tokens seeded through the
  *      authorization code flow over HTTP (bench/browserless.js), then every request rotates; each
  *      connection chains on the successor it got back (bench/scripted-load-child.js)
- *   5. Grantor POST /oauth/introspect of a valid access token by a client with `introspect`
+ *   5. Grantor POST /oauth/introspect of a valid access token by a client with `introspect`, through
+ *      koa (`?via=koa`, as in 3) and on the lean path, side by side
  *   6. the resource-server module (dist/src/resource-server): µs per verify against bare jose
  *      jwtVerify with a local key set, in this process (bench/verify-cost.js); then client
  *      authentication timing: a wrong secret against an unknown client_id, interleaved
@@ -86,6 +89,16 @@ const SCALEOUT_CONNECTIONS = num('BENCH_SCALEOUT_CONNECTIONS', REF_CONNECTIONS);
 const SCALEOUT_REFRESH_SEED = WARMUP_CONNECTIONS + SCALEOUT_CONNECTIONS + 20;
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
+
+/** A query string the lean routes leave to koa (they take their exact path only); koa's routes ignore it. */
+const VIA_KOA = '?via=koa';
+/** Phase 3's GETs: label, path, request headers. */
+const DOCUMENTS = [
+  ['/.well-known/jwks.json', '/.well-known/jwks.json', {}],
+  ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server', {}],
+  ['/statuslists/1', '/statuslists/1', {}],
+  ['/statuslists/1 (gzip)', '/statuslists/1', { 'accept-encoding': 'gzip, deflate, br' }],
+];
 
 class BenchBroken extends Error {}
 
@@ -246,9 +259,15 @@ async function main() {
     ceiling = (joseBest(signing) + joseBest(signingAfter)) / 2;
     rawCeiling = (signing.nodeAll.signaturesPerSecond + signingAfter.nodeAll.signaturesPerSecond) / 2;
   }
-  log('3/9 Grantor well-known documents');
-  const jwks = await load(loader, grantor, 'GET /.well-known/jwks.json', { url: `${grantor.url}/.well-known/jwks.json`, method: 'GET' }, REF_CONNECTIONS, SECONDS);
-  const metadata = await load(loader, grantor, 'GET /.well-known/oauth-authorization-server', { url: `${grantor.url}/.well-known/oauth-authorization-server`, method: 'GET' }, REF_CONNECTIONS, SECONDS);
+  log('3/9 Grantor well-known documents and the status list: through koa, then from prepared bytes');
+  const documents = [];
+  for (const [label, docPath, headers] of DOCUMENTS) {
+    const req = (query) => ({ url: `${grantor.url}${docPath}${query}`, method: 'GET', headers });
+    const koa = await load(loader, grantor, `GET ${label} via koa`, req(VIA_KOA), REF_CONNECTIONS, SECONDS);
+    const lean = await load(loader, grantor, `GET ${label}`, req(''), REF_CONNECTIONS, SECONDS);
+    documents.push({ label, koa, lean });
+  }
+  const [{ lean: jwks }, { lean: metadata }] = documents;
 
   // 4. the refresh grant: seed refresh tokens through the code flow, then rotate them under load
   log('4/9 Grantor refresh grant');
@@ -287,6 +306,7 @@ async function main() {
   log(`  grantor: introspection warm-up ${WARMUP_SECONDS} s`);
   const introspectWarm = await scripted.run('introspect', { ...introspectReq, connections: WARMUP_CONNECTIONS, duration: WARMUP_SECONDS });
   if (introspectWarm.script.bad > 0 || introspectWarm.errors > 0) throw new BenchBroken(`introspection warm-up: ${introspectWarm.script.bad} bad answers (${introspectWarm.script.firstBad}), ${introspectWarm.errors} errors\n${grantor.logs()}`);
+  const introspectionKoa = await scriptedLoad(scripted, grantor, 'POST /oauth/introspect via koa', 'introspect', { ...introspectReq, url: `${introspectReq.url}${VIA_KOA}` }, INTROSPECT_CONNECTIONS, SECONDS);
   const introspection = await scriptedLoad(scripted, grantor, 'POST /oauth/introspect', 'introspect', introspectReq, INTROSPECT_CONNECTIONS, SECONDS);
 
   // 6. the resource-server module's cost per verification, in this process (Grantor idle)
@@ -355,7 +375,7 @@ async function main() {
   const r50 = at(grantorRefresh, REF_CONNECTIONS);
   ratios.refreshOverClientCredentialsAt50 = r50 && g50 ? r50.rps / g50.rps : null;
   const refreshClean = grantorRefresh.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0 && r.script.starved === 0);
-  const introspectionClean = introspection.non2xx === 0 && introspection.errors === 0 && introspection.timeouts === 0 && introspection.script.bad === 0;
+  const introspectionClean = [introspection, introspectionKoa].every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0);
   const ttlBoundMs = (REVOKE_TTL + 1) * 1000;
   const revocationOk = revocation.timedOut === 0 && revocation.errors.length === 0;
   const SCALEOUT_ROWS = Object.values(scaleOut.runs).map((r) => r.setup);
@@ -422,10 +442,10 @@ async function main() {
     ...(signing ? [['signing ceiling (jose, all cores)', signing.joseAll.othersPctOfOneCore]] : []),
     ...grantorToken.map((r) => [`Grantor client_credentials c=${r.connections}`, r.cpu.othersPctOfOneCore]),
     ...(bare ? [['bare signer c=50', bare.cpu.othersPctOfOneCore]] : []),
-    ['Grantor jwks.json', jwks.cpu.othersPctOfOneCore],
-    ['Grantor metadata', metadata.cpu.othersPctOfOneCore],
+    ...documents.flatMap((d) => [[`Grantor ${d.label} via koa`, d.koa.cpu.othersPctOfOneCore], [`Grantor ${d.label}`, d.lean.cpu.othersPctOfOneCore]]),
     ...oidcToken.map((r) => [`oidc-provider client_credentials c=${r.connections}`, r.cpu.othersPctOfOneCore]),
     ...grantorRefresh.map((r) => [`Grantor refresh c=${r.connections}`, r.cpu.othersPctOfOneCore]),
+    [`Grantor introspection via koa c=${introspectionKoa.connections}`, introspectionKoa.cpu.othersPctOfOneCore],
     [`Grantor introspection c=${introspection.connections}`, introspection.cpu.othersPctOfOneCore],
     ...SCALEOUT_ROWS.filter(({ key }) => scaleOut.runs[key]?.cpu).map(({ key, label }) => [`scale-out ${label}`, scaleOut.runs[key].cpu.othersPctOfOneCore]),
     ...(scaleOut.refresh?.cpu ? [['scale-out PostgreSQL refresh', scaleOut.refresh.cpu.othersPctOfOneCore]] : []),
@@ -477,12 +497,12 @@ async function main() {
   p('   (CPU columns are % of ONE core. server CPU: all threads of the server process; event loop: its main thread alone, so');
   p('    ~100% means the event loop is the bottleneck; CPU ms/req: server CPU per request; others CPU: every other process on the machine)');
   p('');
-  p(`3. Grantor well-known documents at c=${REF_CONNECTIONS}`);
-  const docRow = (label, r) => [label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.pct(r.cpu.loadgenPctOfOneCore)];
-  p(table(['GET', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU', 'event loop', 'loadgen CPU'], [
-    docRow('/.well-known/jwks.json', jwks),
-    docRow('/.well-known/oauth-authorization-server', metadata),
-  ], { align: [false, true, true, true, true, true, true, true] }));
+  p(`3. Grantor well-known documents and the status list at c=${REF_CONNECTIONS}: through koa (\`${VIA_KOA}\`), then from prepared bytes (the lean route), back to back`);
+  const docRow = (label, r) => [label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore)];
+  p(table(['GET', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'],
+    documents.flatMap((d) => [docRow(`${d.label} via koa`, d.koa), docRow(`${d.label} prepared`, d.lean)]),
+    { align: [false, ...Array(9).fill(true)] }));
+  p(table(['GET', 'prepared / koa req/s', 'koa / prepared CPU ms per request'], documents.map((d) => [d.label, fmt.ratio(d.lean.rps / d.koa.rps), fmt.ratio(d.koa.cpu.serverMsPerRequest / d.lean.cpu.serverMsPerRequest)])));
   if (oidcToken.length) {
     p('');
     p(`4. node-oidc-provider v9 POST /token (same job: client_credentials, Basic, RS256 at+jwt for the resource, in-memory adapter) — token ${oidc.sample.tokenBytes} bytes`);
@@ -514,10 +534,15 @@ async function main() {
   })));
   p('');
   p(`6. Grantor POST /oauth/introspect (client_secret_basic, a client with the \`introspect\` permission, a valid client_credentials access token of ${accessToken.length} bytes)`);
-  p(table(['conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'active', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], [[
-    introspection.connections, fmt.int(introspection.rps), fmt.ms(introspection.latencyMs.p50), fmt.ms(introspection.latencyMs.p99), fmt.ms(introspection.latencyMs.max), introspection.non2xx, fmt.int(introspection.script.ok),
-    fmt.pct(introspection.cpu.serverPctOfOneCore), fmt.pct(introspection.cpu.serverLoopPctOfOneCore), fmt.ms(introspection.cpu.serverMsPerRequest), fmt.pct(introspection.cpu.loadgenPctOfOneCore), fmt.pct(introspection.cpu.othersPctOfOneCore),
-  ]]));
+  const introspectRow = (label, r) => [
+    label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script.ok),
+    fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+  ];
+  p(table(['path', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'active', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], [
+    introspectRow(`koa (${VIA_KOA})`, introspectionKoa),
+    introspectRow('lean', introspection),
+  ]));
+  p(`   lean / koa: ${fmt.ratio(introspection.rps / introspectionKoa.rps)} req/s, ${fmt.ratio(introspectionKoa.cpu.serverMsPerRequest / introspection.cpu.serverMsPerRequest)} less CPU per request (both share the single verification and the shared grant reads)`);
   p('');
   p(`7. Resource-server module verify() vs bare jose jwtVerify, in-process, one ${verifyCost.tokenBytes}-byte token, warm; median of ${verifyCost.rounds} rounds × ${verifyCost.iterations} sequential verifies`);
   p('   ("vs bare": median over rounds of the ratio within a round — the variants ran back to back — robust to the shared machine\'s drift)');
@@ -633,6 +658,7 @@ async function main() {
       token: grantorToken.map(jsonRun),
       jwks: jsonRun(jwks),
       metadata: jsonRun(metadata),
+      documents: documents.map((d) => ({ label: d.label, koa: jsonRun(d.koa), prepared: jsonRun(d.lean) })),
       bestConnections: best.connections,
       bestRps: round(best.rps),
     },
@@ -643,6 +669,7 @@ async function main() {
       runs: grantorRefresh.map((r) => ({ ...jsonRun(r), rotated: r.script.ok, failedRotations: r.script.bad, starved: r.script.starved, firstFailure: r.script.firstBad, poolBefore: r.script.poolBefore, poolAfter: r.script.poolAfter })),
       chainCheck: { poolLeft: chainCheck.poolLeft, active: chainCheck.active === true },
     },
+    introspectionKoa: jsonRun(introspectionKoa),
     introspection: { ...jsonRun(introspection), active: introspection.script.ok, notActive: introspection.script.bad, firstFailure: introspection.script.firstBad },
     resourceServerVerify: {
       rounds: verifyCost.rounds,

@@ -14,20 +14,36 @@ import { renderErrors } from './http/render-errors.js';
 import { requestFraming } from './http/request-framing.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
-import { keysRoutes } from './keys/routes.js';
-import { oauthLeanRoutes, oauthRoutes } from './oauth/routes.js';
+import type { PreparedRoute } from './http/prepared-route.js';
+import { jwksRoute, keysLeanRoutes, keysRoutes } from './keys/routes.js';
+import { metadataRoutes, oauthLeanRoutes, oauthRoutes } from './oauth/routes.js';
 import { openapiRoutes } from './openapi/routes.js';
 import { pagesRoutes } from './pages/routes.js';
-import { revocationRoutes } from './revocation/routes.js';
+import { revocationLeanRoutes, revocationRoutes, statusListRoute } from './revocation/routes.js';
 import { healthRoutes } from './http/health.js';
 import { measureRequests } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 
 export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys' | 'metrics' | 'rateLimits'>;
 
+/**
+ * The GET endpoints served from prepared documents, described once (src/http/prepared-route.ts):
+ * koa's routers and the lean routes are built from the same descriptions, so they share the
+ * prepared bytes too.
+ */
+export interface DescribedRoutes {
+  metadata: PreparedRoute[];
+  jwks: PreparedRoute;
+  statusList: PreparedRoute;
+}
+
+export function describeRoutes(deps: AppDeps): DescribedRoutes {
+  return { metadata: metadataRoutes(deps), jwks: jwksRoute(deps), statusList: statusListRoute(deps) };
+}
+
 /** Every router of the app, in order; the OpenAPI test walks the same list. With OPS_PORT the operations routes are not among them. */
-export function routers(deps: AppDeps): Router[] {
-  const all = [oauthRoutes(deps), pagesRoutes(deps), keysRoutes(deps), revocationRoutes(deps), adminRoutes(deps), openapiRoutes(deps)];
+export function routers(deps: AppDeps, described = describeRoutes(deps)): Router[] {
+  const all = [oauthRoutes(deps, described.metadata), pagesRoutes(deps), keysRoutes(deps, described.jwks), revocationRoutes(deps, described.statusList), adminRoutes(deps), openapiRoutes(deps)];
   return deps.config.ops ? all : [...all, operationsRoutes(deps)];
 }
 
@@ -35,7 +51,7 @@ function operationsRoutes(deps: AppDeps): Router {
   return healthRoutes({ metrics: deps.metrics, pingDatabase: async () => void (await deps.db.raw('select 1')), keysLoaded: () => deps.keyRing.publicJwks().length > 0 });
 }
 
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps, described = describeRoutes(deps)): Koa {
   const app = new Koa();
   // koa's app.proxy stays off (it would believe the left-most X-Forwarded-For entry): the client
   // address is set by resolveClientAddress, as the lean path finds it.
@@ -48,7 +64,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(renderErrors({ logger: deps.logger }));
   app.use(securityHeaders());
   app.use(requestFraming());
-  for (const router of routers(deps)) app.use(router.routes());
+  for (const router of routers(deps, described)) app.use(router.routes());
   return app;
 }
 
@@ -74,11 +90,12 @@ export function createServers(deps: AppDeps): { main: Server; ops: Server | unde
 
 /**
  * The server's request listener: the lean routes first (each takes only requests it answers in
- * full, see src/http/lean-post.ts), then koa for everything else.
+ * full, see src/http/lean-post.ts and src/http/prepared-route.ts), then koa for everything else.
  */
 export function createRequestListener(deps: AppDeps): RequestListener {
-  const koa = createApp(deps).callback();
-  const lean = oauthLeanRoutes(deps);
+  const described = describeRoutes(deps);
+  const koa = createApp(deps, described).callback();
+  const lean = [...oauthLeanRoutes(deps, described.metadata), ...keysLeanRoutes(deps, described.jwks), ...revocationLeanRoutes(deps, described.statusList)];
   return function grantor(req, res) {
     for (const route of lean) if (route(req, res)) return;
     void koa(req, res);

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { TrustProxy } from '../config.js';
 import { clientAddress, proxyTrust } from './client-address.js';
-import type { Metrics } from './metrics.js';
+import { leanRequestId, sendLean, type LeanEdge, type LeanRoute } from './lean-edge.js';
 import { decodeFormBody, formTypeError, parseForm } from './read-form.js';
 import { answerError } from './render-errors.js';
+import { formRouteHeaders, type FormRoute } from './form-route.js';
 import { framingError } from './request-framing.js';
-import { chooseRequestId } from './request-id.js';
-import { SECURITY_HEADERS } from './security-headers.js';
+
+export type { LeanRoute } from './lean-edge.js';
 
 /**
  * A form POST endpoint answered straight from node:http, ahead of koa: the token endpoint's
@@ -26,43 +26,21 @@ import { SECURITY_HEADERS } from './security-headers.js';
  * body is read, decodeFormBody(), parseForm(), answerError(), the request metrics and the access
  * log line.
  */
-export interface LeanPostOptions<Body extends object> {
-  /** Exact request path, also the route label of the metrics. */
-  path: string;
-  /** Largest body in bytes (larger ones go to koa, which answers 413). */
-  limit: number;
-  /** Parameters that may repeat (RFC 8707 `resource`). */
-  repeatable?: string[];
+export interface LeanPostOptions<Body extends object> extends FormRoute<Body>, LeanEdge {
   /** Which peers are our proxies: the client address is found as on the koa side (clientAddress()). */
   trustProxy: TrustProxy;
-  logger: Logger;
-  metrics: Pick<Metrics, 'recordRequest'>;
-  /** Headers every answer of the endpoint carries (e.g. `Vary: Origin` where koa's route has CORS). */
-  headers?: Readonly<Record<string, string>>;
-  /** Runs before the body is read (the per-address rate limit); throws to refuse. */
-  admit(ip: string): Promise<void>;
-  /**
-   * The endpoint: the parsed form, the Authorization header and any other request header (by
-   * lower-case name, repeated ones joined by ", " as koa's ctx.get() has them) in, the JSON answer out.
-   */
-  handle(request: { form: URLSearchParams; authorization: string | undefined; header(name: string): string | undefined }): Promise<Body>;
-  /** Headers of a successful answer that depend on the request (the koa route adds the same ones). */
-  answerHeaders?(header: (name: string) => string | undefined): Record<string, string>;
 }
-
-/** Answers the request and returns true, or returns false without touching it. */
-export type LeanRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const DIGITS = /^\d{1,9}$/;
 
 export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): LeanRoute {
   const repeatable = new Set(opts.repeatable ?? []);
   const trust = proxyTrust(opts.trustProxy);
+  const routeHeaders = formRouteHeaders(opts);
 
   async function answer(req: IncomingMessage, res: ServerResponse, length: number): Promise<void> {
     const start = performance.now();
-    const incomingId = req.headers['x-request-id'];
-    const requestId = chooseRequestId(typeof incomingId === 'string' ? incomingId : undefined);
+    const requestId = leanRequestId(req);
     let status = 200;
     let headers: Record<string, string> = {};
     let body: object;
@@ -83,24 +61,16 @@ export function leanPost<Body extends object>(opts: LeanPostOptions<Body>): Lean
       error = refused.body.error;
     }
     const payload = JSON.stringify(body);
-    res.writeHead(status, {
-      'X-Request-Id': requestId,
-      ...SECURITY_HEADERS,
-      ...opts.headers,
+    const answerHeaders = {
+      ...routeHeaders,
       // RFC 6749 §5.1 (and §5.2 answers alike): never cached
       'Cache-Control': 'no-store',
       Pragma: 'no-cache',
       ...headers,
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': String(Buffer.byteLength(payload)),
-    });
-    res.end(payload);
-    // From here on the answer is sent: a fault below must not answer again (see leanPostRoute).
-    const ms = performance.now() - start;
-    opts.metrics.recordRequest('POST', opts.path, status, ms / 1000, error);
-    if (opts.logger.isLevelEnabled('info')) {
-      opts.logger.info({ requestId, method: 'POST', path: opts.path, status, ms: Math.round(ms * 10) / 10 }, 'request');
-    }
+    };
+    sendLean(res, opts, { requestId, start, method: 'POST', route: opts.path, status, headers: answerHeaders, body: payload, error });
   }
 
   return function leanPostRoute(req, res) {

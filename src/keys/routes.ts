@@ -1,23 +1,25 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import type { Config } from '../config.js';
-import { answerNotModified } from '../http/conditional-get.js';
-import { jwksDocument } from './jwks.js';
+import type { LeanEdge, LeanRoute } from '../http/lean-edge.js';
+import { leanGet, servePrepared, type PreparedRoute } from '../http/prepared-route.js';
+import { jwksDocuments } from './jwks.js';
 import type { KeyRing } from './key-ring.js';
 
 export type KeysRouteDeps = { config: Pick<Config, 'jwksMaxAge'>; keyRing: KeyRing };
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 
-export function keysRoutes(deps: KeysRouteDeps): Router {
+/** The JWKS endpoint, described once for koa and the lean path (src/http/prepared-route.ts). */
+export function jwksRoute(deps: KeysRouteDeps): PreparedRoute {
+  return { path: JWKS_PATH, gzip: false, current: jwksDocuments(deps.keyRing, deps.config.jwksMaxAge) };
+}
+
+export function keysRoutes(deps: KeysRouteDeps, route = jwksRoute(deps)): Router {
   const router = new Router({ sensitive: true, strict: true });
-  router.get(JWKS_PATH, function serveJwks(ctx: Context) {
-    const { body, etag } = jwksDocument(deps.keyRing);
-    ctx.set('Cache-Control', `public, max-age=${deps.config.jwksMaxAge}`);
-    ctx.set('Access-Control-Allow-Origin', '*');
-    if (answerNotModified(ctx, etag)) return;
-    ctx.type = 'application/jwk-set+json';
-    ctx.body = body;
-  });
+  router.get(JWKS_PATH, servePrepared(route));
   return router;
+}
+
+export function keysLeanRoutes(edge: LeanEdge, route: PreparedRoute): LeanRoute[] {
+  return [leanGet(route, edge)];
 }

@@ -2,10 +2,9 @@ import type { Config } from '../config.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
-import { findGrant } from '../store/grants.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow, GrantRow } from '../store/tables.js';
-import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js';
+import { verifyAccessToken, type AccessTokenClaims, type VerifyResult } from '../tokens/access-token.js';
 import { grantUsable } from './grants/issue-tokens.js';
 import { formatScope } from './scope.js';
 
@@ -13,7 +12,7 @@ export type AcceptDeps = {
   db: Db;
   clock: Clock;
   keyRing: KeyRing;
-  readCache: Pick<ReadCache, 'client'>;
+  readCache: Pick<ReadCache, 'client' | 'grantNow'>;
   config: Pick<Config, 'issuer' | 'grantIdleTimeout'>;
 };
 
@@ -36,13 +35,14 @@ const refuse = (reason: string): Refusal => ({ ok: false, reason });
  * and the claims answered carry only the scopes the client may still have: a scope an admin took
  * from the client since is not honoured (the admin API then answers 403 insufficient_scope).
  *
- * The grant is read from the database on every call, so a revocation committed by any instance
- * counts at once; the client comes from the read cache, dropped at once on the instance that
+ * The grant is read from the database on every call (a read begun after the call, shared with
+ * concurrent calls for the same grant: ReadCache.grantNow), so a revocation committed by any
+ * instance counts at once; the client comes from the read cache, dropped at once on the instance that
  * changed it and within its poll interval (250 ms) elsewhere.
  */
 export async function acceptAccessToken(deps: AcceptDeps, token: string): Promise<Acceptance> {
   const now = deps.clock.now();
-  const verified = await verifyAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now });
+  const verified = await verifiedOnce(deps, token, now);
   if (!verified.ok) return verified;
   const { claims } = verified;
   if (typeof claims.grant_id !== 'string') return refuse('no grant_id');
@@ -50,6 +50,36 @@ export async function acceptAccessToken(deps: AcceptDeps, token: string): Promis
   if (!live.ok) return live;
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter((s) => live.client.scopes.includes(s)) : [];
   return { ok: true, claims: { ...claims, scope: formatScope(scopes) }, grant: live.grant, client: live.client };
+}
+
+/** Most verified tokens remembered per key ring; past it the memory starts afresh. */
+const MAX_VERIFIED = 5_000;
+/** Tokens whose signature and claims verified, per key ring: the exact bytes, with the key set they verified against. */
+const verifiedByRing = new WeakMap<KeyRing, Map<string, { keys: unknown; claims: AccessTokenClaims }>>();
+
+/**
+ * verifyAccessToken(), with the RSA verification done once per token: the same bytes verified
+ * against the same published key set verify again, so only what changes with time is checked
+ * again (RFC 7519 §4.1.4 `exp`, §4.1.5 `nbf`). A key leaving the set (a new resolver) makes every
+ * token verify afresh. Revocation is not decided here: the grant is read on every call.
+ */
+async function verifiedOnce(deps: Pick<AcceptDeps, 'keyRing' | 'config'>, token: string, now: number): Promise<VerifyResult> {
+  const keys = deps.keyRing.verificationKeys();
+  let memo = verifiedByRing.get(deps.keyRing);
+  if (!memo) verifiedByRing.set(deps.keyRing, (memo = new Map()));
+  const hit = memo.get(token);
+  if (hit && hit.keys === keys && stillInTime(hit.claims, now)) return { ok: true, claims: hit.claims };
+  const verified = await verifyAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now });
+  if (verified.ok) {
+    if (memo.size >= MAX_VERIFIED) memo.clear();
+    memo.set(token, { keys, claims: verified.claims });
+  }
+  return verified;
+}
+
+/** jose's time checks, as jwtVerify() makes them without a clock tolerance. */
+function stillInTime(claims: AccessTokenClaims & { nbf?: unknown }, now: number): boolean {
+  return claims.exp > now && !(typeof claims.nbf === 'number' && claims.nbf > now);
 }
 
 /**
@@ -63,7 +93,7 @@ export async function liveGrant(
   clientId: string,
   now: number,
 ): Promise<{ ok: true; grant: GrantRow; client: ClientRow } | Refusal> {
-  const grant = await findGrant(deps.db, grantId);
+  const grant = await deps.readCache.grantNow(grantId);
   if (!grantUsable(deps, grant, now)) return refuse('grant revoked, expired, idle or gone');
   if (grant.clientId !== clientId) return refuse('grant of another client');
   const client = await deps.readCache.client(clientId);

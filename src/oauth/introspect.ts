@@ -12,9 +12,11 @@ import { acceptAccessToken, liveGrant } from './accept-access-token.js';
 import { authenticateClient } from './client-auth.js';
 import { identifyToken } from './identify-token.js';
 
-export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer' | 'grantIdleTimeout'> };
+export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'grantNow'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer' | 'grantIdleTimeout'> };
 
 const INACTIVE = { active: false } as const;
+/** Three base64url parts: what a JWS compact serialisation looks like (refresh tokens are one part). */
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /**
  * RFC 7662 introspection. The caller authenticates as at the token endpoint (§2.1; a public
@@ -29,16 +31,19 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
   const token = form.get('token');
   if (!token) throw new OAuthError('invalid_request', 'token is required');
 
-  const now = deps.clock.now();
-  const found = await identifyToken(deps, token, { issuer: deps.config.issuer, now });
-  if (!found) return INACTIVE;
-  if (found.kind === 'refresh') return introspectRefreshToken(deps, client, found.row, now);
-  if (found.claims.client_id !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
-  // Active exactly when Grantor itself would accept the token (the admin API asks the same).
-  const accepted = await acceptAccessToken(deps, token);
-  // A token none of whose scopes its client may still have can do nothing: inactive.
-  if (!accepted.ok || accepted.claims.scope === '') return INACTIVE;
+  // Active exactly when Grantor itself would accept the token (the admin API asks the same). A JWT
+  // is asked there first, so an active access token is verified once; anything it refuses is looked
+  // up as before (a refresh token, or an access token that is inactive either way).
+  const accepted = JWT_SHAPE.test(token) ? await acceptAccessToken(deps, token) : undefined;
+  if (!accepted?.ok) {
+    const now = deps.clock.now();
+    const found = await identifyToken(deps, token, { issuer: deps.config.issuer, now });
+    return found?.kind === 'refresh' ? introspectRefreshToken(deps, client, found.row, now) : INACTIVE;
+  }
   const { claims } = accepted;
+  if (claims.client_id !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
+  // A token none of whose scopes its client may still have can do nothing: inactive.
+  if (claims.scope === '') return INACTIVE;
 
   return {
     active: true,

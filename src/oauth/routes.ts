@@ -1,14 +1,15 @@
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import { cors } from '../http/cors.js';
+import { koaFormPost, type FormRoute } from '../http/form-route.js';
 import { leanPost, type LeanRoute } from '../http/lean-post.js';
+import { prepareDocument, type PreparedDocument } from '../http/prepared-document.js';
+import { leanGet, servePrepared, type PreparedRoute } from '../http/prepared-route.js';
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
-import { readForm } from '../http/read-form.js';
 import type { StatusList } from '../revocation/status-list.js';
 import type { GrantDeps } from './grants/grant.js';
 import { nextDpopNonce } from './dpop-proof.js';
@@ -33,31 +34,10 @@ async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authoriz
 }
 
 /**
- * The token endpoint's hot path, outside koa (src/http/lean-post.ts): a plain same-origin form
- * POST is answered here; everything else (CORS, encodings, oversized bodies) by the koa route below.
+ * The form POST endpoints, each described once (src/http/form-route.ts): koa's routes below and
+ * the lean paths are built from these descriptions.
  */
-export function oauthLeanRoutes(deps: OAuthRouteDeps): LeanRoute[] {
-  return [
-    leanPost({
-      path: TOKEN_PATH,
-      limit: deps.config.bodyLimit,
-      repeatable: ['resource'],
-      trustProxy: deps.config.trustProxy,
-      logger: deps.logger,
-      metrics: deps.metrics,
-      // The koa route's CORS answers vary by Origin; this one is the answer without an Origin.
-      headers: { Vary: 'Origin' },
-      admit: (ip) => deps.rateLimits.address(ip),
-      handle: ({ form, authorization, header }) => tokenAnswer(deps, form, authorization, header('dpop')),
-      answerHeaders: (header) => nextDpopNonce(deps, header('dpop')),
-    }),
-  ];
-}
-
-export function oauthRoutes(deps: OAuthRouteDeps): Router {
-  const router = new Router({ sensitive: true, strict: true });
-  const form = readForm({ limit: deps.config.bodyLimit, repeatable: ['resource'] });
-  const authorization = (ctx: Context) => ctx.get('Authorization') || undefined;
+export function formRoutes(deps: OAuthRouteDeps) {
   // Browser apps (public clients) call these endpoints from their own origin: CORS for the origins
   // of registered redirect URIs (RFC 6749 §3.2 is silent; OAuth 2.1 browser-based apps need it).
   const browserApps = cors({
@@ -66,30 +46,75 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     // RFC 9449: browser apps send a DPoP proof and read the DPoP-Nonce answer.
     headers: ['Content-Type', 'Authorization', 'DPoP'],
   });
-  for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) router.options(path, browserApps);
-  // Per-address limit before any work; the per-client one is applied at client authentication.
-  const limitAddress = async function limitAddress(ctx: Context, next: Next) {
-    await deps.rateLimits.address(ctx.ip);
-    await next();
+  const common = {
+    limit: deps.config.bodyLimit,
+    cors: browserApps,
+    // Per-address limit before any work; the per-client one is applied at client authentication.
+    admit: (ip: string) => deps.rateLimits.address(ip),
   };
+  const token: FormRoute<object> = {
+    ...common,
+    path: TOKEN_PATH,
+    repeatable: ['resource'],
+    handle: ({ form, authorization, header }) => tokenAnswer(deps, form, authorization, header('dpop')),
+    answerHeaders: (header) => nextDpopNonce(deps, header('dpop')),
+  };
+  const introspection: FormRoute<object> = {
+    ...common,
+    path: INTROSPECT_PATH,
+    handle: ({ form, authorization }) => handleIntrospectionRequest(deps, form, authorization),
+  };
+  const revocation: FormRoute<object> = {
+    ...common,
+    path: REVOKE_PATH,
+    async handle({ form, authorization }) {
+      await handleRevocationRequest(deps, form, authorization);
+      // RFC 7009 §2.2: 200 whether or not anything was revoked; the body is ignored, but strict
+      // clients (simple-oauth2's revokeAll) parse it as JSON, so it is an empty JSON object.
+      return {};
+    },
+  };
+  return { browserApps, token, introspection, revocation };
+}
 
-  router.post(TOKEN_PATH, browserApps, noStore(), limitAddress, form, async function tokenEndpoint(ctx: Context) {
-    const dpop = ctx.get('DPoP') || undefined;
-    ctx.body = await tokenAnswer(deps, ctx.state.form, authorization(ctx), dpop);
-    ctx.set(nextDpopNonce(deps, dpop));
-  });
+/**
+ * The hot paths, outside koa (src/http/lean-post.ts, src/http/prepared-route.ts): a plain
+ * same-origin form POST to the token or introspection endpoint (the resource servers' hot path),
+ * a plain GET of the metadata, is answered here; everything else (CORS, encodings, oversized
+ * bodies) by the koa routes below, built from the same descriptions.
+ */
+export function oauthLeanRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps)): LeanRoute[] {
+  const edge = { trustProxy: deps.config.trustProxy, logger: deps.logger, metrics: deps.metrics };
+  const { token, introspection } = formRoutes(deps);
+  return [leanPost({ ...token, ...edge }), leanPost({ ...introspection, ...edge }), ...metadata.map((route) => leanGet(route, deps))];
+}
 
-  router.post(REVOKE_PATH, browserApps, noStore(), limitAddress, form, async function revocationEndpoint(ctx: Context) {
-    await handleRevocationRequest(deps, ctx.state.form, authorization(ctx));
-    // RFC 7009 §2.2: 200 whether or not anything was revoked; the body is ignored, but strict
-    // clients (simple-oauth2's revokeAll) parse it as JSON, so it is an empty JSON object.
-    ctx.status = 200;
-    ctx.body = {};
-  });
+/**
+ * RFC 8414 metadata at each of its paths, described once for koa and the lean path
+ * (src/http/prepared-route.ts): prepared once per resource list (scopes_supported comes from it).
+ */
+export function metadataRoutes(deps: OAuthRouteDeps): PreparedRoute[] {
+  let prepared: PreparedDocument | undefined;
+  async function current(): Promise<PreparedDocument> {
+    const resources = await deps.readCache.resources();
+    if (prepared?.source !== resources) {
+      prepared = prepareDocument({
+        source: resources,
+        body: JSON.stringify(await authorizationServerMetadata(deps)),
+        contentType: 'application/json; charset=utf-8',
+        headers: { 'Cache-Control': `public, max-age=${deps.config.jwksMaxAge}`, 'Access-Control-Allow-Origin': '*' },
+      });
+    }
+    return prepared;
+  }
+  return metadataPaths(deps.config.issuer).map((path) => ({ path, gzip: false, current }));
+}
 
-  router.post(INTROSPECT_PATH, browserApps, noStore(), limitAddress, form, async function introspectionEndpoint(ctx: Context) {
-    ctx.body = await handleIntrospectionRequest(deps, ctx.state.form, authorization(ctx));
-  });
+export function oauthRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps)): Router {
+  const router = new Router({ sensitive: true, strict: true });
+  const { browserApps, token, introspection, revocation } = formRoutes(deps);
+  for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) router.options(path, browserApps);
+  for (const route of [token, revocation, introspection]) router.post(route.path, ...koaFormPost(route));
 
   // RFC 6749 §3.2 (and RFC 7009 §2, RFC 7662 §2): these endpoints take POST only.
   for (const path of [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]) {
@@ -98,12 +123,6 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     });
   }
 
-  for (const path of metadataPaths(deps.config.issuer)) {
-    router.get(path, async function serveMetadata(ctx: Context) {
-      ctx.set('Cache-Control', `public, max-age=${deps.config.jwksMaxAge}`);
-      ctx.set('Access-Control-Allow-Origin', '*');
-      ctx.body = await authorizationServerMetadata(deps);
-    });
-  }
+  for (const route of metadata) router.get(route.path, servePrepared(route));
   return router;
 }

@@ -1,41 +1,58 @@
-import { gzipSync } from 'node:zlib';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { OAuthError } from '../errors.js';
-import { answerNotModified } from '../http/conditional-get.js';
+import type { LeanEdge, LeanRoute } from '../http/lean-edge.js';
+import { prepareDocument, type PreparedDocument } from '../http/prepared-document.js';
+import { leanGet, servePrepared, type PreparedRoute } from '../http/prepared-route.js';
 import { STATUS_LIST_PATH, type StatusList } from './status-list.js';
 
 export type RevocationRouteDeps = { statusList: StatusList; clock: { now(): number } };
 
-/** Publishes the status list token (draft-ietf-oauth-status-list-20 §8). */
-export function revocationRoutes(deps: RevocationRouteDeps): Router {
-  const router = new Router({ sensitive: true, strict: true });
-  // The gzip form of the current token, made once per list version (the list changes only on revocation).
-  let gzipped: { token: string; body: Buffer; etag: string } | undefined;
-  router.get(STATUS_LIST_PATH, async function serveStatusList(ctx: Context) {
-    // §8.4: historical resolution is optional; Grantor keeps only the current list.
-    if (ctx.query.time !== undefined) {
-      throw new OAuthError('invalid_request', 'historical status resolution is not supported', { status: 501 });
-    }
+/**
+ * The status list token's endpoint (draft-ietf-oauth-status-list-20 §8), described once for koa and
+ * the lean path (src/http/prepared-route.ts): both encodings are prepared once per signed token.
+ */
+export function statusListRoute(deps: RevocationRouteDeps): PreparedRoute {
+  let prepared: { doc: PreparedDocument; maxAge: number } | undefined;
+  async function current(): Promise<PreparedDocument> {
     const list = await deps.statusList.current();
     // Caches may keep it for `ttl`, never past its `exp` (§13.7).
     const maxAge = Math.max(0, Math.min(list.exp - deps.clock.now(), list.ttl));
-    ctx.set('Cache-Control', `public, max-age=${maxAge}`);
-    ctx.set('Access-Control-Allow-Origin', '*');
-    ctx.vary('Accept-Encoding');
-    ctx.type = 'application/statuslist+jwt';
-    // The draft's Status List Request section recommends HTTP content compression: `lst` is
-    // already zlib-compressed, but its base64url text still shrinks by about a quarter. Each
-    // encoding has its own ETag (RFC 9110 §8.8.3).
-    if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-      if (gzipped?.token !== list.token) gzipped = { token: list.token, body: gzipSync(list.token), etag: `${list.etag.slice(0, -1)}-gzip"` };
-      if (answerNotModified(ctx, gzipped.etag)) return;
-      ctx.set('Content-Encoding', 'gzip');
-      ctx.body = gzipped.body;
-      return;
+    if (prepared?.doc.source !== list || prepared.maxAge !== maxAge) {
+      const doc = prepareDocument({
+        source: list,
+        body: list.token,
+        etag: list.etag,
+        contentType: 'application/statuslist+jwt',
+        headers: { 'Cache-Control': `public, max-age=${maxAge}`, 'Access-Control-Allow-Origin': '*', Vary: 'Accept-Encoding' },
+        // The draft's Status List Request section recommends HTTP content compression: `lst` is
+        // already zlib-compressed, but its base64url text still shrinks by about a quarter. Each
+        // encoding has its own ETag (RFC 9110 §8.8.3).
+        gzip: true,
+      });
+      prepared = { doc, maxAge };
     }
-    if (answerNotModified(ctx, list.etag)) return;
-    ctx.body = list.token;
-  });
+    return prepared.doc;
+  }
+  return { path: STATUS_LIST_PATH, gzip: true, current };
+}
+
+/** Publishes the status list token (draft-ietf-oauth-status-list-20 §8). */
+export function revocationRoutes(deps: RevocationRouteDeps, route = statusListRoute(deps)): Router {
+  const router = new Router({ sensitive: true, strict: true });
+  router.get(STATUS_LIST_PATH, refuseHistoricalResolution, servePrepared(route));
   return router;
+}
+
+/** The lean path takes no query string, so `?time=` always reaches koa's refusal. */
+export function revocationLeanRoutes(edge: LeanEdge, route: PreparedRoute): LeanRoute[] {
+  return [leanGet(route, edge)];
+}
+
+/** §8.4: historical resolution is optional; Grantor keeps only the current list. */
+async function refuseHistoricalResolution(ctx: Context, next: Next): Promise<void> {
+  if (ctx.query.time !== undefined) {
+    throw new OAuthError('invalid_request', 'historical status resolution is not supported', { status: 501 });
+  }
+  await next();
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { allRedirectOrigins, findClient } from './clients.js';
-import { findStandingGrant } from './grants.js';
+import { sharedFreshReads } from '../lib/fresh-reads.js';
+import { findGrant, findStandingGrant } from './grants.js';
 import { allResources } from './resources.js';
 import type { ClientRow, GrantRow, ResourceRow } from './tables.js';
 
@@ -27,6 +28,13 @@ export interface ReadCache {
   resources(opts?: { missing?: string }): Promise<ResourceRow[]>;
   resource(identifier: string): Promise<ResourceRow | undefined>;
   standingGrant(clientId: string, resource: string): Promise<GrantRow | undefined>;
+  /**
+   * A grant as the database has it now — never a copy: the row comes from a read that began after
+   * the call, so a revocation committed (by any instance) before the call is seen. Concurrent
+   * callers for one grant share such reads (lib/fresh-reads.ts): one token introspected by many
+   * resource servers at once costs two queries, not one each.
+   */
+  grantNow(grantId: string): Promise<GrantRow | undefined>;
   /** Origins (scheme://host:port) of every registered redirect URI: the browser apps CORS admits. */
   redirectOrigins(): Promise<Set<string>>;
   /** Drops every copy now (this instance just changed something). */
@@ -173,7 +181,10 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     return list;
   }
 
+  const grantNow = sharedFreshReads((grantId: string) => findGrant(db, grantId));
+
   return {
+    grantNow,
     async client(clientId) {
       await fresh();
       const held = clients.get(clientId);

@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/deps.js';
 import { oauthLeanRoutes } from '../../src/oauth/routes.js';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -164,6 +166,126 @@ describe('the token endpoint answers alike through its lean path and through koa
     const text = await (await app.request('/metrics')).text();
     expect(text).toMatch(/grantor_http_request_duration_seconds_count\{method="POST",route="\/oauth\/token",status="400"\} \d+/);
     expect(text).toMatch(/grantor_oauth_errors_total\{error="unsupported_grant_type"\} [2-9]/);
+  });
+});
+
+describe('introspection answers alike through its lean path and through koa (issue #14 item 4)', () => {
+  let app: TestApp;
+  let rs: { client_id: string; client_secret: string };
+  let token: string;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { RATE_LIMIT_ADDRESS: '0' } });
+    await app.resource({ identifier: 'https://api.example.com', scopes: [{ name: 'read' }] });
+    const creds = await app.client({ scopes: ['read'] });
+    rs = await app.client({ name: 'a resource server', scopes: ['introspect'] });
+    token = (await (await app.token({ grant_type: 'client_credentials', scope: 'read' }, { basic: [creds.client_id, creds.client_secret] })).json()).access_token;
+  });
+  afterAll(() => app.close());
+
+  async function bothWays(body: string, headers: Record<string, string> = {}): Promise<[RawResponse, RawResponse]> {
+    const h = { 'Content-Type': FORM, ...headers };
+    const lean = await rawRequest(app.url, '/oauth/introspect', { method: 'POST', headers: h, body });
+    const koa = await rawRequest(app.url, '/oauth/introspect', { method: 'POST', headers: h, body: [body.slice(0, 5), body.slice(5)] });
+    return [lean, koa];
+  }
+
+  it.each([
+    ['an active token', () => `token=${token}`, () => basic(rs.client_id, rs.client_secret), 200],
+    ['an unknown token', () => 'token=nonsense', () => basic(rs.client_id, rs.client_secret), 200],
+    ['a tampered token', () => `token=${token.slice(0, -4)}AAAA`, () => basic(rs.client_id, rs.client_secret), 200],
+    ['no token', () => 'token_type_hint=access_token', () => basic(rs.client_id, rs.client_secret), 400],
+    ['a wrong secret', () => `token=${token}`, () => basic(rs.client_id, 'wrong'), 401],
+    ['no client authentication (RFC 7662 §2.1)', () => `token=${token}`, () => '', 401],
+  ])('answers %s the same way', async (_what, body, authorization, status) => {
+    const auth = authorization();
+    const [lean, koa] = await bothWays(body(), auth ? { Authorization: auth } : {});
+    expect(lean.status).toBe(status);
+    expect(koa.status).toBe(status);
+    expect(koa.json()).toEqual(lean.json());
+    expect(stableHeaders(koa)).toEqual(stableHeaders(lean));
+    expect(lean.headers).toMatchObject({ 'cache-control': 'no-store', pragma: 'no-cache', vary: 'Origin' });
+  });
+
+  it('counts lean introspections in the same request metrics as koa ones', async () => {
+    await bothWays('token=x', { Authorization: basic(rs.client_id, 'wrong') });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/grantor_http_request_duration_seconds_count\{method="POST",route="\/oauth\/introspect",status="401"\} [2-9]/);
+  });
+});
+
+/**
+ * Issue #14 item 5: the edge work every request gets — request id, security and no-store headers,
+ * the access log line, the refusal's log line, the request metrics, the per-address rate limit —
+ * is the same on both paths, because both are built from one description (src/http/form-route.ts).
+ * Each request goes once each way; what each produced is compared piece by piece.
+ */
+describe('the edge work is the same on both paths: logs, metrics, rate-limited answers (issue #14 item 5)', () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  let app: TestApp;
+  let creds: { client_id: string; client_secret: string };
+  const LIMIT = 6;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { RATE_LIMIT_ADDRESS: String(LIMIT) }, logger: createLogger('debug', stream) });
+    await app.resource({ identifier: 'https://api.example.com', scopes: [{ name: 'read' }] });
+    creds = await app.client({ scopes: ['read', 'introspect'] });
+  });
+  afterAll(() => app.close());
+
+  /** Log lines of one request, without what differs between any two (ids, times, process). */
+  const logged = (): Array<Record<string, unknown>> => lines.splice(0).map(({ time: _t, pid: _p, hostname: _h, requestId, ms: _m, ...rest }) => ({ ...rest, requestId: typeof requestId }));
+  async function metric(path: string, status: number): Promise<number> {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const m = new RegExp(`grantor_http_request_duration_seconds_count\\{method="POST",route="${path.replace(/\//g, '\\/')}",status="${status}"\\} (\\d+)`).exec(text);
+    return m ? Number(m[1]) : 0;
+  }
+  /** One request through the lean path, then through koa; each with its answer, log lines and metric increment. */
+  async function eachWay(path: string, body: string, status: number) {
+    const headers = { 'Content-Type': FORM, Authorization: basic(creds.client_id, creds.client_secret) };
+    const out = [];
+    for (const framed of [body, [body.slice(0, 5), body.slice(5)]]) {
+      const before = await metric(path, status);
+      lines.length = 0;
+      const res = await rawRequest(app.url, path, { method: 'POST', headers, body: framed });
+      const log = logged().filter((l) => l.path === path);
+      out.push({ res, log, counted: (await metric(path, status)) - before });
+    }
+    return out;
+  }
+
+  it('logs, counts and limits a request the same way on both paths, and both paths share one limit', async () => {
+    const cases: Array<[string, string]> = [
+      ['/oauth/token', 'grant_type=client_credentials&scope=read'],
+      ['/oauth/introspect', 'token=not-a-token'],
+      ['/oauth/token', 'grant_type=nonsense'],
+    ];
+    for (const [path, body] of cases) {
+      const [lean, koa] = await eachWay(path, body, path === '/oauth/token' && body.includes('nonsense') ? 400 : 200);
+      expect(koa.res.status).toBe(lean.res.status);
+      expect(stableHeaders(koa.res)).toEqual(stableHeaders(lean.res));
+      expect(lean.log.length).toBeGreaterThan(0);
+      expect(koa.log).toEqual(lean.log);
+      expect([lean.counted, koa.counted]).toEqual([1, 1]);
+    }
+    // 6 requests so far from this address: the limit (RATE_LIMIT_ADDRESS) is spent on both paths alike.
+    for (const [path, body] of cases.slice(0, 2)) {
+      const [lean, koa] = await eachWay(path, body, 429);
+      expect([lean.res.status, koa.res.status]).toEqual([429, 429]);
+      expect(lean.res.json()).toEqual({ error: 'rate_limited', error_description: expect.any(String) });
+      expect(koa.res.json()).toEqual(lean.res.json());
+      expect(lean.res.headers['retry-after']).toMatch(/^\d+$/);
+      const { 'retry-after': _l, ...leanHeaders } = stableHeaders(lean.res);
+      const { 'retry-after': _k, ...koaHeaders } = stableHeaders(koa.res);
+      expect(koaHeaders).toEqual(leanHeaders);
+      expect(koa.log).toEqual(lean.log);
+      expect(lean.log).toEqual(expect.arrayContaining([expect.objectContaining({ msg: 'request', status: 429 }), expect.objectContaining({ msg: 'request refused', error: 'rate_limited' })]));
+      expect([lean.counted, koa.counted]).toEqual([1, 1]);
+    }
   });
 });
 
