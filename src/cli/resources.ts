@@ -11,10 +11,17 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .requiredOption('--name <name>', 'display name')
     .option('--scope <name[=description]>', 'a scope (repeat the option for several)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--access-token-ttl <seconds>', 'access token lifetime for this API')
+    .option('--dynamic-client-scope <name>', 'a scope clients nobody vetted (Client ID Metadata Documents) may ask for (repeat for several; default none)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--json', 'print JSON')
     .action(async (o) => {
       const created = await withDb((d) =>
-        resources.createResource(d, { identifier: o.identifier, name: o.name, scopes: parseScopeOptions(o.scope), access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl) }),
+        resources.createResource(d, {
+          identifier: o.identifier,
+          name: o.name,
+          scopes: parseScopeOptions(o.scope),
+          access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl),
+          dynamic_client_scopes: o.dynamicClientScope,
+        }),
       );
       print(created, o.json, (r) => `id: ${r.id}\nidentifier: ${r.identifier}`);
     });
@@ -38,10 +45,19 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .option('--name <name>')
     .option('--scope <name[=description]>', 'replaces the scopes (repeat for several)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .option('--access-token-ttl <seconds>')
+    .option('--dynamic-client-scope <name>', 'replaces the scopes unvetted clients may ask for (repeat for several)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .option('--no-dynamic-client-scopes', 'unvetted clients may ask for no scope of this API')
     .option('--json', 'print JSON')
     .action(async (id, o) => {
+      // --no-dynamic-client-scopes sets o.dynamicClientScopes to false; --dynamic-client-scope lists them.
+      const dynamic = o.dynamicClientScopes === false ? [] : o.dynamicClientScope;
       const updated = await withDb((d) =>
-        resources.updateResource(d, id, { name: o.name, scopes: o.scope ? parseScopeOptions(o.scope) : undefined, access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl) }),
+        resources.updateResource(d, id, {
+          name: o.name,
+          scopes: o.scope ? parseScopeOptions(o.scope) : undefined,
+          access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl),
+          dynamic_client_scopes: dynamic,
+        }),
       );
       print(updated, o.json, (r) => JSON.stringify(r, null, 2));
     });

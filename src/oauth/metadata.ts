@@ -12,7 +12,7 @@ export const INTROSPECT_PATH = '/oauth/introspect';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
-export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl'> }): Promise<Record<string, unknown>> {
+export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl' | 'clientMetadataDocuments'> }): Promise<Record<string, unknown>> {
   const { issuer, baseUrl } = deps.config;
   const scopes = new Set<string>([ADMIN_SCOPE]);
   for (const r of await deps.readCache.resources()) for (const s of r.scopes) scopes.add(s.name);
@@ -35,6 +35,8 @@ export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCa
     introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
     scopes_supported: [...scopes].sort(),
     service_documentation: `${baseUrl}/openapi.json`,
+    // draft-ietf-oauth-client-id-metadata-document §5: an https client_id names its own metadata.
+    ...(deps.config.clientMetadataDocuments.enabled ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 

@@ -233,7 +233,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           properties: {
             id: { type: 'string' }, identifier: { type: 'string' }, name: { type: 'string' },
             scopes: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' } } } },
-            access_token_ttl: { type: ['integer', 'null'] }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
+            access_token_ttl: { type: ['integer', 'null'] }, dynamic_client_scopes: { type: 'array', items: { type: 'string' } }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
           },
         },
         CreateClient: json(CreateClientSchema),

@@ -12,6 +12,7 @@ import { USERNAME } from '../registry/schemas.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { StatusList } from '../revocation/status-list.js';
 import { findClient } from '../store/clients.js';
+import { isMetadataDocumentUrl } from '../oauth/client-metadata-document.js';
 import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { findGrant, listGrants } from '../store/grants.js';
@@ -77,6 +78,8 @@ export function pagesRoutes(deps: PagesDeps): Router {
       resourceName: request.resource.name,
       scopes: describe(request.resource, request.scopes),
       username: user.username,
+      // Issue #11: an app no admin registered is shown as such, with where the answer goes.
+      unvetted: request.client.source ? { clientId: request.client.clientId, redirectHost: new URL(request.redirectUri).host } : undefined,
     });
   });
 
@@ -211,6 +214,9 @@ async function connectedApps(deps: PagesDeps, user: UserRow): Promise<ConnectedA
     apps.push({
       grantId: grant.id,
       appName: client?.name ?? grant.clientId,
+      // An app known by its metadata document is named by its URL here: listing a person's apps
+      // fetches nothing, and the URL is who the app is (issue #11).
+      unvetted: !client && isMetadataDocumentUrl(grant.clientId),
       resourceName: resource.name,
       scopes: describe(resource, grant.scope.split(' ')),
       since: new Date(grant.createdAt * 1000).toISOString().slice(0, 10),

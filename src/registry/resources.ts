@@ -22,6 +22,7 @@ export function adminResource(config: Pick<Config, 'baseUrl'>): ResourceRow {
     name: 'Grantor admin API',
     scopes: [{ name: ADMIN_SCOPE, description: 'Manage Grantor: clients, resources, grants and keys.' }],
     accessTokenTtl: null,
+    dynamicClientScopes: [],
     createdAt: 0,
     updatedAt: 0,
   };
@@ -37,6 +38,7 @@ export interface ResourceView {
   name: string;
   scopes: ResourceRow['scopes'];
   access_token_ttl: number | null;
+  dynamic_client_scopes: string[];
   created_at: number;
   updated_at: number;
 }
@@ -48,9 +50,17 @@ export function viewResource(r: ResourceRow): ResourceView {
     name: r.name,
     scopes: r.scopes,
     access_token_ttl: r.accessTokenTtl,
+    dynamic_client_scopes: r.dynamicClientScopes,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };
+}
+
+/** Only scopes the resource defines can be opened to unvetted clients. */
+function checkDynamicScopes(scopes: ResourceRow['scopes'], dynamic: string[]): void {
+  const names = new Set(scopes.map((s) => s.name));
+  const unknown = dynamic.find((s) => !names.has(s));
+  if (unknown !== undefined) throw new OAuthError('invalid_request', `dynamic_client_scopes: ${unknown} is not one of this resource's scopes`);
 }
 
 function checkScopesUnique(scopes: ResourceRow['scopes']): void {
@@ -64,6 +74,7 @@ function checkScopesUnique(scopes: ResourceRow['scopes']): void {
 export async function createResource(deps: ResourceRegistryDeps & { config: Pick<Config, 'baseUrl'> }, input: unknown): Promise<ResourceView> {
   const body = validate(CreateResourceSchema, input);
   checkScopesUnique(body.scopes);
+  checkDynamicScopes(body.scopes, body.dynamic_client_scopes);
   if (body.identifier === adminAudience(deps.config)) throw new OAuthError('conflict', 'identifier: reserved for the admin API');
   if (await store.findResourceByIdentifier(deps.db, body.identifier)) {
     throw new OAuthError('conflict', 'identifier: a resource with this identifier exists');
@@ -75,6 +86,7 @@ export async function createResource(deps: ResourceRegistryDeps & { config: Pick
     name: body.name,
     scopes: body.scopes,
     accessTokenTtl: body.access_token_ttl ?? null,
+    dynamicClientScopes: [...new Set(body.dynamic_client_scopes)],
     createdAt: now,
     updatedAt: now,
   };
@@ -114,6 +126,12 @@ export async function updateResource(deps: ResourceRegistryDeps, id: string, inp
     changes.scopes = body.scopes;
   }
   if (body.access_token_ttl !== undefined) changes.accessTokenTtl = body.access_token_ttl;
+  if (body.dynamic_client_scopes !== undefined) changes.dynamicClientScopes = [...new Set(body.dynamic_client_scopes)];
+  // A scope taken from the resource is taken from unvetted clients too.
+  const dynamic = changes.dynamicClientScopes ?? existing.dynamicClientScopes;
+  const scopes = changes.scopes ?? existing.scopes;
+  if (body.dynamic_client_scopes !== undefined) checkDynamicScopes(scopes, dynamic);
+  else changes.dynamicClientScopes = dynamic.filter((s) => scopes.some((d) => d.name === s));
   await store.updateResource(deps.db, id, changes);
   await changed(deps);
   return viewResource({ ...existing, ...changes });

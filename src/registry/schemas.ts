@@ -32,7 +32,7 @@ export function isAbsoluteUriWithoutFragment(value: string): boolean {
 }
 
 /** A redirect URI: absolute, no fragment (RFC 6749 §3.1.2); https, loopback http, or a private-use scheme. */
-const redirectUri = z
+export const redirectUri = z
   .string()
   .min(1)
   .max(2048)
@@ -60,12 +60,18 @@ export const ScopeDefinitionSchema = z
   })
   .strict();
 
+const dynamicClientScopes = z
+  .array(scopeName)
+  .max(200)
+  .describe('Scopes of this API that clients nobody vetted (Client ID Metadata Documents) may ask for; each one of `scopes`. A person still consents to each. Default: none.');
+
 export const CreateResourceSchema = z
   .object({
     identifier: resourceIdentifier,
     name: name.describe('Display name.'),
     scopes: z.array(ScopeDefinitionSchema).max(200).default([]).describe('Scopes this API understands.'),
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional().describe('Access token lifetime in seconds for this API; null uses the server default.'),
+    dynamic_client_scopes: dynamicClientScopes.default([]),
   })
   .strict();
 
@@ -74,6 +80,7 @@ export const UpdateResourceSchema = z
     name: name.optional(),
     scopes: z.array(ScopeDefinitionSchema).max(200).optional(),
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional(),
+    dynamic_client_scopes: dynamicClientScopes.optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ interface RawResource {
   name: string;
   scopes: string;
   access_token_ttl: number | null;
+  dynamic_client_scopes: string;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -18,6 +19,7 @@ const toRow = (r: RawResource): ResourceRow => ({
   name: r.name,
   scopes: JSON.parse(r.scopes),
   accessTokenTtl: r.access_token_ttl === null ? null : Number(r.access_token_ttl),
+  dynamicClientScopes: JSON.parse(r.dynamic_client_scopes ?? '[]'),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -29,6 +31,7 @@ const toRaw = (r: Partial<ResourceRow>): Partial<RawResource> => {
   if (r.name !== undefined) raw.name = r.name;
   if (r.scopes !== undefined) raw.scopes = JSON.stringify(r.scopes);
   if (r.accessTokenTtl !== undefined) raw.access_token_ttl = r.accessTokenTtl;
+  if (r.dynamicClientScopes !== undefined) raw.dynamic_client_scopes = JSON.stringify(r.dynamicClientScopes);
   if (r.createdAt !== undefined) raw.created_at = r.createdAt;
   if (r.updatedAt !== undefined) raw.updated_at = r.updatedAt;
   return raw;

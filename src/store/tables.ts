@@ -13,6 +13,8 @@ export interface ResourceRow {
   name: string;
   scopes: ScopeDefinition[];
   accessTokenTtl: number | null;
+  /** Scopes that clients nobody vetted (metadata documents, self-registration) may ask for (issue #11). */
+  dynamicClientScopes: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -28,6 +30,14 @@ export interface ClientRow {
   disabled: boolean;
   createdAt: number;
   updatedAt: number;
+  /**
+   * How Grantor knows this client. Absent: an admin registered it. `metadata_document`: it named
+   * itself by an https URL whose document Grantor fetched (issue #11); no one vetted it, so it
+   * gets only the scopes each resource lists in `dynamicClientScopes`.
+   */
+  source?: 'metadata_document';
+  /** For a metadata-document client: where its document says it lives (shown to people). */
+  clientUri?: string;
 }
 
 export interface UserRow {
