@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { OAuthError } from '../errors.js';
 import { validate } from '../lib/validate.js';
 import { revokeGrantsOf } from '../revocation/revoke-grant.js';
@@ -7,17 +6,7 @@ import * as clients from '../store/clients.js';
 import { recordChange } from '../store/read-cache.js';
 import type { Page } from '../store/tables.js';
 import type { ClientRegistryDeps } from './clients.js';
-import { ListQuerySchema } from './schemas.js';
-
-/** Any client_id: a metadata document URL (up to 512 characters) or a registered client's id. */
-const clientId = z.string().min(1).max(512).regex(/^[\x20-\x7e]+$/, 'a client_id is printable ASCII (RFC 6749 Appendix A.1)');
-
-export const BlockClientSchema = z
-  .object({
-    client_id: clientId.describe('The client to block: a Client ID Metadata Document URL, or a registered client.'),
-    reason: z.string().trim().min(1).max(200).refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters').optional().describe('Why (kept with the entry and in the revocation list).'),
-  })
-  .strict();
+import { AnyClientIdSchema, BlockClientSchema, ListQuerySchema } from './schemas.js';
 
 export interface BlockedClientView {
   client_id: string;
@@ -47,7 +36,7 @@ export async function blockClient(deps: ClientRegistryDeps, input: unknown, by =
 
 /** Lifts a block (a registered client is enabled again); its revoked grants stay revoked. */
 export async function unblockClient(deps: ClientRegistryDeps, clientIdValue: string): Promise<void> {
-  const id = validate(clientId, clientIdValue);
+  const id = validate(AnyClientIdSchema, clientIdValue);
   if (!(await blocked.deleteBlockedClient(deps.db, id))) throw new OAuthError('not_found', 'this client is not blocked');
   if (await clients.findClient(deps.db, id)) await clients.updateClient(deps.db, id, { disabled: false, updatedAt: deps.clock.now() });
   await recordChange(deps.db);

@@ -104,6 +104,16 @@ export const UpdateClientSchema = z
   })
   .strict();
 
+/** Any client_id: a Client ID Metadata Document URL (up to 512 characters) or a registered client's id. */
+export const AnyClientIdSchema = z.string().min(1).max(512).regex(/^[\x20-\x7e]+$/, 'a client_id is printable ASCII (RFC 6749 Appendix A.1)');
+
+export const BlockClientSchema = z
+  .object({
+    client_id: AnyClientIdSchema.describe('The client to block: a Client ID Metadata Document URL, or a registered client.'),
+    reason: displayText(200).optional().describe('Why (kept with the entry and in the revocation list).'),
+  })
+  .strict();
+
 export const ListQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50).describe('Page size, 1 to 200.'),

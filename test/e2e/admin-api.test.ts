@@ -49,6 +49,7 @@ describe('admin API (bearer token with scope admin)', () => {
         name: 'Photos',
         scopes: [{ name: 'photos:read', description: 'See your photos' }],
         access_token_ttl: 300,
+        dynamic_client_scopes: [],
         created_at: expect.any(Number),
         updated_at: expect.any(Number),
       });

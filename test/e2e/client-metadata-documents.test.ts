@@ -3,12 +3,17 @@
  * an app whose client_id is an https URL is known by the document there, fetched defensively,
  * and gets only the scopes a resource opened to clients nobody vetted.
  */
+import fs from 'node:fs';
 import type http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { fixedClock } from '../../src/lib/clock.js';
 import { Person } from '../helpers/browserless.js';
 import { API, authorizeUrl, delegatedFixture, type Delegated, delegatedTokens, introspect, obtainCode, redeem, REDIRECT, refresh, signIn } from '../helpers/delegated.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
+import { runCliProcess } from '../helpers/processes.js';
+import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Answer = { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean };
@@ -138,6 +143,55 @@ describe('Client ID Metadata Documents', () => {
       expect(await introspect(app, fx.rs, tokens.access_token)).toEqual({ active: false });
     });
 
+    it('takes a scope back from unvetted apps when the resource closes it: the next refresh ends the grant (issue #11 item 3)', async () => {
+      const person = new Person(app.url);
+      const tokens = await delegatedTokens(app, person, clientId);
+      const token = await app.adminToken();
+      const list = await (await app.request('/admin/resources?limit=200', { token })).json();
+      const id = list.items.find((r: { identifier: string }) => r.identifier === API).id;
+      expect((await app.request(`/admin/resources/${id}`, { method: 'PATCH', token, json: { dynamic_client_scopes: [] } })).status).toBe(200);
+      try {
+        const res = await refresh(app, clientId, tokens.refresh_token);
+        expect(res.status).toBe(400);
+        expect((await res.json()).error).toBe('invalid_grant');
+        // …while the registered app keeps what it was given.
+        const registered = await delegatedTokens(app, new Person(app.url), fx.spa.client_id);
+        expect(registered.scope).toBe('photos:read');
+      } finally {
+        await app.request(`/admin/resources/${id}`, { method: 'PATCH', token, json: { dynamic_client_scopes: ['photos:read'] } });
+      }
+    });
+
+    it('judges each resource on its own: a scope name opened on one API is not opened on another that did not open it', async () => {
+      const token = await app.adminToken();
+      const other = await (await app.request('/admin/resources', { method: 'POST', token, json: { identifier: 'https://albums.example.com', name: 'Albums', scopes: [{ name: 'photos:read' }] } })).json();
+      try {
+        const person = new Person(app.url);
+        await signIn(person, 'alice');
+        const res = await person.get(authorizeUrl(clientId, { resource: 'https://albums.example.com', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }));
+        expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('invalid_scope');
+        const opened = await person.get(authorizeUrl(clientId, { resource: API, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }));
+        expect(await opened.text()).toContain('name="decision"');
+      } finally {
+        await app.request(`/admin/resources/${other.id}`, { method: 'DELETE', token });
+      }
+    });
+
+    it('refuses dynamic_client_scopes the resource does not define', async () => {
+      const res = await app.request('/admin/resources', { method: 'POST', token: await app.adminToken(), json: { identifier: 'https://other.example.com', name: 'Other', scopes: [{ name: 'a' }], dynamic_client_scopes: ['b'] } });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error_description).toContain('dynamic_client_scopes');
+    });
+
+    it('blocks a registered client too: disabled, its grants revoked', async () => {
+      const spa = await app.client({ name: 'Soon blocked', type: 'public', redirect_uris: [REDIRECT], scopes: ['photos:read'] });
+      const tokens = await delegatedTokens(app, new Person(app.url), spa.client_id);
+      const res = await app.request('/admin/blocked-clients', { method: 'POST', token: await app.adminToken(), json: { client_id: spa.client_id } });
+      expect(res.status).toBe(201);
+      expect(await introspect(app, fx.rs, tokens.access_token)).toEqual({ active: false });
+      expect((await refresh(app, spa.client_id, tokens.refresh_token)).status).toBe(401);
+    });
+
     describe('hostile documents and URLs: an error page (400), never a redirect to the app, never a 500', () => {
       const tryAuthorize = async (url: string) => {
         const res = await new Person(app.url).get(authorizeUrl(url, { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }));
@@ -203,11 +257,40 @@ describe('Client ID Metadata Documents', () => {
         expect(blocked.status).toBe(201);
         await expectRefused(url);
         const listed = await (await app.request('/admin/blocked-clients', { token: await app.adminToken() })).json();
-        expect(listed.items).toEqual([expect.objectContaining({ client_id: url, reason: 'phishing' })]);
+        expect(listed.items).toContainEqual(expect.objectContaining({ client_id: url, reason: 'phishing' }));
         expect((await app.request(`/admin/blocked-clients/${encodeURIComponent(url)}`, { method: 'DELETE', token: await app.adminToken() })).status).toBe(204);
         expect((await tryAuthorize(url)).status).toBe(200);
       });
     });
+  });
+
+  it('the CLI opens scopes to unvetted apps (resources create --dynamic-client-scope) and blocks and unblocks a URL (clients block)', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-cimd-'));
+    const db = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(cwd, 'grantor.sqlite')}`, drop: async () => undefined };
+    const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: db.url } });
+    try {
+      const created = await cli(['resources', 'create', '--identifier', 'https://notes.example.com', '--name', 'Notes', '--scope', 'notes:read', '--scope', 'notes:write', '--dynamic-client-scope', 'notes:read', '--json']);
+      expect(created.stderr).toBe('');
+      const resource = JSON.parse(created.stdout);
+      expect(resource.dynamic_client_scopes).toEqual(['notes:read']);
+      const closed = await cli(['resources', 'update', resource.id, '--no-dynamic-client-scopes', '--json']);
+      expect(JSON.parse(closed.stdout).dynamic_client_scopes).toEqual([]);
+      const blocked = await cli(['clients', 'block', clientId, '--reason', 'phishing', '--json']);
+      expect(blocked.code).toBe(0);
+      expect(JSON.parse((await cli(['clients', 'blocked', '--json'])).stdout).items).toEqual([expect.objectContaining({ client_id: clientId, reason: 'phishing' })]);
+      const app = await startTestApp({ env: { DATABASE_URL: db.url, OUTBOUND_ALLOWED_HOSTS: server.host } });
+      try {
+        const res = await new Person(app.url).get(authorizeUrl(clientId, { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }));
+        expect(res.status).toBe(400);
+      } finally {
+        await app.close();
+      }
+      expect((await cli(['clients', 'unblock', clientId])).code).toBe(0);
+      expect(JSON.parse((await cli(['clients', 'blocked', '--json'])).stdout).items).toEqual([]);
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('refuses loopback without OUTBOUND_ALLOWED_HOSTS: localhost resolves to a refused address, so nothing is fetched', async () => {
