@@ -148,9 +148,9 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
 /**
  * Metadata documents are kept as their Cache-Control says, between one minute and a day (five
  * minutes without max-age); a failed fetch is remembered 30 s. At most 1000 URLs are held, so
- * each URL costs one fetch per cache lifetime, not one per request.
+ * each URL costs one fetch per cache lifetime, not one per request; at most 32 fetches run at once.
  */
-const METADATA_DOCUMENT_CACHE = (clock: Clock) => ({ maxEntries: 1000, minTtl: 60, maxTtl: 86400, defaultTtl: 300, failureTtl: 30, now: () => clock.now() });
+const METADATA_DOCUMENT_CACHE = (clock: Clock) => ({ maxEntries: 1000, minTtl: 60, maxTtl: 86400, defaultTtl: 300, failureTtl: 30, maxInFlight: 32, now: () => clock.now() });
 
 /** KEY_ROTATION_INTERVAL: rotate when the active key is that old and no successor is on its way. */
 async function rotateWhenDue(ring: KeyRing, rotate: () => Promise<SigningKey>, config: Config, clock: Clock): Promise<void> {

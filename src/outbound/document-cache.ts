@@ -10,6 +10,11 @@ export interface DocumentCacheOptions {
   defaultTtl: number;
   /** Seconds a failed fetch is remembered, so a failing URL is not fetched on every request. */
   failureTtl: number;
+  /**
+   * Most fetches under way at once, over all URLs. Past it a get is answered at once with a
+   * failure (not remembered), so a flood of made-up URLs cannot make Grantor a traffic source.
+   */
+  maxInFlight: number;
   /** Current time in seconds. */
   now: () => number;
 }
@@ -46,6 +51,7 @@ export function createDocumentCache(opts: DocumentCacheOptions): DocumentCache {
       if (entry && entry.until > opts.now()) return entry.outcome;
       const pending = inFlight.get(url);
       if (pending) return pending;
+      if (inFlight.size >= opts.maxInFlight) return { ok: false, reason: 'too many outbound fetches under way' };
       const started = fetch(url)
         .catch((err: Error): FetchOutcome => ({ ok: false, reason: `fetch failed: ${err.message}` }))
         .then((outcome) => {

@@ -122,7 +122,7 @@ describe('createDocumentCache: bounded, honouring Cache-Control, one fetch per U
   const doc = (cacheControl?: string) => ({ ok: true as const, document: { body: Buffer.from('{}'), contentType: 'application/json', cacheControl } });
   const setup = () => {
     let now = 1000;
-    const cache = createDocumentCache({ maxEntries: 2, minTtl: 60, maxTtl: 3600, defaultTtl: 300, failureTtl: 10, now: () => now });
+    const cache = createDocumentCache({ maxEntries: 2, minTtl: 60, maxTtl: 3600, defaultTtl: 300, failureTtl: 10, maxInFlight: 3, now: () => now });
     return { cache, advance: (s: number) => (now += s) };
   };
 
@@ -160,6 +160,20 @@ describe('createDocumentCache: bounded, honouring Cache-Control, one fetch per U
     const fetch = async () => (fetches++, await new Promise((r) => setTimeout(r, 10)), doc());
     await Promise.all(Array.from({ length: 20 }, () => cache.get('u', fetch)));
     expect(fetches).toBe(1);
+  });
+
+  it('runs at most maxInFlight fetches at once; a get past it fails at once and is not remembered', async () => {
+    const { cache } = setup();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let fetches = 0;
+    const slow = async () => (fetches++, await gate, doc());
+    const first = ['a', 'b', 'c'].map((u) => cache.get(u, slow));
+    expect(await cache.get('d', slow)).toEqual({ ok: false, reason: 'too many outbound fetches under way' });
+    release();
+    await Promise.all(first);
+    expect((await cache.get('d', slow)).ok).toBe(true);
+    expect(fetches).toBe(4);
   });
 
   it('remembers a failure briefly', async () => {
