@@ -110,7 +110,6 @@ export function clientFromDocument(clientId: string, fetched: FetchOutcome, reso
       createdAt: now,
       updatedAt: now,
       source: 'metadata_document',
-      clientUri: typeof d.client_uri === 'string' && d.client_uri.startsWith('https://') && d.client_uri.length <= 2048 ? d.client_uri : undefined,
     },
   };
 }

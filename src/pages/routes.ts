@@ -59,7 +59,9 @@ export function pagesRoutes(deps: PagesDeps): Router {
       // OpenID-style prompt=none: the app asked not to show anything.
       if (request.prompt.has('none')) return redirect(ctx, errorRedirect(deps, request.redirectUri, 'login_required', 'the person is not signed in', request.state));
       const returnTo = `${AUTHORIZE_PATH}?${withoutPrompt(request.params, 'login')}`;
-      ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName: request.client.name });
+      // An app no admin registered names itself: the login page shows whose URL the claim comes from.
+      const appName = request.client.source ? `${request.client.name} (${new URL(request.client.clientId).host})` : request.client.name;
+      ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName });
       return;
     }
     const approvedBefore = await consentCovers(deps, user.id, request);

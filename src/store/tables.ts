@@ -36,8 +36,6 @@ export interface ClientRow {
    * gets only the scopes each resource lists in `dynamicClientScopes`.
    */
   source?: 'metadata_document';
-  /** For a metadata-document client: where its document says it lives (shown to people). */
-  clientUri?: string;
 }
 
 export interface UserRow {

@@ -83,6 +83,8 @@ describe('Client ID Metadata Documents', () => {
 
     it('shows people that no admin registered the app, its URL and the host the answer goes to', async () => {
       const person = new Person(app.url);
+      const login = await (await person.get(authorizeUrl(clientId, { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }))).text();
+      expect(login).toContain(`Agent Smith (${server.host})`);
       await signIn(person, 'alice');
       const page = await (await person.get(authorizeUrl(clientId, { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }))).text();
       expect(page).toContain('Agent Smith');
