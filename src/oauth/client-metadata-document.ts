@@ -1,7 +1,8 @@
 /**
- * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00): an app whose
- * client_id is an https URL is known by the JSON document at that URL. Grantor fetches it
- * defensively (src/outbound/), checks it as the draft says, and sees the app as a public client
+ * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00; section numbers
+ * below are -00's — later revisions moved them, e.g. -02's §4 and §6 for -00's §4.1 and §5): an
+ * app whose client_id is an https URL is known by the JSON document at that URL. Grantor fetches
+ * it defensively (src/outbound/), checks it as the draft says, and sees the app as a public client
  * that no one vetted: it gets only the scopes each resource opened to such clients.
  */
 import type { Config } from '../config.js';
