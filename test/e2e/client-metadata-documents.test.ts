@@ -81,6 +81,14 @@ describe('Client ID Metadata Documents', () => {
       expect(refreshed.status).toBe(200);
     });
 
+    it('records grants, codes and refresh tokens of a client_id URL longer than a registered client_id (up to 512 characters)', async () => {
+      // The client_id columns held 64 characters; PostgreSQL refused a longer URL with a 500.
+      const url = serve(`/${'a-long-path-segment/'.repeat(20)}agent.json`, (u) => ({ body: doc({}, u) }));
+      expect(url.length).toBeGreaterThan(400);
+      const tokens = await delegatedTokens(app, new Person(app.url), url);
+      expect((await refresh(app, url, tokens.refresh_token)).status).toBe(200);
+    });
+
     it('shows people that no admin registered the app, its URL and the host the answer goes to', async () => {
       const person = new Person(app.url);
       const login = await (await person.get(authorizeUrl(clientId, { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }))).text();
