@@ -91,6 +91,23 @@ const EnvSchema = z.object({
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** Processes serving on this machine: a number, or `auto` for one per core. They share the port. */
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
+  /**
+   * Hosts Grantor may reach past the address checks when it fetches or posts to a URL someone
+   * else named (a client_id metadata document, later a jwks_uri or a push receiver): a
+   * comma-separated list of `host` or `host:port` (e.g. `apps.internal, localhost:8443`). Without
+   * an entry, a URL whose name resolves to a loopback, private (RFC 1918, fc00::/7), link-local
+   * (169.254/16, fe80::/10, cloud metadata services), unspecified, multicast or otherwise special
+   * address is refused. https is required either way. Default: none.
+   */
+  OUTBOUND_ALLOWED_HOSTS: z.string().default(''),
+  /** Seconds one outbound fetch may take in all (connect to last byte) before it is abandoned. */
+  OUTBOUND_TIMEOUT: seconds(1, 30).default(5),
+  /**
+   * Client ID Metadata Documents (an app names itself by an https URL whose JSON document Grantor
+   * fetches): `on` (default), `off`, or a comma-separated list of domains whose URLs are accepted
+   * (a domain admits its subdomains: `example.com` admits `apps.example.com`).
+   */
+  CLIENT_METADATA_DOCUMENTS: z.string().default('on'),
   /** pino log level. */
   LOG_LEVEL: logLevel.default('info'),
 });
@@ -137,6 +154,10 @@ export interface Config {
   ops: { port: number; host: string } | undefined;
   logLevel: z.infer<typeof logLevel>;
   workers: number;
+  /** Fetches of URLs someone else named (src/outbound/). */
+  outbound: { allowedHosts: ReadonlySet<string>; timeoutMs: number };
+  /** CLIENT_METADATA_DOCUMENTS: off, on for any domain (`domains` undefined), or on for the listed domains. */
+  clientMetadataDocuments: { enabled: boolean; domains: string[] | undefined };
 }
 
 /** TRUST_PROXY: how many hops are our proxies (0: none, the peer is the client), or which addresses are. */
@@ -199,6 +220,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ops: e.OPS_PORT === undefined ? undefined : { port: e.OPS_PORT, host: e.OPS_HOST },
     logLevel: e.LOG_LEVEL,
     workers: e.WORKERS === 'auto' ? os.availableParallelism() : e.WORKERS,
+    outbound: { allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS), timeoutMs: e.OUTBOUND_TIMEOUT * 1000 },
+    clientMetadataDocuments: parseMetadataDocuments(e.CLIENT_METADATA_DOCUMENTS),
   };
 }
 
@@ -219,6 +242,31 @@ function parseIssuer(raw: string): string {
   }
   // RFC 8414 §3.3: the metadata's issuer is identical to the configured one, so keep it as given.
   return raw;
+}
+
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function parseHostList(raw: string): Set<string> {
+  const hosts = raw.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const entry of hosts) {
+    const m = /^(\[[0-9a-f:.]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(entry);
+    const host = m?.[1].replace(/^\[|\]$/g, '') ?? '';
+    if (!m || !(HOST.test(host) || isIP(host)) || (m[2] !== undefined && Number(m[2]) > 65535)) {
+      throw new ConfigError(`invalid configuration:\n  OUTBOUND_ALLOWED_HOSTS: ${JSON.stringify(entry)} is not a host or host:port`);
+    }
+  }
+  return new Set(hosts);
+}
+
+function parseMetadataDocuments(raw: string): Config['clientMetadataDocuments'] {
+  const value = raw.trim().toLowerCase();
+  if (value === 'on' || value === '') return { enabled: true, domains: undefined };
+  if (value === 'off') return { enabled: false, domains: undefined };
+  const domains = value.split(',').map((d) => d.trim()).filter(Boolean);
+  for (const d of domains) {
+    if (!HOST.test(d)) throw new ConfigError(`invalid configuration:\n  CLIENT_METADATA_DOCUMENTS: ${JSON.stringify(d)} is not a domain (use on, off, or domains separated by commas)`);
+  }
+  return { enabled: true, domains };
 }
 
 function parseTrustProxy(raw: string): TrustProxy {

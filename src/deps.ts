@@ -18,6 +18,10 @@ import { createProofKeyCache, type ProofKeyCache } from './resource-server/dpop-
 import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
 import { migrate, openDb, type Db } from './store/db.js';
+import { isClientBlocked } from './store/blocked-clients.js';
+import { createDocumentCache } from './outbound/document-cache.js';
+import { fetchDocument } from './outbound/fetch-document.js';
+import { MAX_DOCUMENT_BYTES, withMetadataDocuments } from './oauth/client-metadata-document.js';
 
 export interface Deps {
   config: Config;
@@ -28,7 +32,10 @@ export interface Deps {
   /** Starts a key rotation: a new key, published now, signing after the publication delay. */
   rotateKeys(): Promise<SigningKey>;
   statusList: StatusList;
-  /** Cached reads of clients, resources and standing grants (see store/read-cache.ts). */
+  /**
+   * Cached reads of clients, resources and standing grants (see store/read-cache.ts); a client_id
+   * that is an https URL is answered from its metadata document (oauth/client-metadata-document.ts).
+   */
   readCache: ReadCache;
   /** Server-wide secrets, shared by every instance through the database. */
   secrets: { refreshSuccessor: string; dpopNonce: string };
@@ -114,7 +121,14 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       keyRing: ring,
       rotateKeys: keys.rotate,
       statusList,
-      readCache: createReadCache(db),
+      readCache: withMetadataDocuments(createReadCache(db), {
+        config,
+        clock,
+        documents: createDocumentCache(METADATA_DOCUMENT_CACHE(clock)),
+        fetch: (url) => fetchDocument(url, { ...config.outbound, maxBytes: MAX_DOCUMENT_BYTES }),
+        isBlocked: (clientId) => isClientBlocked(db, clientId),
+        refused: (clientId, reason) => logger.info({ client_id: clientId, reason }, 'client metadata document refused'),
+      }),
       secrets,
       dpopProofKeys: createProofKeyCache(),
       loginLimiter: createLoginLimiter({ db, clock }),
@@ -137,6 +151,13 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     throw err;
   }
 }
+
+/**
+ * Metadata documents are kept as their Cache-Control says, between one minute and a day (five
+ * minutes without max-age); a failed fetch is remembered 30 s. At most 1000 URLs are held, so
+ * each URL costs one fetch per cache lifetime, not one per request; at most 32 fetches run at once.
+ */
+const METADATA_DOCUMENT_CACHE = (clock: Clock) => ({ maxEntries: 1000, minTtl: 60, maxTtl: 86400, defaultTtl: 300, failureTtl: 30, maxInFlight: 32, now: () => clock.now() });
 
 /** KEY_ROTATION_INTERVAL: rotate when the active key is that old and no successor is on its way. */
 async function rotateWhenDue(ring: KeyRing, rotate: () => Promise<SigningKey>, config: Config, clock: Clock): Promise<void> {

@@ -7,6 +7,7 @@ import type { KeyRing, SigningKey } from '../keys/key-ring.js';
 import * as keys from '../keys/views.js';
 import { acceptAccessToken } from '../oauth/accept-access-token.js';
 import type { Clock } from '../lib/clock.js';
+import * as blocked from '../registry/blocked-clients.js';
 import * as clients from '../registry/clients.js';
 import * as resources from '../registry/resources.js';
 import * as users from '../registry/users.js';
@@ -75,6 +76,19 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.post('/clients/:client_id/secret', async function rotateClientSecret(ctx: Context) {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await clients.rotateClientSecret(deps, ctx.params.client_id);
+  });
+
+  // Issue #11: block a Client ID Metadata Document URL (or a registered client) by its client_id.
+  router.post('/blocked-clients', async function blockClient(ctx: Context) {
+    ctx.status = 201;
+    ctx.body = await blocked.blockClient(deps, ctx.request.body, adminName(ctx));
+  });
+  router.get('/blocked-clients', async function listBlockedClients(ctx: Context) {
+    ctx.body = pageBody(await blocked.listBlockedClients(deps, ctx.query));
+  });
+  router.delete('/blocked-clients/:client_id', async function unblockClient(ctx: Context) {
+    await blocked.unblockClient(deps, ctx.params.client_id);
+    ctx.status = 204;
   });
 
   router.post('/users', async function createUser(ctx: Context) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import * as blocked from '../registry/blocked-clients.js';
 import * as clients from '../registry/clients.js';
 
 const list = (v: string) => v.split(/[\s,]+/).filter(Boolean);
@@ -7,6 +8,32 @@ const list = (v: string) => v.split(/[\s,]+/).filter(Boolean);
 /** `grantor clients …` */
 export function clientCommands(program: Command, { withDb, print, out }: CliContext): void {
   const clientsCmd = program.command('clients').description('Register and manage OAuth clients.');
+  clientsCmd
+    .command('block <client_id>')
+    .description('Block a client: a Client ID Metadata Document URL is refused from now on, a registered client is disabled; its grants are revoked.')
+    .option('--reason <text>', 'why (kept with the entry)')
+    .option('--json', 'print JSON')
+    .action(async (clientId, o) => {
+      const row = await withDb((d) => blocked.blockClient(d, { client_id: clientId, reason: o.reason }, 'cli'));
+      print(row, o.json, (r) => `blocked ${r.client_id}`);
+    });
+  clientsCmd
+    .command('unblock <client_id>')
+    .description('Lift a block (its revoked grants stay revoked).')
+    .action(async (clientId) => {
+      await withDb((d) => blocked.unblockClient(d, clientId));
+      out(`unblocked ${clientId}`);
+    });
+  clientsCmd
+    .command('blocked')
+    .description('List blocked clients.')
+    .option('--limit <n>', 'page size', '50')
+    .option('--cursor <cursor>', 'next_cursor of the previous page')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const page = await withDb((d) => blocked.listBlockedClients(d, { limit: o.limit, cursor: o.cursor }));
+      print({ items: page.items, next_cursor: page.nextCursor }, o.json, (p) => p.items.map((r: blocked.BlockedClientView) => `${r.client_id}  ${r.reason ?? ''}`).join('\n'));
+    });
   clientsCmd
     .command('create')
     .description('Register a client; prints the client secret once.')

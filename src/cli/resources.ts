@@ -12,10 +12,18 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .option('--scope <name[=description]>', 'a scope (repeat the option for several)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--access-token-ttl <seconds>', 'access token lifetime for this API')
     .option('--dpop-bound', 'only DPoP-bound access tokens are issued for this API (RFC 9449)')
+    .option('--dynamic-client-scope <name>', 'a scope clients nobody vetted (Client ID Metadata Documents) may ask for (repeat for several; default none)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--json', 'print JSON')
     .action(async (o) => {
       const created = await withDb((d) =>
-        resources.createResource(d, { identifier: o.identifier, name: o.name, scopes: parseScopeOptions(o.scope), access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl), dpop_bound_access_tokens: o.dpopBound }),
+        resources.createResource(d, {
+          identifier: o.identifier,
+          name: o.name,
+          scopes: parseScopeOptions(o.scope),
+          access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl),
+          dpop_bound_access_tokens: o.dpopBound,
+          dynamic_client_scopes: o.dynamicClientScope,
+        }),
       );
       print(created, o.json, (r) => `id: ${r.id}\nidentifier: ${r.identifier}`);
     });
@@ -41,10 +49,20 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .option('--access-token-ttl <seconds>')
     .option('--dpop-bound', 'only DPoP-bound access tokens for this API (RFC 9449)')
     .option('--no-dpop-bound', 'bearer tokens for this API again')
+    .option('--dynamic-client-scope <name>', 'replaces the scopes unvetted clients may ask for (repeat for several)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .option('--no-dynamic-client-scopes', 'unvetted clients may ask for no scope of this API')
     .option('--json', 'print JSON')
     .action(async (id, o) => {
+      // --no-dynamic-client-scopes sets o.dynamicClientScopes to false; --dynamic-client-scope lists them.
+      const dynamic = o.dynamicClientScopes === false ? [] : o.dynamicClientScope;
       const updated = await withDb((d) =>
-        resources.updateResource(d, id, { name: o.name, scopes: o.scope ? parseScopeOptions(o.scope) : undefined, access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl), dpop_bound_access_tokens: o.dpopBound }),
+        resources.updateResource(d, id, {
+          name: o.name,
+          scopes: o.scope ? parseScopeOptions(o.scope) : undefined,
+          access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl),
+          dpop_bound_access_tokens: o.dpopBound,
+          dynamic_client_scopes: dynamic,
+        }),
       );
       print(updated, o.json, (r) => JSON.stringify(r, null, 2));
     });

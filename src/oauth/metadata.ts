@@ -13,7 +13,7 @@ export const INTROSPECT_PATH = '/oauth/introspect';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
-export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl'> }): Promise<Record<string, unknown>> {
+export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl' | 'clientMetadataDocuments'> }): Promise<Record<string, unknown>> {
   const { issuer, baseUrl } = deps.config;
   const scopes = new Set<string>([ADMIN_SCOPE]);
   for (const r of await deps.readCache.resources()) for (const s of r.scopes) scopes.add(s.name);
@@ -38,6 +38,8 @@ export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCa
     // RFC 9449 §5.1: the token endpoint binds tokens to DPoP proofs made with these algorithms.
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     service_documentation: `${baseUrl}/openapi.json`,
+    // draft-ietf-oauth-client-id-metadata-document §5: an https client_id names its own metadata.
+    ...(deps.config.clientMetadataDocuments.enabled ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { adminResource } from '../registry/resources.js';
 import { isAbsoluteUriWithoutFragment, MAX_IDENTIFIER_LENGTH } from '../registry/schemas.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow, ResourceRow } from '../store/tables.js';
+import { scopesAllowed } from './allowed-now.js';
 
 export type ResourceDeps = { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'baseUrl'> };
 
@@ -50,8 +51,7 @@ export async function resolveAudience(
 
 function pickAudience(deps: ResourceDeps, registered: ResourceRow[], client: ClientRow, named: string | undefined, requested: string[] | undefined): Audience {
   const resource = named !== undefined ? findByIdentifier(deps, registered, named) : onlyResourceFor(deps, registered, client, requested);
-  const offered = new Set(resource.scopes.map((s) => s.name));
-  const allowed = client.scopes.filter((s) => offered.has(s));
+  const allowed = scopesAllowed(client, resource);
   if (requested) {
     const refused = requested.filter((s) => !allowed.includes(s));
     if (refused.length) throw new OAuthError('invalid_scope', 'the requested scope exceeds what the client may have', { detail: `refused: ${refused.join(' ')}` });
@@ -70,11 +70,10 @@ function findByIdentifier(deps: ResourceDeps, registered: ResourceRow[], identif
 }
 
 function onlyResourceFor(deps: ResourceDeps, registered: ResourceRow[], client: ClientRow, requested: string[] | undefined): ResourceRow {
-  const wanted = requested ?? client.scopes;
   const all = [adminResource(deps.config), ...registered];
   const candidates = all.filter((r) => {
     const names = new Set(r.scopes.map((s) => s.name));
-    return requested ? requested.every((s) => names.has(s)) : wanted.some((s) => names.has(s));
+    return requested ? requested.every((s) => names.has(s)) : scopesAllowed(client, r).length > 0;
   });
   if (candidates.length === 1) return candidates[0];
   if (candidates.length === 0) {

@@ -22,7 +22,7 @@ export type OAuthRouteDeps = GrantDeps & {
   statusList: StatusList;
   rateLimits: RateLimits;
   metrics: Pick<Metrics, 'tokensIssued' | 'recordRequest'>;
-  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge' | 'trustProxy'>;
+  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge' | 'trustProxy' | 'clientMetadataDocuments'>;
   logger: Logger;
 };
 

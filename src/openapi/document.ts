@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { CreateClientSchema, CreateResourceSchema, CreateUserSchema, UpdateClientSchema, UpdateResourceSchema, UpdateUserSchema } from '../registry/schemas.js';
+import { BlockClientSchema, CreateClientSchema, CreateResourceSchema, CreateUserSchema, UpdateClientSchema, UpdateResourceSchema, UpdateUserSchema } from '../registry/schemas.js';
 import { GrantListQuerySchema, RevocationFeedQuerySchema, RevokeGrantBodySchema, RevokeManySchema } from '../revocation/schemas.js';
 
 type Schema = Record<string, unknown>;
@@ -178,6 +178,13 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
       '/admin/clients/{client_id}/secret': {
         post: { ...admin, summary: 'Rotate a confidential client’s secret; the old one stops working', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the new secret', { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } } }), ...adminErrors } },
       },
+      '/admin/blocked-clients': {
+        post: { ...admin, summary: 'Block a client_id: a Client ID Metadata Document URL is refused before any fetch, a registered client is disabled; its grants are revoked', requestBody: jsonBody(json(BlockClientSchema)), responses: { '201': jsonResponse('blocked', ref('BlockedClient')), ...adminErrors } },
+        get: { ...admin, summary: 'List blocked clients', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('BlockedClient')), ...adminErrors } },
+      },
+      '/admin/blocked-clients/{client_id}': {
+        delete: { ...admin, summary: 'Lift a block (revoked grants stay revoked)', parameters: [pathParam('client_id')], responses: { '204': { description: 'unblocked' }, ...adminErrors } },
+      },
       '/admin/users': {
         post: { ...admin, summary: 'Create a person (password stored as a scrypt hash)', requestBody: jsonBody(json(CreateUserSchema)), responses: { '201': jsonResponse('created', ref('User')), '409': oauthError('username taken'), ...adminErrors } },
         get: { ...admin, summary: 'List people', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('User')), ...adminErrors } },
@@ -233,9 +240,10 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           properties: {
             id: { type: 'string' }, identifier: { type: 'string' }, name: { type: 'string' },
             scopes: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' } } } },
-            access_token_ttl: { type: ['integer', 'null'] }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
+            access_token_ttl: { type: ['integer', 'null'] }, dynamic_client_scopes: { type: 'array', items: { type: 'string' } }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
           },
         },
+        BlockedClient: { type: 'object', properties: { client_id: { type: 'string' }, reason: { type: ['string', 'null'] }, created_at: { type: 'integer' } } },
         CreateClient: json(CreateClientSchema),
         UpdateClient: json(UpdateClientSchema),
         Client: {

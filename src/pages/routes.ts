@@ -12,6 +12,7 @@ import { USERNAME } from '../registry/schemas.js';
 import { revokeGrant } from '../revocation/revoke-grant.js';
 import type { StatusList } from '../revocation/status-list.js';
 import { findClient } from '../store/clients.js';
+import { isMetadataDocumentUrl } from '../oauth/client-metadata-document.js';
 import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { findGrant, listGrants } from '../store/grants.js';
@@ -58,7 +59,9 @@ export function pagesRoutes(deps: PagesDeps): Router {
       // OpenID-style prompt=none: the app asked not to show anything.
       if (request.prompt.has('none')) return redirect(ctx, errorRedirect(deps, request.redirectUri, 'login_required', 'the person is not signed in', request.state));
       const returnTo = `${AUTHORIZE_PATH}?${withoutPrompt(request.params, 'login')}`;
-      ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName: request.client.name });
+      // An app no admin registered names itself: the login page shows whose URL the claim comes from.
+      const appName = request.client.source ? `${request.client.name} (${new URL(request.client.clientId).host})` : request.client.name;
+      ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName });
       return;
     }
     const approvedBefore = await consentCovers(deps, user.id, request);
@@ -77,6 +80,8 @@ export function pagesRoutes(deps: PagesDeps): Router {
       resourceName: request.resource.name,
       scopes: describe(request.resource, request.scopes),
       username: user.username,
+      // Issue #11: an app no admin registered is shown as such, with where the answer goes.
+      unvetted: request.client.source ? { clientId: request.client.clientId, redirectHost: new URL(request.redirectUri).host } : undefined,
     });
   });
 
@@ -211,6 +216,9 @@ async function connectedApps(deps: PagesDeps, user: UserRow): Promise<ConnectedA
     apps.push({
       grantId: grant.id,
       appName: client?.name ?? grant.clientId,
+      // An app known by its metadata document is named by its URL here: listing a person's apps
+      // fetches nothing, and the URL is who the app is (issue #11).
+      unvetted: !client && isMetadataDocumentUrl(grant.clientId),
       resourceName: resource.name,
       scopes: describe(resource, grant.scope.split(' ')),
       since: new Date(grant.createdAt * 1000).toISOString().slice(0, 10),

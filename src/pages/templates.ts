@@ -73,11 +73,24 @@ export interface ConsentScope {
   description: string;
 }
 
-export function consentPage(opts: { csrf: string; params: URLSearchParams; appName: string; resourceName: string; scopes: ConsentScope[]; username: string; askedAgain?: boolean }): string {
+/** An app that named itself (a Client ID Metadata Document): who it says it is, and where it answers. */
+export interface UnvettedApp {
+  /** The client_id URL its document is at. */
+  clientId: string;
+  /** The host of the redirect URI the answer goes to. */
+  redirectHost: string;
+}
+
+export function consentPage(opts: { csrf: string; params: URLSearchParams; appName: string; resourceName: string; scopes: ConsentScope[]; username: string; askedAgain?: boolean; unvetted?: UnvettedApp }): string {
   const carried = [...opts.params].map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
   return layout(
     'Allow access?',
     html`<h1>Allow <strong>${opts.appName}</strong> to access your account?</h1>
+${
+  opts.unvetted
+    ? html`<p role="note" class="unvetted">This app was not registered by an administrator. It describes itself at <code>${opts.unvetted.clientId}</code>; the name above is its own claim. If you allow, you will be sent to <strong>${opts.unvetted.redirectHost}</strong>.</p>`
+    : ''
+}
 <p>Signed in as <strong>${opts.username}</strong>. ${opts.appName} asks to use ${opts.resourceName} for you with these permissions:</p>
 <ul class="scopes">
 ${opts.scopes.map((s) => html`<li><code>${s.name}</code>${s.description ? html` — ${s.description}` : ''}</li>`)}
@@ -99,6 +112,8 @@ export interface ConnectedApp {
   resourceName: string;
   scopes: ConsentScope[];
   since: string;
+  /** Not registered by an admin (a Client ID Metadata Document URL). */
+  unvetted?: boolean;
 }
 
 export function accountPage(opts: { csrf: string; username: string; apps: ConnectedApp[]; notice?: string }): string {
@@ -115,7 +130,7 @@ ${
 <tbody>
 ${opts.apps.map(
   (a) => html`<tr data-grant="${a.grantId}">
-<td><strong>${a.appName}</strong><br>${a.resourceName}</td>
+<td><strong>${a.appName}</strong>${a.unvetted ? html`<br><small>not registered by an administrator</small>` : ''}<br>${a.resourceName}</td>
 <td>${a.scopes.map((s) => html`<code title="${s.description}">${s.name}</code> `)}</td>
 <td>${a.since}</td>
 <td><form method="post" action="/account/grants/${a.grantId}/revoke">${hidden({ csrf: opts.csrf })}<button type="submit">Revoke</button></form></td>

@@ -23,6 +23,7 @@ export function adminResource(config: Pick<Config, 'baseUrl'>): ResourceRow {
     scopes: [{ name: ADMIN_SCOPE, description: 'Manage Grantor: clients, resources, grants and keys.' }],
     accessTokenTtl: null,
     dpopBoundAccessTokens: false,
+    dynamicClientScopes: [],
     createdAt: 0,
     updatedAt: 0,
   };
@@ -39,6 +40,7 @@ export interface ResourceView {
   scopes: ResourceRow['scopes'];
   access_token_ttl: number | null;
   dpop_bound_access_tokens: boolean;
+  dynamic_client_scopes: string[];
   created_at: number;
   updated_at: number;
 }
@@ -51,9 +53,17 @@ export function viewResource(r: ResourceRow): ResourceView {
     scopes: r.scopes,
     access_token_ttl: r.accessTokenTtl,
     dpop_bound_access_tokens: r.dpopBoundAccessTokens,
+    dynamic_client_scopes: r.dynamicClientScopes,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };
+}
+
+/** Only scopes the resource defines can be opened to unvetted clients. */
+function checkDynamicScopes(scopes: ResourceRow['scopes'], dynamic: string[]): void {
+  const names = new Set(scopes.map((s) => s.name));
+  const unknown = dynamic.find((s) => !names.has(s));
+  if (unknown !== undefined) throw new OAuthError('invalid_request', `dynamic_client_scopes: ${unknown} is not one of this resource's scopes`);
 }
 
 function checkScopesUnique(scopes: ResourceRow['scopes']): void {
@@ -67,6 +77,7 @@ function checkScopesUnique(scopes: ResourceRow['scopes']): void {
 export async function createResource(deps: ResourceRegistryDeps & { config: Pick<Config, 'baseUrl'> }, input: unknown): Promise<ResourceView> {
   const body = validate(CreateResourceSchema, input);
   checkScopesUnique(body.scopes);
+  checkDynamicScopes(body.scopes, body.dynamic_client_scopes);
   if (body.identifier === adminAudience(deps.config)) throw new OAuthError('conflict', 'identifier: reserved for the admin API');
   if (await store.findResourceByIdentifier(deps.db, body.identifier)) {
     throw new OAuthError('conflict', 'identifier: a resource with this identifier exists');
@@ -79,6 +90,7 @@ export async function createResource(deps: ResourceRegistryDeps & { config: Pick
     scopes: body.scopes,
     accessTokenTtl: body.access_token_ttl ?? null,
     dpopBoundAccessTokens: body.dpop_bound_access_tokens,
+    dynamicClientScopes: [...new Set(body.dynamic_client_scopes)],
     createdAt: now,
     updatedAt: now,
   };
@@ -119,6 +131,12 @@ export async function updateResource(deps: ResourceRegistryDeps, id: string, inp
   }
   if (body.access_token_ttl !== undefined) changes.accessTokenTtl = body.access_token_ttl;
   if (body.dpop_bound_access_tokens !== undefined) changes.dpopBoundAccessTokens = body.dpop_bound_access_tokens;
+  if (body.dynamic_client_scopes !== undefined) changes.dynamicClientScopes = [...new Set(body.dynamic_client_scopes)];
+  // A scope taken from the resource is taken from unvetted clients too.
+  const dynamic = changes.dynamicClientScopes ?? existing.dynamicClientScopes;
+  const scopes = changes.scopes ?? existing.scopes;
+  if (body.dynamic_client_scopes !== undefined) checkDynamicScopes(scopes, dynamic);
+  else changes.dynamicClientScopes = dynamic.filter((s) => scopes.some((d) => d.name === s));
   await store.updateResource(deps.db, id, changes);
   await changed(deps);
   return viewResource({ ...existing, ...changes });

@@ -32,7 +32,7 @@ export function isAbsoluteUriWithoutFragment(value: string): boolean {
 }
 
 /** A redirect URI: absolute, no fragment (RFC 6749 §3.1.2); https, loopback http, or a private-use scheme. */
-const redirectUri = z
+export const redirectUri = z
   .string()
   .min(1)
   .max(2048)
@@ -60,6 +60,11 @@ export const ScopeDefinitionSchema = z
   })
   .strict();
 
+const dynamicClientScopes = z
+  .array(scopeName)
+  .max(200)
+  .describe('Scopes of this API that clients nobody vetted (Client ID Metadata Documents) may ask for; each one of `scopes`. A person still consents to each. Default: none.');
+
 export const CreateResourceSchema = z
   .object({
     identifier: resourceIdentifier,
@@ -67,6 +72,7 @@ export const CreateResourceSchema = z
     scopes: z.array(ScopeDefinitionSchema).max(200).default([]).describe('Scopes this API understands.'),
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional().describe('Access token lifetime in seconds for this API; null uses the server default.'),
     dpop_bound_access_tokens: z.boolean().default(false).describe('Only DPoP-bound access tokens are issued for this API (RFC 9449): a token request for it without a DPoP proof is refused.'),
+    dynamic_client_scopes: dynamicClientScopes.default([]),
   })
   .strict();
 
@@ -76,6 +82,7 @@ export const UpdateResourceSchema = z
     scopes: z.array(ScopeDefinitionSchema).max(200).optional(),
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional(),
     dpop_bound_access_tokens: z.boolean().optional(),
+    dynamic_client_scopes: dynamicClientScopes.optional(),
   })
   .strict();
 
@@ -98,6 +105,16 @@ export const UpdateClientSchema = z
     scopes: z.array(scopeName).max(200).optional(),
     disabled: z.boolean().optional().describe('A disabled client cannot authenticate.'),
     dpop_bound_access_tokens: z.boolean().optional(),
+  })
+  .strict();
+
+/** Any client_id: a Client ID Metadata Document URL (up to 512 characters) or a registered client's id. */
+export const AnyClientIdSchema = z.string().min(1).max(512).regex(/^[\x20-\x7e]+$/, 'a client_id is printable ASCII (RFC 6749 Appendix A.1)');
+
+export const BlockClientSchema = z
+  .object({
+    client_id: AnyClientIdSchema.describe('The client to block: a Client ID Metadata Document URL, or a registered client.'),
+    reason: displayText(200).optional().describe('Why (kept with the entry and in the revocation list).'),
   })
   .strict();
 

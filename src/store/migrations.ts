@@ -5,6 +5,7 @@ import * as m0003 from '../../db/migrations/0003_delegated_access.js';
 import * as m0004 from '../../db/migrations/0004_signing_keys.js';
 import * as m0005 from '../../db/migrations/0005_instances.js';
 import * as m0006 from '../../db/migrations/0006_login_failures.js';
+import * as m0007 from '../../db/migrations/0007_client_metadata_documents.js';
 import * as m0008 from '../../db/migrations/0008_dpop.js';
 
 // Migrations are imported, not discovered on disk, so the same list runs from the compiled server,
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0004_signing_keys': m0004,
   '0005_instances': m0005,
   '0006_login_failures': m0006,
+  '0007_client_metadata_documents': m0007,
   '0008_dpop': m0008,
 };
 

@@ -9,6 +9,7 @@ interface RawResource {
   scopes: string;
   access_token_ttl: number | null;
   dpop_bound_access_tokens: number | boolean;
+  dynamic_client_scopes: string;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -20,6 +21,7 @@ const toRow = (r: RawResource): ResourceRow => ({
   scopes: JSON.parse(r.scopes),
   accessTokenTtl: r.access_token_ttl === null ? null : Number(r.access_token_ttl),
   dpopBoundAccessTokens: Boolean(r.dpop_bound_access_tokens),
+  dynamicClientScopes: JSON.parse(r.dynamic_client_scopes ?? '[]'),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -32,6 +34,7 @@ const toRaw = (r: Partial<ResourceRow>): Partial<RawResource> => {
   if (r.scopes !== undefined) raw.scopes = JSON.stringify(r.scopes);
   if (r.accessTokenTtl !== undefined) raw.access_token_ttl = r.accessTokenTtl;
   if (r.dpopBoundAccessTokens !== undefined) raw.dpop_bound_access_tokens = r.dpopBoundAccessTokens;
+  if (r.dynamicClientScopes !== undefined) raw.dynamic_client_scopes = JSON.stringify(r.dynamicClientScopes);
   if (r.createdAt !== undefined) raw.created_at = r.createdAt;
   if (r.updatedAt !== undefined) raw.updated_at = r.updatedAt;
   return raw;

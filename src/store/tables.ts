@@ -15,6 +15,8 @@ export interface ResourceRow {
   accessTokenTtl: number | null;
   /** RFC 9449 / RFC 9728 §2: this API accepts only DPoP-bound access tokens. */
   dpopBoundAccessTokens: boolean;
+  /** Scopes that clients nobody vetted (metadata documents, self-registration) may ask for (issue #11). */
+  dynamicClientScopes: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -32,6 +34,12 @@ export interface ClientRow {
   dpopBoundAccessTokens: boolean;
   createdAt: number;
   updatedAt: number;
+  /**
+   * How Grantor knows this client. Absent: an admin registered it. `metadata_document`: it named
+   * itself by an https URL whose document Grantor fetched (issue #11); no one vetted it, so it
+   * gets only the scopes each resource lists in `dynamicClientScopes`.
+   */
+  source?: 'metadata_document';
 }
 
 export interface UserRow {

@@ -50,6 +50,7 @@ describe('admin API (bearer token with scope admin)', () => {
         scopes: [{ name: 'photos:read', description: 'See your photos' }],
         access_token_ttl: 300,
         dpop_bound_access_tokens: false,
+        dynamic_client_scopes: [],
         created_at: expect.any(Number),
         updated_at: expect.any(Number),
       });
