@@ -163,6 +163,16 @@ describe('private_key_jwt keys', () => {
       expect((await res.json()).scope).toBe('photos:read');
     });
 
+    it('accepts keys given in the document itself (jwks)', async () => {
+      const key = await clientKey('EdDSA');
+      const clientId = serve('/inline/client.json', () => ({
+        body: JSON.stringify({ client_id: `${server.origin}/inline/client.json`, redirect_uris: ['https://app.example.com/callback'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }),
+      }));
+      const { code, verifier } = await obtainCode(new Person(app.url), clientId);
+      const res = await redeem(app, clientId, code, verifier, assertionParams(await clientAssertion(key, clientId, app.issuer, { now: clock.now() })));
+      expect(res.status).toBe(200);
+    });
+
     it('still refuses a document that names private_key_jwt without keys', async () => {
       const clientId = serve('/keyless/client.json', () => ({
         body: JSON.stringify({ client_id: `${server.origin}/keyless/client.json`, redirect_uris: ['https://app.example.com/callback'], token_endpoint_auth_method: 'private_key_jwt' }),
