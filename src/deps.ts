@@ -22,6 +22,7 @@ import { isClientBlocked } from './store/blocked-clients.js';
 import { createDocumentCache } from './outbound/document-cache.js';
 import { fetchDocument } from './outbound/fetch-document.js';
 import { MAX_DOCUMENT_BYTES, withMetadataDocuments } from './oauth/client-metadata-document.js';
+import { createClientKeys, MAX_JWKS_BYTES, type ClientKeys } from './oauth/client-keys.js';
 
 export interface Deps {
   config: Config;
@@ -39,6 +40,8 @@ export interface Deps {
   readCache: ReadCache;
   /** Server-wide secrets, shared by every instance through the database. */
   secrets: { refreshSuccessor: string; dpopNonce: string };
+  /** private_key_jwt clients' public keys: registered, or fetched from their jwks_uri and cached. */
+  clientKeys: ClientKeys;
   /** RFC 9449: DPoP proof keys already imported, by algorithm and thumbprint (bounded). */
   dpopProofKeys: ProofKeyCache;
   /** Per-client and per-address limits, shared out among the live instances. */
@@ -130,6 +133,11 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
         refused: (clientId, reason) => logger.info({ client_id: clientId, reason }, 'client metadata document refused'),
       }),
       secrets,
+      clientKeys: createClientKeys({
+        documents: createDocumentCache(METADATA_DOCUMENT_CACHE(clock)),
+        fetch: (url) => fetchDocument(url, { ...config.outbound, maxBytes: MAX_JWKS_BYTES, accept: 'application/jwk-set+json, application/json' }),
+        now: () => clock.now(),
+      }),
       dpopProofKeys: createProofKeyCache(),
       loginLimiter: createLoginLimiter({ db, clock }),
       rateLimits,
@@ -153,7 +161,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
 }
 
 /**
- * Metadata documents are kept as their Cache-Control says, between one minute and a day (five
+ * Metadata documents and clients' JWK Sets (a cache each) are kept as their Cache-Control says, between one minute and a day (five
  * minutes without max-age); a failed fetch is remembered 30 s. At most 1000 URLs are held, so
  * each URL costs one fetch per cache lifetime, not one per request; at most 32 fetches run at once.
  */

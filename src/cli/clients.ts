@@ -1,9 +1,21 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
+import { OAuthError } from '../errors.js';
 import type { CliContext } from './context.js';
 import * as blocked from '../registry/blocked-clients.js';
 import * as clients from '../registry/clients.js';
 
 const list = (v: string) => v.split(/[\s,]+/).filter(Boolean);
+
+/** A JWK Set read from a file (`--jwks-file`), checked later by the registry's schema. */
+function readJwks(file: string | undefined): unknown {
+  if (file === undefined) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new OAuthError('invalid_request', `--jwks-file: cannot read a JSON JWK Set from ${file} (${(err as Error).message})`);
+  }
+}
 
 /** `grantor clients …` */
 export function clientCommands(program: Command, { withDb, print, out }: CliContext): void {
@@ -43,12 +55,28 @@ export function clientCommands(program: Command, { withDb, print, out }: CliCont
     .option('--redirect-uris <list>', 'comma- or space-separated redirect URIs', list)
     .option('--scopes <list>', 'comma- or space-separated scopes the client may ask for', list)
     .option('--dpop-bound', 'the client always uses DPoP: token requests without a proof are refused (RFC 9449)')
+    .option('--auth-method <method>', 'client_secret_basic | client_secret_post | private_key_jwt | none (default: a secret for confidential clients, none for public ones)')
+    .option('--jwks-uri <url>', 'private_key_jwt: https URL where the client publishes its public keys')
+    .option('--jwks-file <path>', 'private_key_jwt: a file holding the client\'s public keys as a JWK Set')
     .option('--json', 'print JSON')
     .action(async (o) => {
+      const jwks = readJwks(o.jwksFile);
+      const method = o.authMethod ?? (o.jwksUri !== undefined || jwks !== undefined ? 'private_key_jwt' : undefined);
       const created = await withDb((d) =>
-        clients.createClient(d, { name: o.name, type: o.type, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes, dpop_bound_access_tokens: o.dpopBound }),
+        clients.createClient(d, {
+          name: o.name,
+          type: o.type,
+          grant_types: o.grantTypes,
+          redirect_uris: o.redirectUris,
+          scopes: o.scopes,
+          dpop_bound_access_tokens: o.dpopBound,
+          token_endpoint_auth_method: method,
+          jwks,
+          jwks_uri: o.jwksUri,
+        }),
       );
-      print(created, o.json, (c) => `client_id:     ${c.client_id}\n${c.client_secret ? `client_secret: ${c.client_secret}\n(shown once: store it now)` : '(public client: no secret)'}`);
+      const how = created.token_endpoint_auth_method === 'private_key_jwt' ? '(private_key_jwt: no secret; the client signs assertions with its keys)' : '(public client: no secret)';
+      print(created, o.json, (c) => `client_id:     ${c.client_id}\n${c.client_secret ? `client_secret: ${c.client_secret}\n(shown once: store it now)` : how}`);
     });
   clientsCmd
     .command('list')
@@ -77,11 +105,15 @@ export function clientCommands(program: Command, { withDb, print, out }: CliCont
     .option('--enable')
     .option('--dpop-bound', 'the client must use DPoP (RFC 9449)')
     .option('--no-dpop-bound', 'the client may get bearer tokens again')
+    .option('--jwks-uri <url>', 'private_key_jwt: replaces the key set URL (and drops registered keys)')
+    .option('--jwks-file <path>', 'private_key_jwt: replaces the registered keys (and drops the key set URL)')
     .option('--json', 'print JSON')
     .action(async (id, o) => {
       const disabled = o.disable ? true : o.enable ? false : undefined;
+      const jwks = readJwks(o.jwksFile);
+      const keys = jwks !== undefined ? { jwks, jwks_uri: null } : o.jwksUri !== undefined ? { jwks_uri: o.jwksUri, jwks: null } : {};
       const updated = await withDb((d) =>
-        clients.updateClient(d, id, { name: o.name, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes, disabled, dpop_bound_access_tokens: o.dpopBound }),
+        clients.updateClient(d, id, { name: o.name, grant_types: o.grantTypes, redirect_uris: o.redirectUris, scopes: o.scopes, disabled, dpop_bound_access_tokens: o.dpopBound, ...keys }),
       );
       print(updated, o.json, (c) => JSON.stringify(c, null, 2));
     });

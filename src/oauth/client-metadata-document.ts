@@ -2,14 +2,15 @@
  * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00; section numbers
  * below are -00's — later revisions moved them, e.g. -02's §4 and §6 for -00's §4.1 and §5): an
  * app whose client_id is an https URL is known by the JSON document at that URL. Grantor fetches
- * it defensively (src/outbound/), checks it as the draft says, and sees the app as a public client
- * that no one vetted: it gets only the scopes each resource opened to such clients.
+ * it defensively (src/outbound/), checks it as the draft says, and sees the app as a client no one
+ * vetted — public, or private_key_jwt with the keys it publishes — that gets only the scopes each
+ * resource opened to such clients.
  */
 import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
 import type { DocumentCache } from '../outbound/document-cache.js';
 import type { FetchOutcome } from '../outbound/fetch-document.js';
-import { redirectUri as RedirectUriSchema } from '../registry/schemas.js';
+import { jwksUri as JwksUriSchema, publicJwks as PublicJwksSchema, redirectUri as RedirectUriSchema } from '../registry/schemas.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow, ResourceRow } from '../store/tables.js';
 
@@ -80,8 +81,22 @@ export function clientFromDocument(clientId: string, fetched: FetchOutcome, reso
   if (d.client_id !== clientId) return { ok: false, reason: 'client_id in the document differs from its URL' };
   // §4.1: no shared secret can exist between the two; a document that offers one is refused.
   if (SHARED_SECRET_FIELDS.some((f) => f in d)) return { ok: false, reason: 'the document holds a client secret' };
-  // `private_key_jwt` (with jwks_uri) will come with issue #12; until then only public clients.
-  if (d.token_endpoint_auth_method !== 'none') return { ok: false, reason: 'token_endpoint_auth_method must be none' };
+  // §4.1: a public client (`none`), or one that proves itself with keys it publishes
+  // (`private_key_jwt`, RFC 7523 §2.2) by `jwks_uri` or `jwks` (RFC 7591 §2: one of them, not both).
+  const method = d.token_endpoint_auth_method;
+  if (method !== 'none' && method !== 'private_key_jwt') return { ok: false, reason: 'token_endpoint_auth_method must be none or private_key_jwt' };
+  let keys: { jwks: ClientRow['jwks']; jwksUri: ClientRow['jwksUri'] } = { jwks: null, jwksUri: null };
+  if (method === 'private_key_jwt') {
+    if ((d.jwks === undefined) === (d.jwks_uri === undefined)) return { ok: false, reason: 'private_key_jwt needs jwks_uri or jwks (one of them)' };
+    if (d.jwks_uri !== undefined) {
+      if (!JwksUriSchema.safeParse(d.jwks_uri).success) return { ok: false, reason: 'jwks_uri must be an https URL' };
+      keys = { jwks: null, jwksUri: d.jwks_uri as string };
+    } else {
+      const parsed = PublicJwksSchema.safeParse(d.jwks);
+      if (!parsed.success) return { ok: false, reason: 'jwks is not a set of public keys' };
+      keys = { jwks: parsed.data, jwksUri: null };
+    }
+  }
   const uris = d.redirect_uris;
   if (!Array.isArray(uris) || uris.length === 0 || uris.length > 20) return { ok: false, reason: 'redirect_uris must list 1 to 20 URIs' };
   if (!uris.every((u) => typeof u === 'string' && RedirectUriSchema.safeParse(u).success)) return { ok: false, reason: 'a redirect URI is malformed' };
@@ -102,7 +117,8 @@ export function clientFromDocument(clientId: string, fetched: FetchOutcome, reso
     client: {
       clientId,
       name: displayName(d.client_name) ?? host,
-      type: 'public',
+      // A client with keys proves who it is at the token endpoint: a confidential client (RFC 6749 §2.1).
+      type: method === 'private_key_jwt' ? 'confidential' : 'public',
       secretHash: null,
       grantTypes: [...new Set(grantTypes as string[])],
       redirectUris: uris as string[],
@@ -110,6 +126,8 @@ export function clientFromDocument(clientId: string, fetched: FetchOutcome, reso
       disabled: false,
       // RFC 9449 §5.2: a client's metadata may ask that its tokens always be DPoP-bound.
       dpopBoundAccessTokens: d.dpop_bound_access_tokens === true,
+      tokenEndpointAuthMethod: method,
+      ...keys,
       createdAt: now,
       updatedAt: now,
       source: 'metadata_document',

@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { checkDpopProof, DPOP_ALGORITHMS, PROOF_MAX_AGE, type ProofKeyCache } from '../resource-server/dpop-proof.js';
 import { ResourceServerError } from '../resource-server/errors.js';
 import type { Db } from '../store/db.js';
-import { recordDpopProof } from '../store/dpop-proofs.js';
+import { recordUsedJti } from '../store/used-jtis.js';
 import { currentDpopNonce, dpopNonceValid } from './dpop-nonce.js';
 
 /**
@@ -59,7 +59,7 @@ export async function verifyDpopProof(deps: DpopProofDeps, request: ProofRequest
       headers: { 'DPoP-Nonce': currentDpopNonce(deps.secrets.dpopNonce, now) },
     });
   }
-  if (!(await recordDpopProof(deps.db, checked.jkt, checked.jti, checked.acceptableUntil))) {
+  if (!(await recordUsedJti(deps.db, [checked.jkt, checked.jti], checked.acceptableUntil))) {
     throw new OAuthError('invalid_dpop_proof', 'the DPoP proof is invalid', { detail: 'jti already used' });
   }
   return { jkt: checked.jkt };

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { JWKS_PATH } from '../keys/routes.js';
 import { ADMIN_SCOPE } from '../registry/resources.js';
 import type { ReadCache } from '../store/read-cache.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../registry/schemas.js';
 import { SUPPORTED_AUTH_METHODS } from './client-auth.js';
 import { DPOP_ALGORITHMS } from './dpop-proof.js';
 import { GRANTS, TOKEN_PATH } from './token-endpoint.js';
@@ -16,6 +17,8 @@ export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl' | 'clientMetadataDocuments'> }): Promise<Record<string, unknown>> {
   const { issuer, baseUrl } = deps.config;
   const scopes = new Set<string>([ADMIN_SCOPE]);
+  // RFC 8414 §2: the algorithms private_key_jwt assertions may be signed with, at each endpoint.
+  const assertionAlgs = [...CLIENT_ASSERTION_ALGORITHMS];
   for (const r of await deps.readCache.resources()) for (const s of r.scopes) scopes.add(s.name);
   return {
     issuer,
@@ -30,10 +33,13 @@ export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCa
     authorization_response_iss_parameter_supported: true,
     // Public clients (authorization code + PKCE) authenticate with their client_id alone.
     token_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     revocation_endpoint: `${baseUrl}${REVOKE_PATH}`,
     revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     introspection_endpoint: `${baseUrl}${INTROSPECT_PATH}`,
     introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     scopes_supported: [...scopes].sort(),
     // RFC 9449 §5.1: the token endpoint binds tokens to DPoP proofs made with these algorithms.
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],

@@ -8,8 +8,9 @@ import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { identifyToken } from './identify-token.js';
 import { authenticateClient } from './client-auth.js';
+import type { ClientKeys } from './client-keys.js';
 
-export type RevokeEndpointDeps = RevokeDeps & { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'invalidate'>; rateLimits: Pick<RateLimits, 'client'>; config: Pick<Config, 'issuer'> };
+export type RevokeEndpointDeps = RevokeDeps & { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'invalidate'>; rateLimits: Pick<RateLimits, 'client'>; clientKeys: ClientKeys; config: Pick<Config, 'issuer'> };
 
 /**
  * RFC 7009 token revocation. A client revokes one of its own tokens (refresh or access), which revokes the token's

@@ -61,7 +61,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
         post: {
           tags: ['oauth'],
           summary: 'Token endpoint (RFC 6749 §3.2)',
-          description: 'client_credentials (confidential clients), authorization_code with PKCE, refresh_token (rotated on every use). Client authentication: client_secret_basic, client_secret_post, or client_id alone for public clients.',
+          description: 'client_credentials (confidential clients), authorization_code with PKCE, refresh_token (rotated on every use). Client authentication: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523 §2.2: a JWT signed with a registered key, `aud` the issuer identifier, used once), or client_id alone for public clients.',
           requestBody: {
             required: true,
             content: {
@@ -77,7 +77,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
                     scope: { type: 'string' },
                     resource: { type: 'string', format: 'uri' },
                     client_id: { type: 'string' },
-                    client_secret: { type: 'string' },
+                    client_secret: { type: 'string' }, client_assertion_type: { type: 'string' }, client_assertion: { type: 'string' },
                   },
                   required: ['grant_type'],
                 },
@@ -114,7 +114,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           tags: ['oauth'],
           summary: 'Token revocation (RFC 7009): revokes the token’s whole grant',
           description: 'Client authentication as at the token endpoint (public clients send client_id). Unknown, foreign or already revoked tokens still answer 200.',
-          requestBody: formBody({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, ['token']),
+          requestBody: formBody({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' }, client_assertion_type: { type: 'string' }, client_assertion: { type: 'string' } }, ['token']),
           responses: { '200': jsonResponse('revoked, or nothing to revoke: an empty JSON object (RFC 7009 §2.2: the body is ignored)', { type: 'object', additionalProperties: false }), '400': oauthError('invalid_request'), '401': oauthError('invalid_client') },
         },
       },
@@ -124,7 +124,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           tags: ['oauth'],
           summary: 'Token introspection (RFC 7662)',
           description: 'A client sees its own tokens; a client registered with the `introspect` permission sees every token. Anything else is {"active": false}.',
-          requestBody: formBody({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, ['token']),
+          requestBody: formBody({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' }, client_assertion_type: { type: 'string' }, client_assertion: { type: 'string' } }, ['token']),
           responses: { '200': jsonResponse('introspection response', ref('Introspection')), '400': oauthError('invalid_request'), '401': oauthError('invalid_client') },
         },
       },
@@ -176,7 +176,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
         delete: { ...admin, summary: 'Delete a client', parameters: [pathParam('client_id')], responses: { '204': { description: 'deleted' }, ...adminErrors } },
       },
       '/admin/clients/{client_id}/secret': {
-        post: { ...admin, summary: 'Rotate a confidential client’s secret; the old one stops working', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the new secret', { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } } }), ...adminErrors } },
+        post: { ...admin, summary: 'Rotate a confidential client’s secret; the old one stops working', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the new secret', { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' }, client_assertion_type: { type: 'string' }, client_assertion: { type: 'string' } } }), ...adminErrors } },
       },
       '/admin/blocked-clients': {
         post: { ...admin, summary: 'Block a client_id: a Client ID Metadata Document URL is refused before any fetch, a registered client is disabled; its grants are revoked', requestBody: jsonBody(json(BlockClientSchema)), responses: { '201': jsonResponse('blocked', ref('BlockedClient')), ...adminErrors } },
@@ -251,7 +251,11 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           properties: {
             client_id: { type: 'string' }, name: { type: 'string' }, type: { enum: ['confidential', 'public'] },
             grant_types: { type: 'array', items: { type: 'string' } }, redirect_uris: { type: 'array', items: { type: 'string' } },
-            scopes: { type: 'array', items: { type: 'string' } }, disabled: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
+            scopes: { type: 'array', items: { type: 'string' } }, disabled: { type: 'boolean' }, dpop_bound_access_tokens: { type: 'boolean' },
+            token_endpoint_auth_method: { enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] },
+            jwks: { type: 'object', description: 'private_key_jwt: the registered public keys (RFC 7517 §5).' },
+            jwks_uri: { type: 'string', description: 'private_key_jwt: where the client publishes its keys.' },
+            created_at: { type: 'integer' }, updated_at: { type: 'integer' },
           },
         },
         Key: {

@@ -1,3 +1,4 @@
+import { importJWK } from 'jose';
 import { OAuthError } from '../errors.js';
 import { randomToken } from '../lib/random.js';
 import { hashSecret } from '../lib/secret.js';
@@ -5,7 +6,7 @@ import { revokeGrantsOf, type RevokeDeps } from '../revocation/revoke-grant.js';
 import * as store from '../store/clients.js';
 import { allResources } from '../store/resources.js';
 import { recordChange } from '../store/read-cache.js';
-import type { ClientRow, Page } from '../store/tables.js';
+import type { ClientRow, Page, PublicJwks } from '../store/tables.js';
 import { CreateClientSchema, ListQuerySchema, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
 import { ADMIN_SCOPE } from './resources.js';
@@ -25,6 +26,9 @@ export interface ClientView {
   scopes: string[];
   disabled: boolean;
   dpop_bound_access_tokens: boolean;
+  token_endpoint_auth_method: ClientRow['tokenEndpointAuthMethod'];
+  jwks?: PublicJwks;
+  jwks_uri?: string;
   created_at: number;
   updated_at: number;
 }
@@ -45,6 +49,9 @@ export function viewClient(c: ClientRow): ClientView {
     scopes: c.scopes,
     disabled: c.disabled,
     dpop_bound_access_tokens: c.dpopBoundAccessTokens,
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    ...(c.jwks ? { jwks: c.jwks } : {}),
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
@@ -61,7 +68,19 @@ async function checkScopesOffered(deps: Pick<ClientRegistryDeps, 'db'>, scopes: 
   if (unknown.length) throw new OAuthError('invalid_request', `scopes: no resource offers ${unknown.join(', ')}`);
 }
 
-function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris'>): void {
+function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>): void {
+  // RFC 7591 §2: a public client authenticates with none; a confidential one with a secret or keys.
+  if ((c.type === 'public') !== (c.tokenEndpointAuthMethod === 'none')) {
+    throw new OAuthError('invalid_request', 'token_endpoint_auth_method: none is for public clients, and only for them');
+  }
+  // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present; private_key_jwt needs one (RFC 7523 §2.2).
+  if (c.jwks && c.jwksUri) throw new OAuthError('invalid_request', 'jwks and jwks_uri: give one, not both');
+  if (c.tokenEndpointAuthMethod === 'private_key_jwt' && !c.jwks && !c.jwksUri) {
+    throw new OAuthError('invalid_request', 'private_key_jwt needs the client\'s public keys: jwks or jwks_uri');
+  }
+  if (c.tokenEndpointAuthMethod !== 'private_key_jwt' && (c.jwks || c.jwksUri)) {
+    throw new OAuthError('invalid_request', 'jwks and jwks_uri are for private_key_jwt clients');
+  }
   // RFC 6749 §4.4: client_credentials is for confidential clients only.
   if (c.type === 'public' && c.grantTypes.includes('client_credentials')) {
     throw new OAuthError('invalid_request', 'grant_types: a public client cannot use client_credentials');
@@ -71,12 +90,31 @@ function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUr
   }
 }
 
-/** Registers a client. A confidential client's secret is returned here once; only its hash is kept. */
+/** Every registered key must import as a public key (a malformed `n` or curve point is refused here, not at first use). */
+async function checkKeys(jwks: PublicJwks | null | undefined): Promise<void> {
+  for (const [i, jwk] of (jwks?.keys ?? []).entries()) {
+    try {
+      const key = await importJWK({ ...jwk, ext: true } as Parameters<typeof importJWK>[0], (jwk.alg as string | undefined) ?? defaultAlg(jwk));
+      if (key instanceof Uint8Array || key.type !== 'public') throw new Error('not a public key');
+    } catch {
+      throw new OAuthError('invalid_request', `jwks.keys[${i}]: not a usable public key`);
+    }
+  }
+}
+
+const defaultAlg = (jwk: Record<string, unknown>): string =>
+  jwk.kty === 'RSA' ? 'RS256' : jwk.kty === 'OKP' ? 'EdDSA' : ({ 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, string>)[jwk.crv as string] ?? 'ES256';
+
+/**
+ * Registers a client. A secret client's secret is returned here once; only its hash is kept. A
+ * private_key_jwt client gets no secret: it proves itself with its keys (RFC 7523 §2.2).
+ */
 export async function createClient(deps: ClientRegistryDeps, input: unknown): Promise<ClientView & { client_secret?: string }> {
   const body = validate(CreateClientSchema, input);
   const grantTypes = [...new Set(body.grant_types ?? (body.type === 'public' ? ['authorization_code', 'refresh_token'] : ['client_credentials']))];
   const now = deps.clock.now();
-  const secret = body.type === 'confidential' ? randomToken(32) : undefined;
+  const method = body.token_endpoint_auth_method ?? (body.type === 'public' ? 'none' : 'client_secret_basic');
+  const secret = body.type === 'confidential' && method !== 'private_key_jwt' ? randomToken(32) : undefined;
   const client: ClientRow = {
     clientId: randomToken(16),
     name: body.name,
@@ -87,10 +125,14 @@ export async function createClient(deps: ClientRegistryDeps, input: unknown): Pr
     scopes: [...new Set(body.scopes)],
     disabled: false,
     dpopBoundAccessTokens: body.dpop_bound_access_tokens,
+    tokenEndpointAuthMethod: method,
+    jwks: body.jwks ?? null,
+    jwksUri: body.jwks_uri ?? null,
     createdAt: now,
     updatedAt: now,
   };
   checkConsistency(client);
+  await checkKeys(client.jwks);
   await checkScopesOffered(deps, client.scopes);
   await store.insertClient(deps.db, client);
   await changed(deps);
@@ -120,8 +162,11 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   if (body.scopes !== undefined) changes.scopes = [...new Set(body.scopes)];
   if (body.disabled !== undefined) changes.disabled = body.disabled;
   if (body.dpop_bound_access_tokens !== undefined) changes.dpopBoundAccessTokens = body.dpop_bound_access_tokens;
+  if (body.jwks !== undefined) changes.jwks = body.jwks;
+  if (body.jwks_uri !== undefined) changes.jwksUri = body.jwks_uri;
   const next = { ...existing, ...changes };
   checkConsistency(next);
+  await checkKeys(changes.jwks);
   if (changes.scopes) await checkScopesOffered(deps, changes.scopes);
   await store.updateClient(deps.db, clientId, changes);
   await changed(deps);
@@ -137,6 +182,7 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
   const existing = await store.findClient(deps.db, clientId);
   if (!existing) throw new OAuthError('not_found', 'no such client');
   if (existing.type !== 'confidential') throw new OAuthError('invalid_request', 'a public client has no secret');
+  if (existing.tokenEndpointAuthMethod === 'private_key_jwt') throw new OAuthError('invalid_request', 'a private_key_jwt client has no secret: change its keys instead');
   const secret = randomToken(32);
   await store.updateClient(deps.db, clientId, { secretHash: hashSecret(secret), updatedAt: deps.clock.now() });
   await changed(deps);

@@ -86,6 +86,36 @@ export const UpdateResourceSchema = z
   })
   .strict();
 
+/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/** The signature algorithms a client assertion may use (RFC 7518 §3; RFC 8037): never `none` nor a MAC. */
+export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+
+/** One public key (RFC 7517 §4): RSA, EC or OKP, without private members, at most 8 KB of JSON. */
+export const publicJwk = z
+  .record(z.string(), z.unknown())
+  .refine((k) => ['RSA', 'EC', 'OKP'].includes(k.kty as string), 'kty must be RSA, EC or OKP (a public signing key)')
+  .refine((k) => !PRIVATE_JWK_MEMBERS.some((m) => m in k), 'a key must be public: no d, p, q, dp, dq, qi, oth or k member')
+  .refine((k) => k.kid === undefined || (typeof k.kid === 'string' && k.kid.length > 0 && k.kid.length <= 200), 'kid must be a string of 1 to 200 characters')
+  .refine((k) => k.alg === undefined || (CLIENT_ASSERTION_ALGORITHMS as readonly unknown[]).includes(k.alg), `alg must be one of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`)
+  .refine((k) => k.use === undefined || k.use === 'sig', 'use must be sig')
+  .refine((k) => JSON.stringify(k).length <= 8192, 'a key is at most 8 KB of JSON');
+
+/** A client's public keys (RFC 7591 §2 `jwks`): 1 to 10 keys. */
+export const publicJwks = z
+  .object({ keys: z.array(publicJwk).min(1).max(10) })
+  .strict()
+  .describe('The client’s public keys as a JWK Set (RFC 7517 §5), for private_key_jwt: 1 to 10 RSA, EC or OKP keys, no private members.');
+
+/** Where a client publishes its keys (RFC 7591 §2 `jwks_uri`): https, fetched with the outbound rules. */
+export const jwksUri = z
+  .string()
+  .max(2048)
+  .refine((v) => isAbsoluteUriWithoutFragment(v) && v.startsWith('https://'), 'must be an https URL without a fragment')
+  .describe('https URL of the client’s JWK Set, for private_key_jwt; fetched with the outbound rules (OUTBOUND_ALLOWED_HOSTS admits named internal hosts) and cached.');
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+
 export const CreateClientSchema = z
   .object({
     name: name.describe('Display name, shown to people on the consent page.'),
@@ -94,6 +124,12 @@ export const CreateClientSchema = z
     redirect_uris: z.array(redirectUri).max(20).default([]).describe('Exact redirect URIs for the authorization code flow.'),
     scopes: z.array(scopeName).max(200).default([]).describe('Scopes the client may ask for: each offered by a registered resource, or `admin`, or the `introspect` permission.'),
     dpop_bound_access_tokens: z.boolean().default(false).describe('The client always uses DPoP (RFC 9449 §5.2): its token requests without a DPoP proof are refused.'),
+    token_endpoint_auth_method: z
+      .enum(TOKEN_ENDPOINT_AUTH_METHODS)
+      .optional()
+      .describe('How the client authenticates (RFC 7591 §2). Default: client_secret_basic for confidential clients (a secret is made; Basic and the body both work), none for public ones. private_key_jwt (RFC 7523 §2.2): no secret; the client signs assertions with a key of `jwks` or `jwks_uri` (exactly one of them).'),
+    jwks: publicJwks.optional(),
+    jwks_uri: jwksUri.optional(),
   })
   .strict();
 
@@ -105,6 +141,8 @@ export const UpdateClientSchema = z
     scopes: z.array(scopeName).max(200).optional(),
     disabled: z.boolean().optional().describe('A disabled client cannot authenticate.'),
     dpop_bound_access_tokens: z.boolean().optional(),
+    jwks: publicJwks.nullable().optional().describe('Replaces a private_key_jwt client’s key set (null: use jwks_uri instead).'),
+    jwks_uri: jwksUri.nullable().optional().describe('Replaces a private_key_jwt client’s key set URL (null: use jwks instead).'),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { paginate } from './paginate.js';
-import type { ClientRow, ClientType, Page } from './tables.js';
+import type { ClientRow, ClientType, Page, TokenEndpointAuthMethod } from './tables.js';
 
 interface RawClient {
   client_id: string;
@@ -12,6 +12,9 @@ interface RawClient {
   scopes: string;
   disabled: number | boolean;
   dpop_bound_access_tokens: number | boolean;
+  token_endpoint_auth_method: string | null;
+  jwks: string | null;
+  jwks_uri: string | null;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -26,6 +29,10 @@ const toRow = (r: RawClient): ClientRow => ({
   scopes: JSON.parse(r.scopes),
   disabled: Boolean(r.disabled),
   dpopBoundAccessTokens: Boolean(r.dpop_bound_access_tokens),
+  // Rows from before migration 0009 hold null: a secret for confidential clients, none for public.
+  tokenEndpointAuthMethod: (r.token_endpoint_auth_method ?? (r.type === 'public' ? 'none' : 'client_secret_basic')) as TokenEndpointAuthMethod,
+  jwks: r.jwks ? JSON.parse(r.jwks) : null,
+  jwksUri: r.jwks_uri,
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -41,6 +48,9 @@ const toRaw = (c: Partial<ClientRow>): Partial<RawClient> => {
   if (c.scopes !== undefined) raw.scopes = JSON.stringify(c.scopes);
   if (c.disabled !== undefined) raw.disabled = c.disabled;
   if (c.dpopBoundAccessTokens !== undefined) raw.dpop_bound_access_tokens = c.dpopBoundAccessTokens;
+  if (c.tokenEndpointAuthMethod !== undefined) raw.token_endpoint_auth_method = c.tokenEndpointAuthMethod;
+  if (c.jwks !== undefined) raw.jwks = c.jwks === null ? null : JSON.stringify(c.jwks);
+  if (c.jwksUri !== undefined) raw.jwks_uri = c.jwksUri;
   if (c.createdAt !== undefined) raw.created_at = c.createdAt;
   if (c.updatedAt !== undefined) raw.updated_at = c.updatedAt;
   return raw;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { deleteExpiredDpopProofs } from './dpop-proofs.js';
+import { deleteExpiredJtis } from './used-jtis.js';
 import { deleteEndedLoginFailures } from './login-failures.js';
 import { deleteRemovedKeys } from './signing-keys.js';
 
@@ -15,7 +15,8 @@ export interface PruneRetention {
 /**
  * Deletes what can no longer matter, so the database stops growing once lifetimes have passed:
  * - sessions past their expiry; authorization codes an hour past theirs (single use is long decided);
- *   failed-login counts whose window has ended; DPoP proof records whose proof can no longer be accepted;
+ *   failed-login counts whose window has ended; used jtis (DPoP proofs, client assertions) that can no
+ *   longer be accepted;
  * - refresh tokens past their expiry, spent ones after a week, and every one of a revoked grant;
  * - grants revoked, or ended (lifetime or idle), longer ago than any of their access tokens can
  *   live — their status bits no longer matter — together with their revocation entries, once
@@ -29,7 +30,7 @@ export async function pruneExpired(db: Knex, now: number, retention: PruneRetent
   counts.sessions = await db('sessions').where('expires_at', '<=', now).delete();
   counts.authorizationCodes = await db('authorization_codes').where('expires_at', '<=', now - 3600).delete();
   counts.loginFailures = await deleteEndedLoginFailures(db, now);
-  counts.dpopProofs = await deleteExpiredDpopProofs(db, now);
+  counts.usedJtis = await deleteExpiredJtis(db, now);
 
   const deadGrants = db('grants')
     .select('id')

@@ -2,6 +2,14 @@
 
 export type ClientType = 'confidential' | 'public';
 
+/** RFC 7591 §2 `token_endpoint_auth_method`: how a client authenticates (RFC 6749 §2.3, RFC 7523 §2.2). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+/** A JWK Set (RFC 7517 §5) of public keys only. */
+export interface PublicJwks {
+  keys: Array<Record<string, unknown>>;
+}
+
 export interface ScopeDefinition {
   name: string;
   description: string;
@@ -32,6 +40,14 @@ export interface ClientRow {
   disabled: boolean;
   /** RFC 9449 §5.2: this client always uses DPoP; a token request without a proof is refused. */
   dpopBoundAccessTokens: boolean;
+  /**
+   * How the client authenticates. A secret client may use Basic or the body whichever it registered
+   * (RFC 6749 §2.3.1); a `private_key_jwt` client only signed assertions (RFC 7523 §2.2), with a
+   * key of `jwks` or of the set at `jwksUri`; a `none` client is public.
+   */
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  jwks: PublicJwks | null;
+  jwksUri: string | null;
   createdAt: number;
   updatedAt: number;
   /**

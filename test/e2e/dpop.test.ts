@@ -162,13 +162,13 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
 
   it('keeps a proof’s record only while the proof could be accepted, then prunes it (standards: replay)', async () => {
     await withProof(await proof(key, 'POST', htu));
-    const count = async () => Number(((await app.deps.db('dpop_proofs').count({ n: '*' }).first()) as { n: string }).n);
+    const count = async () => Number(((await app.deps.db('used_jtis').count({ n: '*' }).first()) as { n: string }).n);
     expect(await count()).toBeGreaterThan(0);
     const now = Math.floor(Date.now() / 1000);
     await pruneExpired(app.deps.db, now, pruneRetention(app.deps.config), app.deps.config.grantIdleTimeout);
     expect(await count()).toBeGreaterThan(0);
     const counts = await pruneExpired(app.deps.db, now + PROOF_MAX_AGE + 2, pruneRetention(app.deps.config), app.deps.config.grantIdleTimeout);
-    expect(counts.dpopProofs).toBeGreaterThan(0);
+    expect(counts.usedJtis).toBeGreaterThan(0);
     expect(await count()).toBe(0);
   });
 

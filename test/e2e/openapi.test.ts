@@ -41,7 +41,7 @@ describe('OpenAPI document', () => {
     const doc = await (await app.request('/openapi.json')).json();
     const create = doc.components.schemas.CreateClient;
     expect(create.additionalProperties).toBe(false);
-    expect(Object.keys(create.properties).sort()).toEqual(['dpop_bound_access_tokens', 'grant_types', 'name', 'redirect_uris', 'scopes', 'type']);
+    expect(Object.keys(create.properties).sort()).toEqual(['dpop_bound_access_tokens', 'grant_types', 'jwks', 'jwks_uri', 'name', 'redirect_uris', 'scopes', 'token_endpoint_auth_method', 'type']);
     expect(create.properties.name.description).toMatch(/consent page/);
   });
 });

@@ -131,7 +131,7 @@ describe(`registry read cache across two instances on ${onPostgres ? 'PostgreSQL
     expect((await ask()).status).toBe(401);
     const row: ClientRow = {
       clientId, name: 'later', type: 'confidential', secretHash: hashSecret('the secret'), grantTypes: ['client_credentials'],
-      redirectUris: [], scopes: ['read'], disabled: false, dpopBoundAccessTokens: false, createdAt: 1, updatedAt: 1,
+      redirectUris: [], scopes: ['read'], disabled: false, dpopBoundAccessTokens: false, tokenEndpointAuthMethod: 'client_secret_basic', jwks: null, jwksUri: null, createdAt: 1, updatedAt: 1,
     };
     await insertClient(a.deps.db, row);
     await recordChange(a.deps.db);

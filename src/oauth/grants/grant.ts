@@ -6,6 +6,7 @@ import type { Db } from '../../store/db.js';
 import type { ReadCache } from '../../store/read-cache.js';
 import type { RateLimits } from '../../http/rate-limit.js';
 import type { ProofKeyCache } from '../../resource-server/dpop-proof.js';
+import type { ClientKeys } from '../client-keys.js';
 
 /** What every grant may touch. */
 export type GrantDeps = {
@@ -14,6 +15,8 @@ export type GrantDeps = {
   keyRing: KeyRing;
   readCache: ReadCache;
   rateLimits: Pick<RateLimits, 'client'>;
+  /** private_key_jwt clients' keys (RFC 7523 §2.2; src/oauth/client-keys.ts). */
+  clientKeys: ClientKeys;
   statusList: Pick<StatusList, 'uri' | 'invalidate'>;
   /** RFC 9449: proof keys already imported (src/resource-server/dpop-proof.ts). */
   dpopProofKeys?: ProofKeyCache;
