@@ -7,6 +7,7 @@ import * as m0005 from '../../db/migrations/0005_instances.js';
 import * as m0006 from '../../db/migrations/0006_login_failures.js';
 import * as m0007 from '../../db/migrations/0007_client_metadata_documents.js';
 import * as m0008 from '../../db/migrations/0008_dpop.js';
+import * as m0010 from '../../db/migrations/0010_token_exchange.js';
 
 // Migrations are imported, not discovered on disk, so the same list runs from the compiled server,
 // the CLI and the TypeScript tests.
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0006_login_failures': m0006,
   '0007_client_metadata_documents': m0007,
   '0008_dpop': m0008,
+  '0010_token_exchange': m0010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
