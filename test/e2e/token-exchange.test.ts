@@ -3,7 +3,12 @@
  * for a token of another resource, acting for the token's subject; revoking the original grant
  * revokes everything derived from it.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { decodeJwt } from 'jose';
+import { runCliProcess } from '../helpers/processes.js';
+import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
 import { Person } from '../helpers/browserless.js';
 import { countRows, delegatedFixture, grantRow, obtainCode, redeem, introspect, statusBit, type Creds, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -269,6 +274,40 @@ describe('token exchange (RFC 8693)', () => {
       const subject = (await (await app.token({ grant_type: 'client_credentials', resource: PHOTOS }, { basic: basic(holder) })).json()).access_token;
       await app.request(`/admin/clients/${holder.client_id}`, { method: 'PATCH', token: admin, json: { disabled: true } });
       expect((await (await exchange(printer, { subject_token: subject })).json()).error).toBe('invalid_request');
+    });
+  });
+
+  describe('the setting: token_exchange_clients on a resource', () => {
+    it.each([
+      ['not a list', 'printer'],
+      ['a list of non-strings', [42]],
+      ['an empty client id', ['']],
+      ['a client id with control characters', ['a\u0000b']],
+      ['more than 200 entries', Array.from({ length: 201 }, (_, i) => `c${i}`)],
+    ])('the admin API refuses %s with 400', async (_name, value) => {
+      const res = await app.request('/admin/resources', { method: 'POST', token: admin, json: { identifier: 'https://bad.example.com', name: 'Bad', token_exchange_clients: value } });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toBe('invalid_request');
+      expect(await countRows(app, 'resources', { identifier: 'https://bad.example.com' })).toBe(0);
+    });
+
+    it('the CLI sets it (resources create --token-exchange-client) and clears it (update --no-token-exchange-clients)', async () => {
+      const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-exchange-'));
+      const db = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(cwd, 'grantor.sqlite')}`, drop: async () => undefined };
+      const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: db.url } });
+      try {
+        const created = await cli(['resources', 'create', '--identifier', PRINT, '--name', 'Print', '--scope', 'photos:read', '--token-exchange-client', 'printer', '--token-exchange-client', 'backend', '--json']);
+        expect(created.stderr).toBe('');
+        const resource = JSON.parse(created.stdout);
+        expect(resource.token_exchange_clients).toEqual(['printer', 'backend']);
+        const replaced = await cli(['resources', 'update', resource.id, '--token-exchange-client', 'printer', '--json']);
+        expect(JSON.parse(replaced.stdout).token_exchange_clients).toEqual(['printer']);
+        const cleared = await cli(['resources', 'update', resource.id, '--no-token-exchange-clients', '--json']);
+        expect(JSON.parse(cleared.stdout).token_exchange_clients).toEqual([]);
+      } finally {
+        await db.drop();
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
     });
   });
 });
