@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { runCliProcess } from '../helpers/processes.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
 import { Person } from '../helpers/browserless.js';
 import { countRows, delegatedFixture, grantRow, obtainCode, redeem, introspect, statusBit, type Creds, type Delegated } from '../helpers/delegated.js';
@@ -92,6 +93,24 @@ describe('token exchange (RFC 8693)', () => {
     const issued = claimsOf((await res.json()).access_token);
     expect(issued).toMatchObject({ sub: world.alice.id, client_id: printer.client_id, act: { sub: printer.client_id }, scope: 'photos:read' });
     expect(await grantRow(app, issued.grant_id)).toMatchObject({ user_id: world.alice.id, parent_grant_id: claimsOf(tokens.access_token).grant_id });
+  });
+
+  it('is answered alike on the token endpoint’s lean path and through koa (one body in one piece, then chunked)', async () => {
+    const body = () => subjectToken().then((s) => new URLSearchParams({ grant_type: GRANT_TYPE, subject_token_type: ACCESS_TOKEN, subject_token: s, resource: PRINT }).toString());
+    const headers = { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${printer.client_id}:${printer.client_secret}`).toString('base64')}` };
+    const lean = await rawRequest(app.url, '/oauth/token', { method: 'POST', headers, body: await body() });
+    const chunked = await body();
+    const koa = await rawRequest(app.url, '/oauth/token', { method: 'POST', headers, body: [chunked.slice(0, 5), chunked.slice(5)] });
+    for (const res of [lean, koa]) {
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+    // expires_in counts down to the subject token's exp: it may differ by the second between the two.
+    const { access_token: _l, expires_in: leanTtl, ...leanRest } = lean.json();
+    const { access_token: _k, expires_in: koaTtl, ...koaRest } = koa.json();
+    expect(koaRest).toEqual(leanRest);
+    expect(leanRest.issued_token_type).toBe(ACCESS_TOKEN);
+    for (const ttl of [leanTtl, koaTtl]) expect(ttl).toBeGreaterThan(0);
   });
 
   it('accepts the target as audience (§2.1) as well as resource', async () => {
