@@ -267,7 +267,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           type: 'object',
           properties: {
             id: { type: 'string' }, client_id: { type: 'string' }, user_id: { type: ['string', 'null'] }, kind: { type: 'string' },
-            resource: { type: 'string' }, scope: { type: 'string' }, status: { enum: ['active', 'revoked'] }, status_index: { type: 'integer' },
+            resource: { type: 'string' }, scope: { type: 'string' }, status: { enum: ['active', 'revoked'] }, status_index: { type: 'integer' }, parent_grant_id: { type: 'string', description: 'RFC 8693: the grant whose token was exchanged for this one (kind token_exchange); revoked with it.' },
             created_at: { type: 'integer' }, last_used_at: { type: ['integer', 'null'] }, revoked_at: { type: ['integer', 'null'] },
             revocation: { type: 'object', properties: { seq: { type: 'integer' }, reason: { type: 'string' }, revoked_by: { type: 'string' } } },
           },
