@@ -52,8 +52,8 @@ describe('token exchange (RFC 8693)', () => {
   const exchange = (caller: Creds, params: Record<string, string>, headers?: Record<string, string>) =>
     app.token({ grant_type: GRANT_TYPE, subject_token_type: ACCESS_TOKEN, resource: PRINT, ...params }, { basic: basic(caller), headers });
   /** alice signs in to the browser app, which gets a Photos token for her. */
-  const personsToken = async () => {
-    const { code, verifier } = await obtainCode(new Person(app.url), world.spa.client_id, { extra: { resource: PHOTOS } });
+  const personsToken = async (person = new Person(app.url)) => {
+    const { code, verifier } = await obtainCode(person, world.spa.client_id, { extra: { resource: PHOTOS } });
     const body = await (await redeem(app, world.spa.client_id, code, verifier, { resource: PHOTOS })).json();
     return body as { access_token: string; refresh_token: string };
   };
@@ -87,12 +87,17 @@ describe('token exchange (RFC 8693)', () => {
   });
 
   it('keeps a person as the subject of a delegated token', async () => {
-    const tokens = await personsToken();
+    const alice = new Person(app.url);
+    const tokens = await personsToken(alice);
     const res = await exchange(printer, { subject_token: tokens.access_token });
     expect(res.status).toBe(200);
     const issued = claimsOf((await res.json()).access_token);
     expect(issued).toMatchObject({ sub: world.alice.id, client_id: printer.client_id, act: { sub: printer.client_id }, scope: 'photos:read' });
     expect(await grantRow(app, issued.grant_id)).toMatchObject({ user_id: world.alice.id, parent_grant_id: claimsOf(tokens.access_token).grant_id });
+    // alice sees who acts for her among her connected apps, and can revoke it there.
+    const page = await (await alice.get('/account')).text();
+    expect(page).toContain('<strong>printer</strong>');
+    expect(page).toContain('Print');
   });
 
   it('is answered alike on the token endpoint’s lean path and through koa (one body in one piece, then chunked)', async () => {
