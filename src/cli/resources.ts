@@ -13,6 +13,7 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .option('--access-token-ttl <seconds>', 'access token lifetime for this API')
     .option('--dpop-bound', 'only DPoP-bound access tokens are issued for this API (RFC 9449)')
     .option('--dynamic-client-scope <name>', 'a scope clients nobody vetted (Client ID Metadata Documents) may ask for (repeat for several; default none)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--token-exchange-client <client_id>', 'a client that may exchange tokens for this API (RFC 8693; repeat for several; default none)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--json', 'print JSON')
     .action(async (o) => {
       const created = await withDb((d) =>
@@ -23,6 +24,7 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
           access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl),
           dpop_bound_access_tokens: o.dpopBound,
           dynamic_client_scopes: o.dynamicClientScope,
+          token_exchange_clients: o.tokenExchangeClient,
         }),
       );
       print(created, o.json, (r) => `id: ${r.id}\nidentifier: ${r.identifier}`);
@@ -51,10 +53,13 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
     .option('--no-dpop-bound', 'bearer tokens for this API again')
     .option('--dynamic-client-scope <name>', 'replaces the scopes unvetted clients may ask for (repeat for several)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .option('--no-dynamic-client-scopes', 'unvetted clients may ask for no scope of this API')
+    .option('--token-exchange-client <client_id>', 'replaces the clients that may exchange tokens for this API (repeat for several)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .option('--no-token-exchange-clients', 'no client may exchange tokens for this API')
     .option('--json', 'print JSON')
     .action(async (id, o) => {
       // --no-dynamic-client-scopes sets o.dynamicClientScopes to false; --dynamic-client-scope lists them.
       const dynamic = o.dynamicClientScopes === false ? [] : o.dynamicClientScope;
+      const exchangers = o.tokenExchangeClients === false ? [] : o.tokenExchangeClient;
       const updated = await withDb((d) =>
         resources.updateResource(d, id, {
           name: o.name,
@@ -62,6 +67,7 @@ export function resourceCommands(program: Command, { withDb, print, out }: CliCo
           access_token_ttl: o.accessTokenTtl === undefined ? undefined : Number(o.accessTokenTtl),
           dpop_bound_access_tokens: o.dpopBound,
           dynamic_client_scopes: dynamic,
+          token_exchange_clients: exchangers,
         }),
       );
       print(updated, o.json, (r) => JSON.stringify(r, null, 2));

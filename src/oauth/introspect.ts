@@ -60,6 +60,8 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
     token_type: claims.cnf ? 'DPoP' : 'Bearer',
     grant_id: claims.grant_id,
     ...(claims.cnf ? { cnf: { jkt: claims.cnf.jkt } } : {}),
+    // RFC 8693 §4.1 (and §2.2 of RFC 7662: any claim of the token may be answered): who acts for `sub`.
+    ...(claims.act ? { act: claims.act } : {}),
   };
 }
 

@@ -3,16 +3,18 @@ import { verifyDpopProof } from './dpop-proof.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
+import { TOKEN_EXCHANGE, tokenExchangeGrant } from './grants/token-exchange.js';
 import type { GrantDeps, GrantHandler, TokenRequest, TokenResponse } from './grants/grant.js';
 
 /** Where the token endpoint is served, below the issuer's base URL. */
 export const TOKEN_PATH = '/oauth/token';
 
-/** The grant types this server speaks, by their RFC 6749 name. */
+/** The grant types this server speaks, by their RFC 6749 (or RFC 8693 §2.1) name. */
 export const GRANTS = new Map<string, GrantHandler>([
   ['authorization_code', authorizationCodeGrant],
   ['refresh_token', refreshTokenGrant],
   ['client_credentials', clientCredentialsGrant],
+  [TOKEN_EXCHANGE, tokenExchangeGrant],
 ]);
 
 /**

@@ -61,7 +61,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
         post: {
           tags: ['oauth'],
           summary: 'Token endpoint (RFC 6749 §3.2)',
-          description: 'client_credentials (confidential clients), authorization_code with PKCE, refresh_token (rotated on every use). Client authentication: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523 §2.2: a JWT signed with a registered key, `aud` the issuer identifier, used once), or client_id alone for public clients.',
+          description: 'client_credentials (confidential clients), authorization_code with PKCE, refresh_token (rotated on every use), token exchange (RFC 8693: a confidential client listed in the target resource’s token_exchange_clients trades an access token it was given for one of that resource, acting for its subject). Client authentication: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523 §2.2: a JWT signed with a registered key, `aud` the issuer identifier, used once), or client_id alone for public clients.',
           requestBody: {
             required: true,
             content: {
@@ -69,13 +69,17 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
                 schema: {
                   type: 'object',
                   properties: {
-                    grant_type: { type: 'string', enum: ['client_credentials', 'authorization_code', 'refresh_token'] },
+                    grant_type: { type: 'string', enum: ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'] },
                     code: { type: 'string' },
                     redirect_uri: { type: 'string' },
                     code_verifier: { type: 'string' },
                     refresh_token: { type: 'string' },
                     scope: { type: 'string' },
                     resource: { type: 'string', format: 'uri' },
+                    audience: { type: 'string', description: 'RFC 8693 §2.1: the identifier of the resource, as `resource`.' },
+                    subject_token: { type: 'string', description: 'RFC 8693 §2.1: an access token of Grantor’s.' },
+                    subject_token_type: { type: 'string', enum: ['urn:ietf:params:oauth:token-type:access_token'] },
+                    requested_token_type: { type: 'string', enum: ['urn:ietf:params:oauth:token-type:access_token'] },
                     client_id: { type: 'string' },
                     client_secret: { type: 'string' }, client_assertion_type: { type: 'string' }, client_assertion: { type: 'string' },
                   },
@@ -229,7 +233,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
         OAuthError: { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } }, required: ['error'] },
         TokenResponse: {
           type: 'object',
-          properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' }, scope: { type: 'string' }, refresh_token: { type: 'string' } },
+          properties: { access_token: { type: 'string' }, token_type: { enum: ['Bearer', 'DPoP'] }, expires_in: { type: 'integer' }, scope: { type: 'string' }, refresh_token: { type: 'string' }, issued_token_type: { type: 'string', description: 'RFC 8693 §2.2.1: token exchange answers only.' } },
           required: ['access_token', 'token_type', 'expires_in'],
         },
         Jwks: { type: 'object', properties: { keys: { type: 'array', items: { type: 'object', properties: { kty: { type: 'string' }, kid: { type: 'string' }, use: { type: 'string' }, alg: { type: 'string' }, n: { type: 'string' }, e: { type: 'string' } } } } } },
@@ -240,7 +244,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           properties: {
             id: { type: 'string' }, identifier: { type: 'string' }, name: { type: 'string' },
             scopes: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' } } } },
-            access_token_ttl: { type: ['integer', 'null'] }, dynamic_client_scopes: { type: 'array', items: { type: 'string' } }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
+            access_token_ttl: { type: ['integer', 'null'] }, dynamic_client_scopes: { type: 'array', items: { type: 'string' } }, token_exchange_clients: { type: 'array', items: { type: 'string' } }, dpop_bound_access_tokens: { type: 'boolean' }, created_at: { type: 'integer' }, updated_at: { type: 'integer' },
           },
         },
         BlockedClient: { type: 'object', properties: { client_id: { type: 'string' }, reason: { type: ['string', 'null'] }, created_at: { type: 'integer' } } },
@@ -267,7 +271,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
           type: 'object',
           properties: {
             id: { type: 'string' }, client_id: { type: 'string' }, user_id: { type: ['string', 'null'] }, kind: { type: 'string' },
-            resource: { type: 'string' }, scope: { type: 'string' }, status: { enum: ['active', 'revoked'] }, status_index: { type: 'integer' },
+            resource: { type: 'string' }, scope: { type: 'string' }, status: { enum: ['active', 'revoked'] }, status_index: { type: 'integer' }, parent_grant_id: { type: 'string', description: 'RFC 8693: the grant whose token was exchanged for this one (kind token_exchange); revoked with it.' },
             created_at: { type: 'integer' }, last_used_at: { type: ['integer', 'null'] }, revoked_at: { type: ['integer', 'null'] },
             revocation: { type: 'object', properties: { seq: { type: 'integer' }, reason: { type: 'string' }, revoked_by: { type: 'string' } } },
           },

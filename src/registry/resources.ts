@@ -24,6 +24,8 @@ export function adminResource(config: Pick<Config, 'baseUrl'>): ResourceRow {
     accessTokenTtl: null,
     dpopBoundAccessTokens: false,
     dynamicClientScopes: [],
+    // Nothing is exchanged into the admin API.
+    tokenExchangeClients: [],
     createdAt: 0,
     updatedAt: 0,
   };
@@ -41,6 +43,7 @@ export interface ResourceView {
   access_token_ttl: number | null;
   dpop_bound_access_tokens: boolean;
   dynamic_client_scopes: string[];
+  token_exchange_clients: string[];
   created_at: number;
   updated_at: number;
 }
@@ -54,6 +57,7 @@ export function viewResource(r: ResourceRow): ResourceView {
     access_token_ttl: r.accessTokenTtl,
     dpop_bound_access_tokens: r.dpopBoundAccessTokens,
     dynamic_client_scopes: r.dynamicClientScopes,
+    token_exchange_clients: r.tokenExchangeClients,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };
@@ -91,6 +95,7 @@ export async function createResource(deps: ResourceRegistryDeps & { config: Pick
     accessTokenTtl: body.access_token_ttl ?? null,
     dpopBoundAccessTokens: body.dpop_bound_access_tokens,
     dynamicClientScopes: [...new Set(body.dynamic_client_scopes)],
+    tokenExchangeClients: [...new Set(body.token_exchange_clients)],
     createdAt: now,
     updatedAt: now,
   };
@@ -132,6 +137,7 @@ export async function updateResource(deps: ResourceRegistryDeps, id: string, inp
   if (body.access_token_ttl !== undefined) changes.accessTokenTtl = body.access_token_ttl;
   if (body.dpop_bound_access_tokens !== undefined) changes.dpopBoundAccessTokens = body.dpop_bound_access_tokens;
   if (body.dynamic_client_scopes !== undefined) changes.dynamicClientScopes = [...new Set(body.dynamic_client_scopes)];
+  if (body.token_exchange_clients !== undefined) changes.tokenExchangeClients = [...new Set(body.token_exchange_clients)];
   // A scope taken from the resource is taken from unvetted clients too.
   const dynamic = changes.dynamicClientScopes ?? existing.dynamicClientScopes;
   const scopes = changes.scopes ?? existing.scopes;

@@ -65,6 +65,11 @@ const dynamicClientScopes = z
   .max(200)
   .describe('Scopes of this API that clients nobody vetted (Client ID Metadata Documents) may ask for; each one of `scopes`. A person still consents to each. Default: none.');
 
+const tokenExchangeClients = z
+  .array(z.string().min(1).max(512).regex(/^[\x20-\x7e]+$/, 'a client_id is printable ASCII (RFC 6749 Appendix A.1)'))
+  .max(200)
+  .describe('Clients (client ids) that may exchange an access token they were given for one of this API (RFC 8693 token exchange), acting for its subject. Default: none.');
+
 export const CreateResourceSchema = z
   .object({
     identifier: resourceIdentifier,
@@ -73,6 +78,7 @@ export const CreateResourceSchema = z
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional().describe('Access token lifetime in seconds for this API; null uses the server default.'),
     dpop_bound_access_tokens: z.boolean().default(false).describe('Only DPoP-bound access tokens are issued for this API (RFC 9449): a token request for it without a DPoP proof is refused.'),
     dynamic_client_scopes: dynamicClientScopes.default([]),
+    token_exchange_clients: tokenExchangeClients.default([]),
   })
   .strict();
 
@@ -83,6 +89,7 @@ export const UpdateResourceSchema = z
     access_token_ttl: z.number().int().min(30).max(86400).nullable().optional(),
     dpop_bound_access_tokens: z.boolean().optional(),
     dynamic_client_scopes: dynamicClientScopes.optional(),
+    token_exchange_clients: tokenExchangeClients.optional(),
   })
   .strict();
 

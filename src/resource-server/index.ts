@@ -5,3 +5,12 @@
 export { createVerifier, type AccessTokenPayload, type DpopOptions, type DpopReplayCache, type ResourceRequest, type Verifier, type VerifierOptions } from './verify.js';
 export { requireToken, type KoaLikeContext, type RequireTokenOptions } from './koa.js';
 export { ResourceServerError, type ResourceServerErrorCode } from './errors.js';
+export {
+  createProtectedResourceMetadata,
+  serveProtectedResourceMetadata,
+  PROTECTED_RESOURCE_METADATA_SUFFIX,
+  type KoaMetadataContext,
+  type MetadataAnswer,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceMetadataOptions,
+} from './metadata.js';

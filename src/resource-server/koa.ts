@@ -27,6 +27,12 @@ export interface RequireTokenOptions {
    * request (X-Forwarded-Proto and -Host with `app.proxy`); set it when a proxy in front changes either.
    */
   origin?: string;
+  /**
+   * The URL of this API's protected resource metadata (RFC 9728 §5.1; `metadata.url` from
+   * createProtectedResourceMetadata()): every 401 and 403 challenge names it as `resource_metadata`,
+   * which is how MCP clients and others find the authorization server.
+   */
+  resourceMetadata?: string;
 }
 
 /**
@@ -37,7 +43,8 @@ export interface RequireTokenOptions {
  * needed, 503 when its revocation status cannot be confirmed. A DPoP-bound token must come as
  * `Authorization: DPoP …` with its proof (RFC 9449 §7.1): refusals of those, and of a bound token
  * sent as Bearer, are answered with a `DPoP` challenge carrying `algs` and `invalid_token` or
- * `invalid_dpop_proof`.
+ * `invalid_dpop_proof`. Every challenge of a route that requires scopes carries them (`scope`,
+ * RFC 6750 §3), and, with `resourceMetadata`, where the API's metadata is (RFC 9728 §5.1).
  *
  * @example
  * ```ts
@@ -49,6 +56,11 @@ export function requireToken(verifier: Verifier, options: RequireTokenOptions = 
   const realm = options.realm ?? 'api';
   const needed = options.scopes ?? [];
   const algs = `algs="${verifier.dpopAlgorithms.join(' ')}"`;
+  // RFC 9728 §5.1 and RFC 6750 §3: where to learn about this API, and what this route needs.
+  // A URL or scope that cannot be a quoted-string is refused here, not sent broken on every 401.
+  if (options.resourceMetadata !== undefined && !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(options.resourceMetadata)) throw new TypeError('resourceMetadata: not a URL');
+  if (needed.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) throw new TypeError('scopes: a scope is printable ASCII without spaces, quotes or backslashes');
+  const extra = `${options.resourceMetadata ? `, resource_metadata="${options.resourceMetadata}"` : ''}${needed.length ? `, scope="${needed.join(' ')}"` : ''}`;
   const refuse = (ctx: KoaLikeContext, status: number, challenge: string, body: unknown) => {
     ctx.status = status;
     ctx.set('WWW-Authenticate', challenge);
@@ -59,7 +71,7 @@ export function requireToken(verifier: Verifier, options: RequireTokenOptions = 
     const header = ctx.get('Authorization');
     if (!header) {
       // RFC 9449 §7.1: an API that takes only DPoP says so, with the algorithms it accepts.
-      const challenge = verifier.dpopRequired ? `DPoP realm="${realm}", ${algs}` : `Bearer realm="${realm}"`;
+      const challenge = verifier.dpopRequired ? `DPoP realm="${realm}"${extra}, ${algs}` : `Bearer realm="${realm}"${extra}`;
       return refuse(ctx, 401, challenge, { error: 'invalid_request', error_description: 'an access token is required' });
     }
     let claims: AccessTokenPayload;
@@ -90,8 +102,7 @@ export function requireToken(verifier: Verifier, options: RequireTokenOptions = 
         ctx.body = { error, error_description: description };
         return;
       }
-      let challenge = `${err.scheme} realm="${realm}", error="${err.code}", error_description="${description}"`;
-      if (err.code === 'insufficient_scope') challenge += `, scope="${needed.join(' ')}"`;
+      let challenge = `${err.scheme} realm="${realm}", error="${err.code}", error_description="${description}"${extra}`;
       if (err.scheme === 'DPoP') challenge += `, ${algs}`;
       return refuse(ctx, err.status, challenge, { error, error_description: description });
     }

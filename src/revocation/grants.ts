@@ -20,6 +20,8 @@ export interface GrantView {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** RFC 8693: the grant whose token was exchanged for this one (kind token_exchange). */
+  parent_grant_id?: string;
   revocation?: { seq: number; reason: string; revoked_by: string };
 }
 
@@ -36,6 +38,7 @@ export function viewGrant(g: GrantRow, revocation?: RevocationRow): GrantView {
     created_at: g.createdAt,
     last_used_at: g.lastUsedAt,
     revoked_at: g.revokedAt,
+    ...(g.parentGrantId ? { parent_grant_id: g.parentGrantId } : {}),
     ...(revocation ? { revocation: { seq: revocation.seq, reason: revocation.reason, revoked_by: revocation.revokedBy } } : {}),
   };
 }

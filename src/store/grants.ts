@@ -14,6 +14,7 @@ interface RawGrant {
   last_used_at: number | string | null;
   revoked_at: number | string | null;
   expires_at: number | string | null;
+  parent_grant_id?: string | null;
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -30,6 +31,7 @@ const toRow = (r: RawGrant): GrantRow => ({
   lastUsedAt: num(r.last_used_at),
   revokedAt: num(r.revoked_at),
   expiresAt: num(r.expires_at),
+  parentGrantId: r.parent_grant_id ?? null,
 });
 
 const toRaw = (g: GrantRow): RawGrant => ({
@@ -44,6 +46,7 @@ const toRaw = (g: GrantRow): RawGrant => ({
   last_used_at: g.lastUsedAt,
   revoked_at: g.revokedAt,
   expires_at: g.expiresAt,
+  ...(g.parentGrantId ? { parent_grant_id: g.parentGrantId } : {}),
 });
 
 /**
@@ -122,6 +125,27 @@ export async function markGrantRevoked(db: Knex, id: string, at: number): Promis
   const n = await db('grants').where({ id }).whereNull('revoked_at').update({ revoked_at: at });
   if (n === 0) return undefined;
   return (await db('grants').where({ id }).first('kind'))?.kind;
+}
+
+/**
+ * The live grants made by exchanging tokens of these grants (RFC 8693), marked revoked now; answers
+ * their ids. Run in the parent's revocation transaction, a generation at a time, for chains.
+ */
+export async function revokeChildGrants(db: Knex, parentIds: string[], at: number): Promise<string[]> {
+  const ids = (await db('grants').whereIn('parent_grant_id', parentIds).whereNull('revoked_at').select('id')).map((r: { id: string }) => r.id);
+  if (ids.length === 0) return [];
+  await db('grants').whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: at });
+  return ids;
+}
+
+/**
+ * Locks a live grant's row until the transaction ends (a no-op conditional UPDATE: the row count
+ * says whether it is still live). A child grant inserted under this lock cannot miss a revocation
+ * of its parent: a revocation that commits first makes this answer false, one that comes after
+ * waits and then finds the child (src/revocation/revoke-grant.ts).
+ */
+export async function lockLiveGrant(db: Knex, id: string): Promise<boolean> {
+  return (await db('grants').where({ id }).whereNull('revoked_at').update({ revoked_at: null })) > 0;
 }
 
 export async function touchGrant(db: Knex, id: string, at: number): Promise<void> {

@@ -8,6 +8,7 @@ import * as m0006 from '../../db/migrations/0006_login_failures.js';
 import * as m0007 from '../../db/migrations/0007_client_metadata_documents.js';
 import * as m0008 from '../../db/migrations/0008_dpop.js';
 import * as m0009 from '../../db/migrations/0009_private_key_jwt.js';
+import * as m0010 from '../../db/migrations/0010_token_exchange.js';
 
 // Migrations are imported, not discovered on disk, so the same list runs from the compiled server,
 // the CLI and the TypeScript tests.
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0007_client_metadata_documents': m0007,
   '0008_dpop': m0008,
   '0009_private_key_jwt': m0009,
+  '0010_token_exchange': m0010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -10,6 +10,7 @@ interface RawResource {
   access_token_ttl: number | null;
   dpop_bound_access_tokens: number | boolean;
   dynamic_client_scopes: string;
+  token_exchange_clients: string;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -22,6 +23,7 @@ const toRow = (r: RawResource): ResourceRow => ({
   accessTokenTtl: r.access_token_ttl === null ? null : Number(r.access_token_ttl),
   dpopBoundAccessTokens: Boolean(r.dpop_bound_access_tokens),
   dynamicClientScopes: JSON.parse(r.dynamic_client_scopes ?? '[]'),
+  tokenExchangeClients: JSON.parse(r.token_exchange_clients ?? '[]'),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
 });
@@ -35,6 +37,7 @@ const toRaw = (r: Partial<ResourceRow>): Partial<RawResource> => {
   if (r.accessTokenTtl !== undefined) raw.access_token_ttl = r.accessTokenTtl;
   if (r.dpopBoundAccessTokens !== undefined) raw.dpop_bound_access_tokens = r.dpopBoundAccessTokens;
   if (r.dynamicClientScopes !== undefined) raw.dynamic_client_scopes = JSON.stringify(r.dynamicClientScopes);
+  if (r.tokenExchangeClients !== undefined) raw.token_exchange_clients = JSON.stringify(r.tokenExchangeClients);
   if (r.createdAt !== undefined) raw.created_at = r.createdAt;
   if (r.updatedAt !== undefined) raw.updated_at = r.updatedAt;
   return raw;

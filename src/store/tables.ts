@@ -25,6 +25,8 @@ export interface ResourceRow {
   dpopBoundAccessTokens: boolean;
   /** Scopes that clients nobody vetted (metadata documents, self-registration) may ask for (issue #11). */
   dynamicClientScopes: string[];
+  /** RFC 8693: the clients that may exchange an access token for one of this API (default none). */
+  tokenExchangeClients: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -67,7 +69,8 @@ export interface UserRow {
   updatedAt: number;
 }
 
-export type GrantKind = 'client_credentials' | 'authorization_code';
+/** `token_exchange`: made by exchanging an access token of its parent grant (RFC 8693). */
+export type GrantKind = 'client_credentials' | 'authorization_code' | 'token_exchange';
 
 export interface GrantRow {
   id: string;
@@ -83,6 +86,8 @@ export interface GrantRow {
   revokedAt: number | null;
   /** Absolute end of a delegated grant (null: no limit, as for client_credentials). */
   expiresAt: number | null;
+  /** RFC 8693: the grant whose access token was exchanged for this one; revoked with it. */
+  parentGrantId?: string | null;
 }
 
 /** A page of rows and the opaque cursor of the next page (null on the last). */

@@ -3,6 +3,15 @@ import { compactVerify, jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyRing } from '../keys/key-ring.js';
 import { randomId } from '../lib/random.js';
 
+/**
+ * RFC 8693 §4.1: who acts for the subject — the client that exchanged a token for this one; a
+ * token exchanged again nests the earlier actor inside (the outermost is the current actor).
+ */
+export interface Actor {
+  sub: string;
+  act?: Actor;
+}
+
 /** What an access token says, in the words of RFC 9068 §2.2 plus Grantor's `grant_id`. */
 export interface AccessTokenClaims {
   iss: string;
@@ -18,6 +27,8 @@ export interface AccessTokenClaims {
   status: { status_list: { idx: number; uri: string } };
   /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
   cnf?: { jkt: string };
+  /** RFC 8693 §4.1: present on tokens issued by token exchange (delegation). */
+  act?: Actor;
 }
 
 export interface MintAccessTokenInput {
@@ -34,6 +45,8 @@ export interface MintAccessTokenInput {
   ttl: number;
   /** RFC 9449: the JWK SHA-256 thumbprint of the DPoP proof key, when the token is bound. */
   dpopJkt?: string;
+  /** RFC 8693 §4.1: the acting party, for a token issued by token exchange. */
+  actor?: Actor;
 }
 
 /** The encoded protected header `{"alg":"RS256","typ":"at+jwt","kid":…}` (RFC 9068 §2.1). */
@@ -55,6 +68,7 @@ export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenIn
     grant_id: input.grantId,
     status: { status_list: { idx: input.statusIndex, uri: input.statusListUri } },
     ...(input.dpopJkt ? { cnf: { jkt: input.dpopJkt } } : {}),
+    ...(input.actor ? { act: input.actor } : {}),
   };
   return { ...(await signAccessToken(keyRing, claims)), claims };
 }

@@ -51,6 +51,8 @@ describe('admin API (bearer token with scope admin)', () => {
         access_token_ttl: 300,
         dpop_bound_access_tokens: false,
         dynamic_client_scopes: [],
+        // RFC 8693: nobody may exchange tokens for a resource until an admin says who.
+        token_exchange_clients: [],
         created_at: expect.any(Number),
         updated_at: expect.any(Number),
       });

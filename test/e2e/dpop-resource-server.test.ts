@@ -11,7 +11,7 @@ import { createVerifier, ResourceServerError, type Verifier } from '../../src/re
 
 const API = 'https://api.example.com';
 const ALGS = 'algs="ES256 ES384 PS256 RS256 EdDSA"';
-const dpopChallenge = (error: string) => new RegExp(`^DPoP realm="api", error="${error}", error_description="[^"]*", ${ALGS}$`);
+const dpopChallenge = (error: string) => new RegExp(`^DPoP realm="api", error="${error}", error_description="[^"]*"(, scope="[^"]+")?, ${ALGS}$`);
 
 describe('resource-server module: DPoP-bound tokens (RFC 9449 §7)', () => {
   let app: TestApp;
@@ -134,7 +134,7 @@ describe('resource-server module: DPoP-bound tokens (RFC 9449 §7)', () => {
       expect(bearer.headers.get('www-authenticate')).toMatch(dpopChallenge('invalid_token'));
       const none = await fetch(`${strict.url}/read`);
       expect(none.status).toBe(401);
-      expect(none.headers.get('www-authenticate')).toBe(`DPoP realm="api", ${ALGS}`);
+      expect(none.headers.get('www-authenticate')).toBe(`DPoP realm="api", scope="read", ${ALGS}`);
     });
 
     it('accepts a bound token with its proof', async () => {

@@ -58,7 +58,8 @@ function recordingFetch(): { fetch: typeof fetch; urls: string[]; count(suffix: 
   return { fetch: wrapped, urls, count: (suffix) => urls.filter((u) => u.endsWith(suffix)).length };
 }
 
-const invalidTokenChallenge = /^Bearer realm="api", error="invalid_token", error_description="[^"]*"$/;
+// A route that requires scopes names them in every challenge (RFC 6750 §3; MCP clients read them from the 401).
+const invalidTokenChallenge = /^Bearer realm="api", error="invalid_token", error_description="[^"]*"(, scope="[^"]+")?$/;
 
 describe('resource-server module against Grantor', () => {
   let app: TestApp;
@@ -109,7 +110,8 @@ describe('resource-server module against Grantor', () => {
   it('koa: answers 401 with a bare challenge when no token is sent', async () => {
     const res = await api.get('/read');
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    // No error code (RFC 6750 §3.1); the scope the route needs (§3).
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api", scope="read"');
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
@@ -117,7 +119,7 @@ describe('resource-server module against Grantor', () => {
     const token = await issue(app, reader, { scope: 'read' });
     const res = await api.get(`/read?access_token=${encodeURIComponent(token)}`);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api", scope="read"');
   });
 
   it('answers invalid_token (401) for garbage and malformed credentials', async () => {

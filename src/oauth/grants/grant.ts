@@ -48,6 +48,8 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** RFC 8693 §2.2.1: the type of the token issued by a token exchange. */
+  issued_token_type?: string;
 }
 
 export type GrantHandler = (deps: GrantDeps, request: GrantRequest) => Promise<TokenResponse>;
