@@ -50,7 +50,8 @@ import path from 'node:path';
 import { seedRefreshTokens } from './browserless.js';
 import { prepareDelegated } from './delegated.js';
 import { startBareSigner } from './bare-signer.js';
-import { startGrantor } from './grantor-server.js';
+import { LIMITS_OFF, LOAD_CLIENTS, startGrantor } from './grantor-server.js';
+import { measureEdgeCosts } from './edge-costs.js';
 import { startLoadGenerator } from './load.js';
 import { startOidcProvider } from './oidc-provider-peer.js';
 import { cleanupAll, cpuMeter, sleep } from './procs.js';
@@ -65,24 +66,37 @@ import { measureClientAuthTiming } from './client-auth-timing.js';
 import { list, num } from './env.js';
 
 
-const SECONDS = num('BENCH_SECONDS', 5);
-const SIGN_SECONDS = num('BENCH_SIGN_SECONDS', 3);
-const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 2);
-const CONNECTIONS = list('BENCH_CONNECTIONS', [1, 10, 50, 100]);
+/**
+ * BENCH_SMOKE=1 (`npm run bench:smoke`, part of `npm test`): every phase with tiny durations and
+ * counts (~40 s), checking that each returns sane results — non-zero rates, no unexpected non-2xx,
+ * every refresh rotated, every introspection active, every revocation seen — so that a broken
+ * phase fails the build. Its figures mean nothing.
+ */
+const SMOKE = process.env.BENCH_SMOKE === '1';
+/** A setting's default: the full run's, or the smoke run's. */
+const byMode = (full, smoke) => (SMOKE ? smoke : full);
+
+const SECONDS = num('BENCH_SECONDS', byMode(5, 1));
+const SIGN_SECONDS = num('BENCH_SIGN_SECONDS', byMode(3, 0.25));
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', byMode(2, 0.5));
+const CONNECTIONS = list('BENCH_CONNECTIONS', byMode([1, 10, 50, 100], [10]));
 const OIDC_CONNECTIONS = list('BENCH_OIDC_CONNECTIONS', CONNECTIONS);
 const ONLY_GRANTOR = process.env.BENCH_ONLY === 'grantor';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
-const REF_CONNECTIONS = 50; // the issue's p99 and comparison point
-const REFRESH_CONNECTIONS = list('BENCH_REFRESH_CONNECTIONS', [10, 50]);
+const REF_CONNECTIONS = byMode(50, 10); // the issue's p99 and comparison point
+const REFRESH_CONNECTIONS = list('BENCH_REFRESH_CONNECTIONS', byMode([10, 50], [10]));
 const WARMUP_CONNECTIONS = 10;
 // Chaining needs only one token per connection; each run (and the warm-up) loses at most one per
 // connection (rotated by the server, answer unread when the run stops).
 const REFRESH_SEED = num('BENCH_REFRESH_SEED', WARMUP_CONNECTIONS + REFRESH_CONNECTIONS.reduce((a, b) => a + b, 0) + Math.max(...REFRESH_CONNECTIONS) + 20);
 const INTROSPECT_CONNECTIONS = num('BENCH_INTROSPECT_CONNECTIONS', REF_CONNECTIONS);
-const VERIFY_ROUNDS = num('BENCH_VERIFY_ROUNDS', 60);
-const VERIFY_ITERATIONS = num('BENCH_VERIFY_ITERATIONS', 100);
-const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', 40);
+const VERIFY_ROUNDS = num('BENCH_VERIFY_ROUNDS', byMode(60, 3));
+const VERIFY_ITERATIONS = num('BENCH_VERIFY_ITERATIONS', byMode(100, 10));
+const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', byMode(40, 3));
 const REVOKE_TTL = num('BENCH_STATUS_LIST_TTL', 1);
+const EDGE_ROUNDS = num('BENCH_EDGE_ROUNDS', byMode(2, 1));
+const TIMING_TRIES = num('BENCH_TIMING_TRIES', byMode(400, 20));
+const TIMING_WARMUP = num('BENCH_TIMING_WARMUP', byMode(100, 10));
 const PROPAGATION_BOUND_MS = 10_000;
 const SCALEOUT_CONNECTIONS = num('BENCH_SCALEOUT_CONNECTIONS', REF_CONNECTIONS);
 // The refresh run of phase 9 on PostgreSQL: one warm-up and one run, each losing at most one token per connection.
@@ -104,9 +118,21 @@ class BenchBroken extends Error {}
 
 // ---- helpers --------------------------------------------------------------------------------
 
+/**
+ * Phase 2's request. A target with many clients (Grantor in its default configuration: rate limits
+ * on) gets each request from the next client and the next X-Forwarded-For address, round-robin
+ * (bench/load-child.js), so the load stays within the per-client and per-address limits.
+ */
 function tokenRequest(target, tokenPath) {
   const basic = Buffer.from(`${encodeURIComponent(target.clientId)}:${encodeURIComponent(target.clientSecret)}`).toString('base64');
+  const rotate = target.credentials?.length > 1
+    ? {
+        authorizations: target.credentials.map((c) => basicAuth(c.clientId, c.clientSecret)),
+        forwardedFor: target.credentials.map((_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`),
+      }
+    : undefined;
   return {
+    rotate,
     url: `${target.url}${tokenPath}`,
     method: 'POST',
     headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -133,7 +159,7 @@ async function verifyIssuance(target, req) {
   return { header, claims, tokenBytes: body.access_token.length };
 }
 
-const basicAuth = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+function basicAuth(id, secret) { return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`; }
 
 /** RFC 7662 introspection by `caller` (client_secret_basic); resolves to the JSON answer. */
 async function introspect(baseUrl, caller, token) {
@@ -230,7 +256,7 @@ async function main() {
 
   // 2 + 3. Grantor
   log('2/9 Grantor client_credentials');
-  const grantor = await startGrantor({ cpuProfDir: CPU_PROF_DIR });
+  const grantor = await startGrantor({ cpuProfDir: CPU_PROF_DIR, clients: LOAD_CLIENTS });
   const gReq = tokenRequest(grantor, '/oauth/token');
   const gSample = await verifyIssuance(grantor, gReq);
   await verifyGet(grantor, `${grantor.url}/.well-known/jwks.json`);
@@ -268,54 +294,73 @@ async function main() {
     documents.push({ label, koa, lean });
   }
   const [{ lean: jwks }, { lean: metadata }] = documents;
+  await grantor.stop();
+
+  // 2b. what the access log and the rate limiter cost (fresh servers, back to back)
+  log(`2b what logging and rate limiting cost: c=${REF_CONNECTIONS}, ${EDGE_ROUNDS} round(s) of default / LOG_LEVEL=warn / limits off`);
+  const edgeCosts = await measureEdgeCosts({
+    rounds: EDGE_ROUNDS,
+    connections: REF_CONNECTIONS,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    tokenRequest,
+    verifyIssuance,
+    warmUp: (target, req) => warmUp(loader, target, req),
+    load: (target, label, req, c, seconds) => load(loader, target, label, req, c, seconds),
+    log,
+  });
+
+  // Phases 4-6 drive one client (a public app's refresh chains, one introspecting resource server)
+  // far past the per-client limit of 1200/min: a Grantor of their own, rate limits off, access log on.
+  const delegatedGrantor = await startGrantor({ env: LIMITS_OFF });
 
   // 4. the refresh grant: seed refresh tokens through the code flow, then rotate them under load
   log('4/9 Grantor refresh grant');
-  const delegated = await prepareDelegated(grantor);
+  const delegated = await prepareDelegated(delegatedGrantor);
   const seed = await seedRefreshTokens({ person: delegated.person, username: delegated.username, password: delegated.password, count: REFRESH_SEED });
   if (new Set(seed.tokens).size !== REFRESH_SEED) throw new BenchBroken(`seeding gave ${new Set(seed.tokens).size} distinct refresh tokens, not ${REFRESH_SEED}`);
   log(`  seeded ${seed.tokens.length} refresh tokens through the code flow in ${seed.seconds.toFixed(1)} s (${fmt.int(seed.tokens.length / seed.seconds)}/s)`);
   const scripted = await startScriptedLoadGenerator();
   await scripted.setPool(seed.tokens);
   const refreshReq = {
-    url: `${grantor.url}/oauth/token`,
+    url: `${delegatedGrantor.url}/oauth/token`,
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     clientId: delegated.app.client_id,
   };
   log(`  grantor: refresh warm-up ${WARMUP_SECONDS} s`);
   const refreshWarm = await scripted.run('refresh', { ...refreshReq, connections: WARMUP_CONNECTIONS, duration: WARMUP_SECONDS });
-  if (refreshWarm.script.bad > 0 || refreshWarm.errors > 0) throw new BenchBroken(`refresh warm-up: ${refreshWarm.script.bad} failed rotations (${refreshWarm.script.firstBad}), ${refreshWarm.errors} errors\n${grantor.logs()}`);
+  if (refreshWarm.script.bad > 0 || refreshWarm.errors > 0) throw new BenchBroken(`refresh warm-up: ${refreshWarm.script.bad} failed rotations (${refreshWarm.script.firstBad}), ${refreshWarm.errors} errors\n${delegatedGrantor.logs()}`);
   const grantorRefresh = [];
-  for (const c of REFRESH_CONNECTIONS) grantorRefresh.push(await scriptedLoad(scripted, grantor, 'POST /oauth/token grant_type=refresh_token', 'refresh', refreshReq, c, SECONDS));
+  for (const c of REFRESH_CONNECTIONS) grantorRefresh.push(await scriptedLoad(scripted, delegatedGrantor, 'POST /oauth/token grant_type=refresh_token', 'refresh', refreshReq, c, SECONDS));
   // The chains are intact: a token left in the pool is live (no reuse was detected, the grant stands).
   const pooled = await scripted.peekPool();
-  const chainCheck = { poolLeft: pooled.pool, ...(pooled.sample ? await introspect(grantor.url, delegated.rs, pooled.sample) : { active: false }) };
+  const chainCheck = { poolLeft: pooled.pool, ...(pooled.sample ? await introspect(delegatedGrantor.url, delegated.rs, pooled.sample) : { active: false }) };
 
   // 5. introspection of a valid access token by a resource server (the `introspect` permission)
   log('5/9 Grantor introspection');
-  const accessToken = await clientCredentialsToken(grantor.url, { clientId: grantor.clientId, clientSecret: grantor.clientSecret, scope: grantor.scope, resource: grantor.resource });
-  const introspected = await introspect(grantor.url, delegated.rs, accessToken);
+  const accessToken = await clientCredentialsToken(delegatedGrantor.url, { clientId: delegatedGrantor.clientId, clientSecret: delegatedGrantor.clientSecret, scope: delegatedGrantor.scope, resource: delegatedGrantor.resource });
+  const introspected = await introspect(delegatedGrantor.url, delegated.rs, accessToken);
   if (introspected.active !== true) throw new BenchBroken(`introspection of a fresh access token answered ${JSON.stringify(introspected)}`);
   const introspectReq = {
-    url: `${grantor.url}/oauth/introspect`,
+    url: `${delegatedGrantor.url}/oauth/introspect`,
     method: 'POST',
     headers: { authorization: basicAuth(delegated.rs.client_id, delegated.rs.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token: accessToken }).toString(),
   };
   log(`  grantor: introspection warm-up ${WARMUP_SECONDS} s`);
   const introspectWarm = await scripted.run('introspect', { ...introspectReq, connections: WARMUP_CONNECTIONS, duration: WARMUP_SECONDS });
-  if (introspectWarm.script.bad > 0 || introspectWarm.errors > 0) throw new BenchBroken(`introspection warm-up: ${introspectWarm.script.bad} bad answers (${introspectWarm.script.firstBad}), ${introspectWarm.errors} errors\n${grantor.logs()}`);
-  const introspectionKoa = await scriptedLoad(scripted, grantor, 'POST /oauth/introspect via koa', 'introspect', { ...introspectReq, url: `${introspectReq.url}${VIA_KOA}` }, INTROSPECT_CONNECTIONS, SECONDS);
-  const introspection = await scriptedLoad(scripted, grantor, 'POST /oauth/introspect', 'introspect', introspectReq, INTROSPECT_CONNECTIONS, SECONDS);
+  if (introspectWarm.script.bad > 0 || introspectWarm.errors > 0) throw new BenchBroken(`introspection warm-up: ${introspectWarm.script.bad} bad answers (${introspectWarm.script.firstBad}), ${introspectWarm.errors} errors\n${delegatedGrantor.logs()}`);
+  const introspectionKoa = await scriptedLoad(scripted, delegatedGrantor, 'POST /oauth/introspect via koa', 'introspect', { ...introspectReq, url: `${introspectReq.url}${VIA_KOA}` }, INTROSPECT_CONNECTIONS, SECONDS);
+  const introspection = await scriptedLoad(scripted, delegatedGrantor, 'POST /oauth/introspect', 'introspect', introspectReq, INTROSPECT_CONNECTIONS, SECONDS);
 
   // 6. the resource-server module's cost per verification, in this process (Grantor idle)
   log(`6/9 resource-server module: cost per verification (${VERIFY_ROUNDS} rounds × ${VERIFY_ITERATIONS} per variant)`);
-  const verifyCost = await measureVerifyCost({ grantor, token: accessToken, rounds: VERIFY_ROUNDS, iterations: VERIFY_ITERATIONS });
+  const verifyCost = await measureVerifyCost({ grantor: delegatedGrantor, token: accessToken, rounds: VERIFY_ROUNDS, iterations: VERIFY_ITERATIONS });
   // 6b. does the answer time tell whether a client_id exists? (bench/client-auth-timing.js)
   log('6/9 client authentication timing: wrong secret vs unknown client_id (interleaved)');
-  const authTiming = await measureClientAuthTiming({ grantor, log });
-  await grantor.stop();
+  const authTiming = await measureClientAuthTiming({ grantor: delegatedGrantor, tries: TIMING_TRIES, warmup: TIMING_WARMUP, log });
+  await delegatedGrantor.stop();
 
   // 7. revocation propagation, on a Grantor of its own with a short status list ttl
   log(`7/9 revocation propagation (a second Grantor with STATUS_LIST_TTL=${REVOKE_TTL})`);
@@ -393,6 +438,12 @@ async function main() {
       pass: ceiling ? ratios.issuanceOverCeilingBest >= 0.8 : null,
     },
     {
+      name: 'the access log costs <= 5% of issuance',
+      measured: edgeCosts.logCost,
+      detail: `at c=${REF_CONNECTIONS}, mean of ${edgeCosts.rounds} round(s): ${fmt.int(edgeCosts.rows[0].meanRps)} req/s at info vs ${fmt.int(edgeCosts.rows[1].meanRps)} at warn = ${fmt.pct(edgeCosts.logCost * 100)} (CPU per request ${fmt.pct((edgeCosts.logCpuCost ?? NaN) * 100) ?? 'n/a'})`,
+      pass: edgeCosts.logCost <= 0.05,
+    },
+    {
       name: `p99 < 50 ms at ${REF_CONNECTIONS} connections`,
       measured: g50?.latencyMs.p99 ?? null,
       detail: g50 ? `p99 ${g50.latencyMs.p99} ms` : `no c=${REF_CONNECTIONS} run`,
@@ -441,6 +492,7 @@ async function main() {
   const noisy = [
     ...(signing ? [['signing ceiling (jose, all cores)', signing.joseAll.othersPctOfOneCore]] : []),
     ...grantorToken.map((r) => [`Grantor client_credentials c=${r.connections}`, r.cpu.othersPctOfOneCore]),
+    ...edgeCosts.rows.flatMap((row) => row.runs.map((r, i) => [`2b ${row.label}, round ${i + 1}`, r.cpu.othersPctOfOneCore])),
     ...(bare ? [['bare signer c=50', bare.cpu.othersPctOfOneCore]] : []),
     ...documents.flatMap((d) => [[`Grantor ${d.label} via koa`, d.koa.cpu.othersPctOfOneCore], [`Grantor ${d.label}`, d.lean.cpu.othersPctOfOneCore]]),
     ...oidcToken.map((r) => [`oidc-provider client_credentials c=${r.connections}`, r.cpu.othersPctOfOneCore]),
@@ -450,6 +502,27 @@ async function main() {
     ...SCALEOUT_ROWS.filter(({ key }) => scaleOut.runs[key]?.cpu).map(({ key, label }) => [`scale-out ${label}`, scaleOut.runs[key].cpu.othersPctOfOneCore]),
     ...(scaleOut.refresh?.cpu ? [['scale-out PostgreSQL refresh', scaleOut.refresh.cpu.othersPctOfOneCore]] : []),
   ].filter(([, others]) => others > NOISY_PCT).map(([label, others]) => ({ label, others }));
+
+  if (SMOKE) {
+    // Sane results from every phase, or the build fails (the loads of 2, 2b, 3 and 8 already throw on any non-2xx).
+    const broken = [];
+    const positive = (label, v) => { if (!(typeof v === 'number' && v > 0)) broken.push(`${label}: ${v}`); };
+    if (signing) for (const k of ['nodeSingle', 'nodeAll', 'joseSingle', 'joseAll', 'joseOneLoopPool']) positive(`signing ${k} sig/s`, signing[k].signaturesPerSecond);
+    for (const r of [...grantorToken, ...documents.flatMap((d) => [d.koa, d.lean]), ...grantorRefresh, introspection, introspectionKoa, ...oidcToken, ...(bare ? [bare] : [])]) positive(`${r.connections} connections req/s`, r.rps);
+    for (const row of edgeCosts.rows) positive(`2b ${row.label} req/s`, row.meanRps);
+    if (!refreshClean || chainCheck.active !== true) broken.push(`refresh: ${JSON.stringify(grantorRefresh.map((r) => ({ non2xx: r.non2xx, bad: r.script.bad, starved: r.script.starved, firstBad: r.script.firstBad })))}, pooled token active ${chainCheck.active}`);
+    if (!introspectionClean) broken.push(`introspection: ${introspection.non2xx} non-2xx, ${introspection.script.bad} not active (${introspection.script.firstBad})`);
+    positive('verify µs (module)', verifyCost.module.wallUs);
+    if (!authTiming.sameAnswers || authTiming.unexpected) broken.push(`client-auth timing: answers differ or unexpected: ${JSON.stringify(authTiming.unexpected ?? null)}`);
+    if (!revocationOk) broken.push(`revocation: ${revocation.timedOut} not refused within the bound, ${revocation.errors.length} refused for another reason (${revocation.errors[0] ?? ''})`);
+    for (const r of Object.values(scaleOut.runs)) {
+      if (r.skipped) continue;
+      if (!r.cpu || r.non2xx || r.errors || r.timeouts) broken.push(`scale-out ${r.setup?.label}: ${r.error ?? `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`}`);
+    }
+    if (scaleOut.postgres.reachable && !soRefresh) broken.push(`scale-out PostgreSQL refresh: ${scaleOut.refresh?.error ?? 'not run'}`);
+    if (soRefresh && (soRefresh.non2xx || soRefresh.script.bad)) broken.push(`scale-out PostgreSQL refresh: ${soRefresh.non2xx} non-2xx, ${soRefresh.script.bad} failed rotations`);
+    if (broken.length) throw new BenchBroken(`smoke run: phases gave insane results:\n  ${broken.join('\n  ')}`);
+  }
 
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
@@ -482,6 +555,8 @@ async function main() {
   }
   p('');
   p(`2. Grantor POST /oauth/token (client_credentials, client_secret_basic, resource + scope; SQLite) — token ${gSample.tokenBytes} bytes`);
+  p(`   Grantor as operators run it: access log at info, rate limits on (1200/min per client, 6000/min per address); the load`);
+  p(`   rotates over ${LOAD_CLIENTS} clients and X-Forwarded-For addresses (TRUST_PROXY=127.0.0.1), so no request is limited.`);
   const tokenRow = (r) => [
     r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx,
     ceiling ? fmt.pct((r.rps / ceiling) * 100) : undefined,
@@ -496,6 +571,15 @@ async function main() {
   }
   p('   (CPU columns are % of ONE core. server CPU: all threads of the server process; event loop: its main thread alone, so');
   p('    ~100% means the event loop is the bottleneck; CPU ms/req: server CPU per request; others CPU: every other process on the machine)');
+  p('');
+  p(`2b. What the access log and the rate limiter cost: POST /oauth/token as in 2 at c=${REF_CONNECTIONS}, fresh servers back to back,`);
+  p(`    ${edgeCosts.rounds} round(s) of the three; the load spread over ${LOAD_CLIENTS} clients and X-Forwarded-For addresses in every row`);
+  p(table(['setup', 'req/s (mean)', 'each round', 'p99 ms (each)', 'CPU ms/req (mean)', 'non-2xx', 'others CPU (each)'], edgeCosts.rows.map((row) => [
+    row.label, fmt.int(row.meanRps), row.runs.map((r) => fmt.int(r.rps)).join(' / '), row.runs.map((r) => fmt.ms(r.latencyMs.p99)).join(' / '),
+    fmt.ms(row.meanCpuMsPerRequest ?? undefined), row.runs.reduce((n, r) => n + r.non2xx, 0), row.runs.map((r) => fmt.pct(r.cpu.othersPctOfOneCore)).join(' / '),
+  ]), { align: [false, true, true, true, true, true, true] }));
+  p(`   the access log at info costs ${fmt.pct(edgeCosts.logCost * 100)} of issuance (${fmt.pct((edgeCosts.logCpuCost ?? NaN) * 100) ?? 'n/a'} more server CPU per request);`);
+  p(`   the rate limiter (per client and per address) costs ${fmt.pct(edgeCosts.limiterCost * 100)} (${fmt.pct((edgeCosts.limiterCpuCost ?? NaN) * 100) ?? 'n/a'} more CPU per request). Negative: within the noise.`);
   p('');
   p(`3. Grantor well-known documents and the status list at c=${REF_CONNECTIONS}: through koa (\`${VIA_KOA}\`), then from prepared bytes (the lean route), back to back`);
   const docRow = (label, r) => [label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore)];
@@ -516,6 +600,7 @@ async function main() {
   }
   p('');
   p('5. Grantor POST /oauth/token grant_type=refresh_token (public client; every request spends its refresh token and stores the successor)');
+  p('   5 to 7 run on a Grantor with rate limits off (one public app, one resource server: far past 1200/min per client), access log at info.');
   p(`   seeding: ${seed.tokens.length} refresh tokens through the authorization code flow over HTTP (one sign-in and consent, then per token`);
   p(`   GET /oauth/authorize with PKCE → 302 with a code, POST /oauth/token) in ${seed.seconds.toFixed(1)} s = ${fmt.int(seed.tokens.length / seed.seconds)} tokens/s, 8 at a time.`);
   p('   Each connection walks its own rotation chain (the successor of each answer is the next request\'s token).');
@@ -565,7 +650,8 @@ async function main() {
   if (revocation.errors.length) p(`   refused for another reason: ${revocation.errors[0]}`);
   p(`   idle verifier (list fetched, idle past its ttl, grant revoked, idle ${revocation.idleProbe.afterSeconds.toFixed(1)} s more): first verify ${revocation.idleProbe.firstVerify}, next ${revocation.idleProbe.secondVerify}`);
   p('');
-  p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
+  p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2, one client) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
+  p('   another, rate limits off (the refresh run drives one public client), access log at info.');
   p('   another (each: start, one checked token, warm-up, run, stop). SQLite 1 process is measured again here, back to back with');
   p(`   the others, not taken from 2. PostgreSQL: ${scaleOut.postgres.url} (${scaleOut.postgres.from === 'default' ? 'default' : `from ${scaleOut.postgres.from}`}), a fresh schema per server, dropped after it.`);
   if (!scaleOut.postgres.reachable) p(`   skipped: no PostgreSQL (set BENCH_DATABASE_URL) — ${scaleOut.postgres.reason}`);
@@ -668,6 +754,15 @@ async function main() {
       seedTokensPerSecond: round(seed.tokens.length / seed.seconds),
       runs: grantorRefresh.map((r) => ({ ...jsonRun(r), rotated: r.script.ok, failedRotations: r.script.bad, starved: r.script.starved, firstFailure: r.script.firstBad, poolBefore: r.script.poolBefore, poolAfter: r.script.poolAfter })),
       chainCheck: { poolLeft: chainCheck.poolLeft, active: chainCheck.active === true },
+    },
+    edgeCosts: {
+      rounds: edgeCosts.rounds,
+      connections: edgeCosts.connections,
+      rows: edgeCosts.rows.map((row) => ({ key: row.key, label: row.label, meanRps: round(row.meanRps), meanCpuMsPerRequest: round(row.meanCpuMsPerRequest, 3), runs: row.runs.map(jsonRun) })),
+      logCost: round(edgeCosts.logCost, 3),
+      limiterCost: round(edgeCosts.limiterCost, 3),
+      logCpuCost: round(edgeCosts.logCpuCost, 3),
+      limiterCpuCost: round(edgeCosts.limiterCpuCost, 3),
     },
     introspectionKoa: jsonRun(introspectionKoa),
     introspection: { ...jsonRun(introspection), active: introspection.script.ok, notActive: introspection.script.bad, firstFailure: introspection.script.firstBad },
