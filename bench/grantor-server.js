@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Grantor under test: the built server (`node dist/src/main.js`) as a child process on a free
  * loopback port, with a fresh SQLite database and key folder in a temp dir, in the configuration
@@ -40,11 +41,15 @@ export const LOAD_CLIENTS = Number(process.env.BENCH_LOAD_CLIENTS) || (process.e
  * `env`: extra environment for the server and its CLI (e.g. STATUS_LIST_TTL). The answer's `cli(args, {input})`
  * runs bin/grantor.js against the same database (input goes to its stdin, e.g. a password) and parses its JSON.
  */
+/**
+ * @param {{ cpuProfDir?: string, env?: Record<string, string>, clients?: number }} [opts]
+ */
 export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1 } = {}) {
   const main = path.join(ROOT, 'dist/src/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
   const dir = makeTempDir('grantor-bench-');
   const port = await freePort();
+  /** @type {NodeJS.ProcessEnv} */
   const env = {
     ...process.env,
     PORT: String(port),
@@ -56,14 +61,16 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1
     ...extraEnv,
   };
 
+  /** @type {(...args: Array<string | { input?: string }>) => Promise<any>} */
   const cli = async (...args) => {
-    const input = typeof args.at(-1) === 'object' ? args.pop().input : undefined;
+    const last = args.at(-1);
+    const input = typeof last === 'object' ? (args.pop(), last.input) : undefined;
     try {
-      const pending = run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), ...args], { env, cwd: ROOT });
-      pending.child.stdin.end(input ?? '');
+      const pending = run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), .../** @type {string[]} */ (args)], { env, cwd: ROOT });
+      pending.child.stdin?.end(input ?? '');
       const { stdout } = await pending;
       return JSON.parse(stdout);
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       throw new Error(`grantor ${args.slice(0, 2).join(' ')} failed: ${err.stderr || err.message}`);
     }
   };
@@ -91,7 +98,7 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1
       }
       if (pids.length !== workers) throw new Error(`WORKERS=${workers}, but the primary (pid ${child.pid}) has ${pids.length} child processes`);
     }
-  } catch (e) {
+  } catch (/** @type {any} */ e) {
     await stopChild(child, 5000);
     await Promise.all([...workerPids].map((pid) => stopTrackedPid(pid)));
     throw new Error(`${e.message}\n--- grantor stdout ---\n${out()}\n--- grantor stderr ---\n${err()}`);
@@ -111,7 +118,7 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1
     clientSecret: client.client_secret,
     resource: BENCH_RESOURCE,
     scope: BENCH_SCOPE,
-    cli: (args, opts = {}) => cli(...args, opts),
+    cli: (/** @type {string[]} */ args, /** @type {{ input?: string }} */ opts = {}) => cli(...args, opts),
     logs: () => `--- grantor stdout ---\n${out()}\n--- grantor stderr ---\n${err()}`,
     // The primary forwards SIGTERM to its workers and exits once they have; any worker still
     // there afterwards (a primary killed hard) is stopped by its pid.
@@ -123,6 +130,10 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1
 }
 
 /** One GET on a connection of its own (a keep-alive connection would stay on one worker). */
+/**
+ * @param {string} url
+ * @returns {Promise<{ status: number | undefined, body: string }>}
+ */
 function getFresh(url) {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, headers: { connection: 'close' }, timeout: 2000 }, (res) => {
@@ -144,6 +155,11 @@ function getFresh(url) {
  * twice. So a value seen k times means at least k distinct workers answered. New connections each
  * time: the primary hands connections to the listening workers round-robin.
  */
+/**
+ * @param {string} url
+ * @param {number} n
+ * @param {import('node:child_process').ChildProcess} child
+ */
 async function waitForWorkers(url, n, child, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   const seen = new Map(); // count → times seen
@@ -161,7 +177,7 @@ async function waitForWorkers(url, n, child, timeoutMs = 30_000) {
       } else {
         last = `HTTP ${res.status}`;
       }
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       last = e.message;
     }
     await sleep(20);
@@ -172,6 +188,12 @@ async function waitForWorkers(url, n, child, timeoutMs = 30_000) {
 /**
  * `n` more client_credentials clients for the bench scope, through the admin API (one CLI-made admin
  * client, one token, then parallel POST /admin/clients: a CLI process per client would take minutes).
+ */
+/**
+ * @param {string} url
+ * @param {(...args: string[]) => Promise<any>} cli
+ * @param {number} n
+ * @returns {Promise<Array<{ clientId: string, clientSecret: string }>>}
  */
 async function registerClients(url, cli, n) {
   const admin = await cli('clients', 'create', '--name', 'bench admin', '--grant-types', 'client_credentials', '--scopes', 'admin', '--json');
