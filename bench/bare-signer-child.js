@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The bare signer: a node:http server that answers every POST with a freshly signed token of
  * Grantor's shape (same header and claims, RS256 on the libuv pool with node:crypto's callback

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the delegated-access benches need on a running bench Grantor, registered with the CLI as an
  * operator would: a person (password on stdin), a public browser app (authorization_code +
@@ -9,6 +10,7 @@ import { Person } from './browserless.js';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 
+/** @param {{ url: string, scope: string, resource: string, cli: (args: string[], opts?: { input?: string }) => Promise<any> }} grantor */
 export async function prepareDelegated(grantor) {
   const username = 'bench-person';
   const password = randomBytes(18).toString('base64url');

@@ -16,7 +16,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { list, num } from './env.js';
-import { startGrantor } from './grantor-server.js';
+import { LIMITS_OFF, startGrantor } from './grantor-server.js';
 import { startLoadGenerator } from './load.js';
 import { cleanupAll } from './procs.js';
 import { fmt, table } from './report.js';
@@ -41,7 +41,7 @@ async function dpopSigner() {
 }
 
 async function main() {
-  const grantor = await startGrantor();
+  const grantor = await startGrantor({ env: LIMITS_OFF }); // one client, far past the per-client limit
   const load = await startLoadGenerator();
   const scripted = await startScriptedLoadGenerator();
   const sign = await dpopSigner();

@@ -1,8 +1,15 @@
+// @ts-check
 /**
  * Grantor under test: the built server (`node dist/src/main.js`) as a child process on a free
- * loopback port, with a fresh SQLite database and key folder in a temp dir, LOG_LEVEL=warn.
+ * loopback port, with a fresh SQLite database and key folder in a temp dir, in the configuration
+ * operators run (issue #14 item 1): Grantor's defaults — the access log at `info` (read from the
+ * child's stdout), rate limits on (RATE_LIMIT_CLIENT 1200/min, RATE_LIMIT_ADDRESS 6000/min) —
+ * behind a trusted proxy (TRUST_PROXY=127.0.0.1: the load generator stands in for a reverse proxy
+ * forwarding many users, each request naming its own address in X-Forwarded-For). A row that runs
+ * otherwise passes `env` (QUIET_LOG, LIMITS_OFF) and says so.
  * One resource and one confidential client are registered first with the CLI (bin/grantor.js),
- * through the same environment, exactly as an operator would.
+ * through the same environment, exactly as an operator would; `clients: n` registers n - 1 more
+ * through the admin API, so that a load spread over them stays within the per-client limit.
  *
  * Ready when GET /readyz answers 200 (database and signing key). With WORKERS=N > 1 (node:cluster)
  * that only says one worker listens: the primary shares the port as soon as the first one does.
@@ -23,16 +30,26 @@ const run = promisify(execFile);
 
 export const BENCH_RESOURCE = 'https://api.bench.example';
 export const BENCH_SCOPE = 'read';
+/** A row measured with the access log off (below `warn`), everything else as operators run it. */
+export const QUIET_LOG = { LOG_LEVEL: 'warn' };
+/** A row measured without rate limits. */
+export const LIMITS_OFF = { RATE_LIMIT_CLIENT: '0', RATE_LIMIT_ADDRESS: '0' };
+/** Confidential clients for a client_credentials load under the default limits: see clientsFor(). */
+export const LOAD_CLIENTS = Number(process.env.BENCH_LOAD_CLIENTS) || (process.env.BENCH_SMOKE === '1' ? 16 : 256);
 
 /**
  * `env`: extra environment for the server and its CLI (e.g. STATUS_LIST_TTL). The answer's `cli(args, {input})`
  * runs bin/grantor.js against the same database (input goes to its stdin, e.g. a password) and parses its JSON.
  */
-export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
+/**
+ * @param {{ cpuProfDir?: string, env?: Record<string, string>, clients?: number }} [opts]
+ */
+export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1 } = {}) {
   const main = path.join(ROOT, 'dist/src/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
   const dir = makeTempDir('grantor-bench-');
   const port = await freePort();
+  /** @type {NodeJS.ProcessEnv} */
   const env = {
     ...process.env,
     PORT: String(port),
@@ -40,21 +57,20 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
     ISSUER: `http://127.0.0.1:${port}`,
     DATABASE_URL: `sqlite:${path.join(dir, 'g.sqlite')}`,
     KEYS_DIR: path.join(dir, 'keys'),
-    LOG_LEVEL: 'warn',
-    // The load comes from one client and one address: measure issuance, not the rate limiter.
-    RATE_LIMIT_CLIENT: '0',
-    RATE_LIMIT_ADDRESS: '0',
+    TRUST_PROXY: '127.0.0.1',
     ...extraEnv,
   };
 
+  /** @type {(...args: Array<string | { input?: string }>) => Promise<any>} */
   const cli = async (...args) => {
-    const input = typeof args.at(-1) === 'object' ? args.pop().input : undefined;
+    const last = args.at(-1);
+    const input = typeof last === 'object' ? (args.pop(), last.input) : undefined;
     try {
-      const pending = run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), ...args], { env, cwd: ROOT });
-      pending.child.stdin.end(input ?? '');
+      const pending = run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), .../** @type {string[]} */ (args)], { env, cwd: ROOT });
+      pending.child.stdin?.end(input ?? '');
       const { stdout } = await pending;
       return JSON.parse(stdout);
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       throw new Error(`grantor ${args.slice(0, 2).join(' ')} failed: ${err.stderr || err.message}`);
     }
   };
@@ -65,7 +81,8 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
   const nodeArgs = [];
   if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
   const child = trackChild(spawn(process.execPath, [...nodeArgs, main], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), 'grantor');
-  const out = tail(child.stdout);
+  // The access log is at info: keep the tail of everything else for a failure's report.
+  const out = tail(child.stdout, 40, (line) => !line.includes('"msg":"request"'));
   const err = tail(child.stderr);
   const url = `http://127.0.0.1:${port}`;
   const workers = Number(env.WORKERS ?? 1) > 1 ? Number(env.WORKERS) : 0; // 0: no cluster, the child serves
@@ -81,13 +98,17 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
       }
       if (pids.length !== workers) throw new Error(`WORKERS=${workers}, but the primary (pid ${child.pid}) has ${pids.length} child processes`);
     }
-  } catch (e) {
+  } catch (/** @type {any} */ e) {
     await stopChild(child, 5000);
     await Promise.all([...workerPids].map((pid) => stopTrackedPid(pid)));
     throw new Error(`${e.message}\n--- grantor stdout ---\n${out()}\n--- grantor stderr ---\n${err()}`);
   }
+  const credentials = [{ clientId: client.client_id, clientSecret: client.client_secret }];
+  if (clients > 1) credentials.push(...(await registerClients(url, cli, clients - 1)));
   return {
     name: workers ? `grantor (WORKERS=${workers})` : 'grantor',
+    /** Every confidential client_credentials client registered (the first is clientId/clientSecret). */
+    credentials,
     url,
     pid: child.pid,
     workers: workers || 1,
@@ -97,7 +118,7 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
     clientSecret: client.client_secret,
     resource: BENCH_RESOURCE,
     scope: BENCH_SCOPE,
-    cli: (args, opts = {}) => cli(...args, opts),
+    cli: (/** @type {string[]} */ args, /** @type {{ input?: string }} */ opts = {}) => cli(...args, opts),
     logs: () => `--- grantor stdout ---\n${out()}\n--- grantor stderr ---\n${err()}`,
     // The primary forwards SIGTERM to its workers and exits once they have; any worker still
     // there afterwards (a primary killed hard) is stopped by its pid.
@@ -109,6 +130,10 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {} } = {}) {
 }
 
 /** One GET on a connection of its own (a keep-alive connection would stay on one worker). */
+/**
+ * @param {string} url
+ * @returns {Promise<{ status: number | undefined, body: string }>}
+ */
 function getFresh(url) {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, headers: { connection: 'close' }, timeout: 2000 }, (res) => {
@@ -130,6 +155,11 @@ function getFresh(url) {
  * twice. So a value seen k times means at least k distinct workers answered. New connections each
  * time: the primary hands connections to the listening workers round-robin.
  */
+/**
+ * @param {string} url
+ * @param {number} n
+ * @param {import('node:child_process').ChildProcess} child
+ */
 async function waitForWorkers(url, n, child, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   const seen = new Map(); // count → times seen
@@ -147,10 +177,47 @@ async function waitForWorkers(url, n, child, timeoutMs = 30_000) {
       } else {
         last = `HTTP ${res.status}`;
       }
-    } catch (e) {
+    } catch (/** @type {any} */ e) {
       last = e.message;
     }
     await sleep(20);
   }
   throw new Error(`${url}: ${n} workers did not all answer within ${timeoutMs} ms (${last})`);
+}
+
+/**
+ * `n` more client_credentials clients for the bench scope, through the admin API (one CLI-made admin
+ * client, one token, then parallel POST /admin/clients: a CLI process per client would take minutes).
+ */
+/**
+ * @param {string} url
+ * @param {(...args: string[]) => Promise<any>} cli
+ * @param {number} n
+ * @returns {Promise<Array<{ clientId: string, clientSecret: string }>>}
+ */
+async function registerClients(url, cli, n) {
+  const admin = await cli('clients', 'create', '--name', 'bench admin', '--grant-types', 'client_credentials', '--scopes', 'admin', '--json');
+  const basic = Buffer.from(`${encodeURIComponent(admin.client_id)}:${encodeURIComponent(admin.client_secret)}`).toString('base64');
+  const tokenRes = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=admin',
+  });
+  if (tokenRes.status !== 200) throw new Error(`admin token: HTTP ${tokenRes.status} ${await tokenRes.text()}`);
+  const { access_token: adminToken } = await tokenRes.json();
+  const made = [];
+  for (let i = 0; i < n; i += 16) {
+    const batch = Array.from({ length: Math.min(16, n - i) }, async (_, j) => {
+      const res = await fetch(`${url}/admin/clients`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `bench ${i + j + 2}`, grant_types: ['client_credentials'], scopes: [BENCH_SCOPE] }),
+      });
+      const body = await res.json();
+      if (res.status !== 201 && res.status !== 200) throw new Error(`POST /admin/clients: HTTP ${res.status} ${JSON.stringify(body)}`);
+      return { clientId: body.client_id, clientSecret: body.client_secret };
+    });
+    made.push(...(await Promise.all(batch)));
+  }
+  return made;
 }

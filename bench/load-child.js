@@ -5,9 +5,28 @@
  */
 import autocannon from 'autocannon';
 
+/**
+ * `opts.rotate = { authorizations, forwardedFor }`: each request takes the next Authorization
+ * header and the next X-Forwarded-For address, round-robin, so that a load spread over many
+ * clients and addresses stays within Grantor's default per-client and per-address rate limits.
+ */
+function rotating({ rotate, ...opts }) {
+  if (!rotate) return opts;
+  let n = 0;
+  return {
+    ...opts,
+    requests: [{
+      setupRequest: (req) => {
+        const i = n++;
+        return { ...req, headers: { ...req.headers, authorization: rotate.authorizations[i % rotate.authorizations.length], 'x-forwarded-for': rotate.forwardedFor[i % rotate.forwardedFor.length] } };
+      },
+    }],
+  };
+}
+
 process.on('message', async ({ id, opts }) => {
   try {
-    const r = await autocannon({ ...opts, pipelining: 1 });
+    const r = await autocannon({ ...rotating(opts), pipelining: 1 });
     const total = r.requests.total;
     process.send({
       id,

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Drives autocannon in a child process (bench/load-child.js). The child still shares the
  * machine's cores with the server under test; its CPU use is measured and printed.
@@ -10,6 +11,6 @@ export async function startLoadGenerator() {
     pid,
     child,
     /** autocannon options: url, method, headers, body, connections, duration (s). */
-    run: (opts) => send({ opts }),
+    run: (/** @type {import('./types.js').LoadOptions} */ opts) => send({ opts }),
   };
 }

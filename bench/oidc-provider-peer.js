@@ -1,7 +1,9 @@
+// @ts-check
 /** Starts bench/oidc-provider-child.js (node-oidc-provider v9) on a free loopback port. */
 import { randomBytes } from 'node:crypto';
 import { forkUntilReady, freePort, stopChild } from './procs.js';
 
+/** @param {{ resource: string, scope: string }} o */
 export async function startOidcProvider({ resource, scope }) {
   const port = await freePort();
   const clientId = 'bench-client';

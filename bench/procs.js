@@ -189,7 +189,7 @@ export async function waitForHttp(url, child, timeoutMs = 20_000) {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Keeps the last `max` lines a child wrote to a stream, to show them when something breaks. */
-export function tail(stream, max = 40) {
+export function tail(stream, max = 40, keep = (_line) => true) {
   const lines = [];
   let partial = '';
   stream.setEncoding('utf8');
@@ -197,6 +197,7 @@ export function tail(stream, max = 40) {
     const parts = (partial + chunk).split('\n');
     partial = parts.pop();
     for (const l of parts) {
+      if (!keep(l)) continue;
       lines.push(l);
       if (lines.length > max) lines.shift();
     }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Drives bench/scripted-load-child.js (autocannon with per-request setup and answer checks) in a
  * child process, like bench/load.js does for fixed requests.
@@ -10,10 +11,10 @@ export async function startScriptedLoadGenerator() {
     pid,
     child,
     /** Replaces the refresh token pool of the 'refresh' script. */
-    setPool: (tokens) => send({ type: 'pool', tokens }),
+    setPool: (/** @type {string[]} */ tokens) => send({ type: 'pool', tokens }),
     /** The pool's size and one of its tokens (the head of some rotation chain). */
     peekPool: () => send({ type: 'peek' }),
     /** `script`: 'refresh' | 'introspect'; opts: url, method, headers, body, connections, duration (s), and the script's own (clientId). */
-    run: (script, opts) => send({ script, opts }),
+    run: (/** @type {'refresh' | 'introspect'} */ script, /** @type {import('./types.js').LoadOptions} */ opts) => send({ script, opts }),
   };
 }

@@ -48,24 +48,25 @@ describe('the log (pino, with the redaction Grantor configures)', () => {
     expect(JSON.stringify(log.lines)).not.toContain('guess');
   });
 
-  it('keeps authorization codes, secrets, passwords, refresh tokens and Authorization headers out of the log', () => {
+  it('keeps authorization codes, secrets, client assertions, passwords, refresh tokens and Authorization headers out of the log', () => {
     const lines = capture();
     const logger = createLogger('info', lines.stream);
     logger.info(
       {
         code: 'the-authorization-code',
         client_secret: 'the-secret',
+        client_assertion: 'the-client-assertion',
         password: 'the-password',
         refresh_token: 'the-refresh-token',
         authorization: 'Basic the-basic-credentials',
-        form: { code: 'nested-code', client_secret: 'nested-secret', refresh_token: 'nested-refresh', password: 'nested-password' },
+        form: { code: 'nested-code', client_secret: 'nested-secret', client_assertion: 'nested-assertion', refresh_token: 'nested-refresh', password: 'nested-password' },
         req: { headers: { authorization: 'Bearer the-bearer-token' } },
       },
       'hostile',
     );
     const written = JSON.stringify(lines.lines);
     expect(lines.lines).toHaveLength(1);
-    for (const value of ['the-authorization-code', 'the-secret', 'the-password', 'the-refresh-token', 'the-basic-credentials', 'nested-', 'the-bearer-token']) {
+    for (const value of ['the-authorization-code', 'the-secret', 'the-client-assertion', 'the-password', 'the-refresh-token', 'the-basic-credentials', 'nested-', 'the-bearer-token']) {
       expect(written).not.toContain(value);
     }
   });

@@ -1,0 +1,376 @@
+/**
+ * The one renderer of the bench: turns the results of every phase (bench/run.js) into the printed
+ * tables and the `BENCH_JSON {...}` line, so a figure is printed and exported from one place.
+ */
+import { LOAD_CLIENTS } from './grantor-server.js';
+import { fmt, round, table } from './report.js';
+
+/**
+ * @param {any} results every phase's result and the figures derived from them (see bench/run.js)
+ * @returns {{ text: string, json: Record<string, unknown> }}
+ */
+export function render(results) {
+  const {
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+  } = results;
+  // ---- printout -----------------------------------------------------------------------------
+  const out = [];
+  const p = (s = '') => out.push(s);
+  p('');
+  p(`Grantor bench — node ${env.node}, ${env.platform}, ${cores} cores (${env.cpu}), load avg at start ${env.loadavg.join(' ')}`);
+  p(`NOTE: the load generator (autocannon, ${SECONDS} s per run) runs in its own process ON THE SAME ${cores}-CORE MACHINE and competes`);
+  p('      with the server for CPU (see "loadgen CPU"); the signing ceiling was measured with the machine otherwise idle.');
+  p('      The machine is shared: "others CPU" is what every other process used meanwhile (% of one core).');
+  p('      Sections 5 and 6 use a second autocannon process that builds each request and reads each answer (bench/scripted-load-child.js).');
+  if (CPU_PROF_DIR) p(`NOTE: Grantor ran under --cpu-prof (profile in ${CPU_PROF_DIR}): its figures are skewed by the profiler.`);
+  if (signing) {
+    p('');
+    p(`1. RS256 signing ceiling (RSA-2048, Grantor-shaped at+jwt, ${SIGN_SECONDS} s per row, worker_threads; libuv pool ${signing.uvThreadpoolSize} threads)`);
+    const row = (label, r, note = '') => [label, r.threads, r.inflight ?? 1, fmt.int(r.signaturesPerSecond), fmt.pct(r.cpuPctOfOneCore), fmt.pct(r.othersPctOfOneCore), note];
+    p(table(['primitive', 'threads', 'in flight', 'sig/s', 'bench CPU', 'others CPU', ''], [
+      row('node:crypto sign() KeyObject (sync)', signing.nodeSingle, 'single core'),
+      row('node:crypto sign() KeyObject (sync)', signing.nodeAll, 'all cores'),
+      row('jose SignJWT, PKCS8 CryptoKey', signing.joseSingle, 'single core'),
+      row('jose SignJWT, PKCS8 CryptoKey', signing.joseAll, 'all cores'),
+      row('jose SignJWT, one JS thread', signing.joseOneLoopPool, "Grantor's shape: 1 event loop + libuv pool"),
+      row('node:crypto sign() KeyObject (sync)', signingAfter.nodeAll, 'all cores, again after 2'),
+      row('jose SignJWT, PKCS8 CryptoKey', signingAfter.joseAll, 'all cores, again after 2'),
+      row('jose SignJWT, one JS thread', signingAfter.joseOneLoopPool, 'again after 2'),
+    ], { align: [false, true, true, true, true, true, false] }));
+    p(`   THE CEILING: jose on all cores, the faster of its two shapes, mean of before and after 2 = ${fmt.int(ceiling)} sig/s`);
+    p(`   (the raw node:crypto all-core ceiling, mean of before and after 2: ${fmt.int(rawCeiling)} sig/s)`);
+    p(`   one signature costs ~${fmt.ms(signMs)} ms of CPU (1 / node single-core rate); "others CPU" = other processes on the machine`);
+    p(`   meanwhile (% of one core): well above 0 means a neighbour took cores and the ceiling reads low.`);
+  }
+  p('');
+  p(`2. Grantor POST /oauth/token (client_credentials, client_secret_basic, resource + scope; SQLite) — token ${gSample.tokenBytes} bytes`);
+  p(`   Grantor as operators run it: access log at info, rate limits on (1200/min per client, 6000/min per address); the load`);
+  p(`   rotates over ${LOAD_CLIENTS} clients and X-Forwarded-For addresses (TRUST_PROXY=127.0.0.1), so no request is limited.`);
+  const tokenRow = (r) => [
+    r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx,
+    ceiling ? fmt.pct((r.rps / ceiling) * 100) : undefined,
+    fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+  ];
+  const tokenHeaders = ['conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'of ceiling', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'];
+  p(table(tokenHeaders, grantorToken.map(tokenRow)));
+  if (bare) {
+    p(`   the bare signer (bench/bare-signer-child.js: node:http + the same RS256 signature on the pool, nothing else), same load, c=${REF_CONNECTIONS}:`);
+    p(table(tokenHeaders, [tokenRow(bare)]));
+    p(`   Grantor at c=${REF_CONNECTIONS} reaches ${fmt.pct((ratios.grantorOverBareSignerAt50 ?? NaN) * 100)} of the bare signer; the bare signer reaches ${fmt.pct((ratios.bareSignerOverRawCeiling ?? NaN) * 100)} of the raw ceiling.`);
+  }
+  p('   (CPU columns are % of ONE core. server CPU: all threads of the server process; event loop: its main thread alone, so');
+  p('    ~100% means the event loop is the bottleneck; CPU ms/req: server CPU per request; others CPU: every other process on the machine)');
+  p('');
+  p(`2b. What the access log and the rate limiter cost: POST /oauth/token as in 2 at c=${REF_CONNECTIONS}, fresh servers back to back,`);
+  p(`    ${edgeCosts.rounds} round(s) of the three; the load spread over ${LOAD_CLIENTS} clients and X-Forwarded-For addresses in every row`);
+  p(table(['setup', 'req/s (mean)', 'each round', 'p99 ms (each)', 'CPU ms/req (mean)', 'non-2xx', 'others CPU (each)'], edgeCosts.rows.map((row) => [
+    row.label, fmt.int(row.meanRps), row.runs.map((r) => fmt.int(r.rps)).join(' / '), row.runs.map((r) => fmt.ms(r.latencyMs.p99)).join(' / '),
+    fmt.ms(row.meanCpuMsPerRequest ?? undefined), row.runs.reduce((n, r) => n + r.non2xx, 0), row.runs.map((r) => fmt.pct(r.cpu.othersPctOfOneCore)).join(' / '),
+  ]), { align: [false, true, true, true, true, true, true] }));
+  p(`   the access log at info costs ${fmt.pct(edgeCosts.logCost * 100)} of issuance (${fmt.pct((edgeCosts.logCpuCost ?? NaN) * 100) ?? 'n/a'} more server CPU per request);`);
+  p(`   the rate limiter (per client and per address) costs ${fmt.pct(edgeCosts.limiterCost * 100)} (${fmt.pct((edgeCosts.limiterCpuCost ?? NaN) * 100) ?? 'n/a'} more CPU per request). Negative: within the noise.`);
+  p('');
+  p(`3. Grantor well-known documents and the status list at c=${REF_CONNECTIONS}: through koa (\`${VIA_KOA}\`), then from prepared bytes (the lean route), back to back`);
+  const docRow = (label, r) => [label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore)];
+  p(table(['GET', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'],
+    documents.flatMap((d) => [docRow(`${d.label} via koa`, d.koa), docRow(`${d.label} prepared`, d.lean)]),
+    { align: [false, ...Array(9).fill(true)] }));
+  p(table(['GET', 'prepared / koa req/s', 'koa / prepared CPU ms per request'], documents.map((d) => [d.label, fmt.ratio(d.lean.rps / d.koa.rps), fmt.ratio(d.koa.cpu.serverMsPerRequest / d.lean.cpu.serverMsPerRequest)])));
+  if (oidcToken.length) {
+    p('');
+    p(`4. node-oidc-provider v9 POST /token (same job: client_credentials, Basic, RS256 at+jwt for the resource, in-memory adapter) — token ${oidc.sample.tokenBytes} bytes`);
+    p(table(tokenHeaders, oidcToken.map(tokenRow)));
+    p('');
+    p(table(['conns', 'Grantor req/s', 'oidc-provider req/s', 'Grantor / oidc-provider'], OIDC_CONNECTIONS.map((c) => {
+      const g = at(grantorToken, c);
+      const o = at(oidcToken, c);
+      return [c, fmt.int(g?.rps), fmt.int(o?.rps), g && o ? fmt.ratio(g.rps / o.rps) : undefined];
+    })));
+  }
+  p('');
+  p('5. Grantor POST /oauth/token grant_type=refresh_token (public client; every request spends its refresh token and stores the successor)');
+  p('   5 to 7 run on a Grantor with rate limits off (one public app, one resource server: far past 1200/min per client), access log at info.');
+  p(`   seeding: ${seed.tokens.length} refresh tokens through the authorization code flow over HTTP (one sign-in and consent, then per token`);
+  p(`   GET /oauth/authorize with PKCE → 302 with a code, POST /oauth/token) in ${seed.seconds.toFixed(1)} s = ${fmt.int(seed.tokens.length / seed.seconds)} tokens/s, 8 at a time.`);
+  p('   Each connection walks its own rotation chain (the successor of each answer is the next request\'s token).');
+  const refreshRow = (r) => [
+    r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script.ok),
+    ceiling ? fmt.pct((r.rps / ceiling) * 100) : undefined,
+    fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+  ];
+  p(table(['conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'rotated', 'of ceiling', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], grantorRefresh.map(refreshRow)));
+  p(`   afterwards: ${chainCheck.poolLeft} chains left in the pool; one introspected → active ${chainCheck.active}${chainCheck.token_type ? ` (${chainCheck.token_type})` : ''}`);
+  p('');
+  p(table(['conns', 'client_credentials req/s', 'p99 ms', 'refresh req/s', 'p99 ms', 'refresh / client_credentials'], REFRESH_CONNECTIONS.map((c) => {
+    const g = at(grantorToken, c);
+    const r = at(grantorRefresh, c);
+    return [c, fmt.int(g?.rps), fmt.ms(g?.latencyMs.p99), fmt.int(r?.rps), fmt.ms(r?.latencyMs.p99), g && r ? fmt.ratio(r.rps / g.rps) : undefined];
+  })));
+  p('');
+  p(`6. Grantor POST /oauth/introspect (client_secret_basic, a client with the \`introspect\` permission, a valid client_credentials access token of ${accessToken.length} bytes)`);
+  const introspectRow = (label, r) => [
+    label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script.ok),
+    fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+  ];
+  p(table(['path', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'active', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], [
+    introspectRow(`koa (${VIA_KOA})`, introspectionKoa),
+    introspectRow('lean', introspection),
+  ]));
+  p(`   lean / koa: ${fmt.ratio(introspection.rps / introspectionKoa.rps)} req/s, ${fmt.ratio(introspectionKoa.cpu.serverMsPerRequest / introspection.cpu.serverMsPerRequest)} less CPU per request (both share the single verification and the shared grant reads)`);
+  p('');
+  p(`7. Resource-server module verify() vs bare jose jwtVerify, in-process, one ${verifyCost.tokenBytes}-byte token, warm; median of ${verifyCost.rounds} rounds × ${verifyCost.iterations} sequential verifies`);
+  p('   ("vs bare": median over rounds of the ratio within a round — the variants ran back to back — robust to the shared machine\'s drift)');
+  const us = (v) => (v === undefined ? undefined : v.toFixed(1));
+  p(table(['verifier', 'µs/verify', 'rounds min–max', 'CPU µs/verify', 'vs bare'], [
+    ['createVerifier().verify (module: remote JWKS, checks, status list bit)', us(verifyCost.module.wallUs), `${us(verifyCost.module.wallUsMin)}–${us(verifyCost.module.wallUsMax)}`, us(verifyCost.module.cpuUs), fmt.ratio(verifyCost.ratio)],
+    ['jwtVerify + createLocalJWKSet, same checks (bare)', us(verifyCost.bare.wallUs), `${us(verifyCost.bare.wallUsMin)}–${us(verifyCost.bare.wallUsMax)}`, us(verifyCost.bare.cpuUs), fmt.ratio(1)],
+    ['jwtVerify + createLocalJWKSet, signature only', us(verifyCost.bareNoChecks.wallUs), `${us(verifyCost.bareNoChecks.wallUsMin)}–${us(verifyCost.bareNoChecks.wallUsMax)}`, us(verifyCost.bareNoChecks.cpuUs), fmt.ratio(verifyCost.signatureOnlyRatio)],
+  ], { align: [false, true, true, true, true] }));
+  p('   (CPU µs: the bench process, all threads — WebCrypto verifies RSA on the libuv pool)');
+  p('');
+  p(`8. Revocation propagation: DELETE /admin/grants/:id answered → the module's verifier refuses the token (Grantor with STATUS_LIST_TTL=${revocation.ttl})`);
+  p(`   ${revocation.grants} client_credentials grants (one client and token each, all verified OK first), revoked one after another with random`);
+  p(`   ${revocation.gapMs[0]}–${revocation.gapMs[1]} ms gaps; each token verified every ${revocation.pollMs} ms from its revocation's answer (bound ${revocation.boundMs / 1000} s); one verifier,`);
+  p(`   with steady traffic (a live token verified every ${revocation.pollMs} ms: ${fmt.int(revocation.traffic.verifies)} verifies, ${revocation.traffic.errors} refused).`);
+  p(table(['grants', 'ttl s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'min ms', 'over bound', 'other refusals', 'target p99 ≤ ms'], [[
+    revocation.grants, revocation.ttl, fmt.int(revocation.p50Ms), fmt.int(revocation.p90Ms), fmt.int(revocation.p99Ms), fmt.int(revocation.maxMs), fmt.int(revocation.minMs), revocation.timedOut, revocation.errors.length, fmt.int(ttlBoundMs),
+  ]]));
+  p(`   DELETE /admin/grants/:id itself: p50 ${fmt.ms(revocation.revokeRequestP50Ms)} ms, max ${fmt.ms(revocation.revokeRequestMaxMs)} ms (timing starts when its answer is read)`);
+  if (revocation.errors.length) p(`   refused for another reason: ${revocation.errors[0]}`);
+  p(`   idle verifier (list fetched, idle past its ttl, grant revoked, idle ${revocation.idleProbe.afterSeconds.toFixed(1)} s more): first verify ${revocation.idleProbe.firstVerify}, next ${revocation.idleProbe.secondVerify}`);
+  p('');
+  p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2, one client) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
+  p('   another (each: start, one checked token, warm-up, run, stop), rate limits off (the refresh run drives one public client),');
+  p('   access log at info. SQLite 1 process is measured again here, back to back with');
+  p(`   the others, not taken from 2. PostgreSQL: ${scaleOut.postgres.url} (${scaleOut.postgres.from === 'default' ? 'default' : `from ${scaleOut.postgres.from}`}), a fresh schema per server, dropped after it.`);
+  if (!scaleOut.postgres.reachable) p(`   skipped: no PostgreSQL (set BENCH_DATABASE_URL) — ${scaleOut.postgres.reason}`);
+  const soRow = ({ key, label }) => {
+    const r = scaleOut.runs[key];
+    if (!r?.cpu) return [label, r?.skipped ? 'skipped' : 'FAILED', ...Array(12).fill(undefined)];
+    return [
+      label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, r.errors + r.timeouts,
+      fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverPrimaryPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest),
+      fmt.pct(r.cpu.postgresPctOfOneCore), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+    ];
+  };
+  p(table(['setup', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'server CPU', 'primary', 'busiest loop', 'CPU ms/req', 'postgres CPU', 'loadgen CPU', 'others CPU'], SCALEOUT_ROWS.map(soRow), { align: [false, ...Array(13).fill(true)] }));
+  p('   (% of ONE core. server CPU: every process of the server — for WORKERS=2 the cluster primary and both workers — all threads;');
+  p('    primary: the cluster primary alone (it accepts the connections and hands them to the workers); busiest loop: the busiest');
+  p('    serving event loop; postgres CPU: every `postgres` process on the machine; others CPU: everything else but the load generator)');
+  for (const { key, label } of SCALEOUT_ROWS) {
+    const r = scaleOut.runs[key];
+    if (r?.error) p(`   ${label}: FAILED: ${r.error}`);
+    if (r?.cpu?.serverWorkersPctOfOneCore) p(`   ${label}: workers ${r.cpu.serverWorkersPctOfOneCore.map((v) => fmt.pct(v)).join(' + ')}, primary ${fmt.pct(r.cpu.serverPrimaryPctOfOneCore)}`);
+    if (r?.cpu && (r.non2xx || r.errors || r.timeouts)) p(`   ${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts of ${fmt.int(r.requests)} (status codes ${JSON.stringify(r.statusCodeStats)})`);
+    if (r?.cpu?.serverProcessesGone) p(`   ${label}: ${r.cpu.serverProcessesGone} server process(es) exited during the run (their CPU is missing)`);
+    if (r?.warmup && (r.warmup.non2xx || r.warmup.errors)) p(`   ${label}: warm-up had ${r.warmup.non2xx} non-2xx, ${r.warmup.errors} errors`);
+    if (r?.schemaDropError) p(`   ${label}: dropping its schema failed: ${r.schemaDropError}`);
+  }
+  if (g50Phase2) p(`   for reference, 2's SQLite c=${SCALEOUT_CONNECTIONS} earlier in this run: ${fmt.int(g50Phase2.rps)} req/s, p99 ${fmt.ms(g50Phase2.latencyMs.p99)} ms, others CPU ${fmt.pct(g50Phase2.cpu.othersPctOfOneCore)}`);
+  p('');
+  p(`   refresh grant at c=${SCALEOUT_CONNECTIONS} (the script of 5; chains seeded through the code flow on each server)`);
+  const refreshSoRow = (label, r) => [
+    label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script?.ok), r.script?.bad,
+    fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.postgresPctOfOneCore), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+  ];
+  const refreshSoRows = [];
+  if (soRefresh) refreshSoRows.push(refreshSoRow('PostgreSQL, 1 process (this phase)', soRefresh));
+  if (r50Phase4) refreshSoRows.push(refreshSoRow('SQLite, 1 process (5, earlier in this run)', r50Phase4));
+  p(table(['setup', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'rotated', 'failed', 'server CPU', 'event loop', 'CPU ms/req', 'postgres CPU', 'loadgen CPU', 'others CPU'], refreshSoRows, { align: [false, ...Array(13).fill(true)] }));
+  if (!soRefresh) p(`   PostgreSQL refresh: ${scaleOut.refresh?.skipped ? `skipped (${scaleOut.refresh.skipped})` : `FAILED: ${scaleOut.refresh?.error ?? 'not run'}`}`);
+  else p(`   PostgreSQL: ${soRefresh.seeded} refresh tokens seeded in ${soRefresh.seedSeconds.toFixed(1)} s; afterwards ${soRefresh.chainCheck.poolLeft} chains left, one introspected → active ${soRefresh.chainCheck.active}`);
+  p('');
+  p('   ratios (req/s)');
+  p(`     PostgreSQL / SQLite:   1 process ${fmt.ratio(so.postgresOverSqlite1Process) ?? 'n/a'}, WORKERS=2 ${fmt.ratio(so.postgresOverSqliteWorkers2) ?? 'n/a'}; refresh, 1 process ${fmt.ratio(refreshPgOverSqlite) ?? 'n/a'} (SQLite figure from 5)`);
+  p(`     WORKERS=2 / 1 process: SQLite ${fmt.ratio(so.workers2Over1Sqlite) ?? 'n/a'}, PostgreSQL ${fmt.ratio(so.workers2Over1Postgres) ?? 'n/a'}`);
+  for (const { key, label } of SCALEOUT_ROWS) if (scaleOut.runs[key]?.cpu) p(`     what limits ${label}: ${bottleneck(scaleOut.runs[key])}`);
+  if (soRefresh) p(`     what limits the PostgreSQL refresh grant: ${bottleneck(soRefresh)}`);
+  p('');
+  p('Ratios');
+  p(`  issuance / signing ceiling: best ${fmt.pct((ratios.issuanceOverCeilingBest ?? NaN) * 100) ?? 'n/a'} (c=${best.connections}), at c=${REF_CONNECTIONS} ${fmt.pct((ratios.issuanceOverCeilingAt50 ?? NaN) * 100) ?? 'n/a'}`);
+  p(`  issuance / raw node:crypto all-core ceiling: best ${fmt.pct((ratios.issuanceOverRawCeilingBest ?? NaN) * 100) ?? 'n/a'} (Grantor signs with node:crypto; HTTP and the load generator share the same cores)`);
+  if (bare) p(`  Grantor / bare signer at c=${REF_CONNECTIONS}: ${fmt.pct(ratios.grantorOverBareSignerAt50 * 100)} (a server that only signs reaches ${fmt.pct(ratios.bareSignerOverRawCeiling * 100)} of the raw ceiling here)`);
+  if (signShare) p(`  signing is ~${fmt.pct(signShare * 100)} of Grantor's CPU per token at c=${REF_CONNECTIONS} (${fmt.ms(signMs)} of ${fmt.ms(g50.cpu.serverMsPerRequest)} ms); the rest is node:http, form parsing, client authentication, JSON (the lean token path bypasses koa)`);
+  p(`  Grantor / node-oidc-provider at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.grantorOverOidcProviderAt50) ?? 'n/a'}; best vs best: ${fmt.ratio(ratios.grantorOverOidcProviderBest) ?? 'n/a'}`);
+  if (g50) p(`  what limits Grantor at c=${REF_CONNECTIONS}: ${bottleneck(g50)}`);
+  p(`  refresh / client_credentials at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.refreshOverClientCredentialsAt50) ?? 'n/a'}${r50 ? ` (${fmt.ms(r50.cpu.serverMsPerRequest)} vs ${fmt.ms(g50?.cpu.serverMsPerRequest)} ms of server CPU per request)` : ''}`);
+  if (r50) p(`  what limits the refresh grant at c=${REF_CONNECTIONS}: ${bottleneck(r50)}`);
+  p(`  scale-out at c=${SCALEOUT_CONNECTIONS}: PostgreSQL / SQLite ${fmt.ratio(so.postgresOverSqlite1Process) ?? 'n/a'} (1 process), ${fmt.ratio(so.postgresOverSqliteWorkers2) ?? 'n/a'} (WORKERS=2); WORKERS=2 / 1: SQLite ${fmt.ratio(so.workers2Over1Sqlite) ?? 'n/a'}, PostgreSQL ${fmt.ratio(so.workers2Over1Postgres) ?? 'n/a'}`);
+  p(`  what limits introspection at c=${introspection.connections}: ${bottleneck(introspection)}`);
+  p('');
+  p('Targets (informative, not asserted)');
+  for (const t of targets) p(`  ${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(50)} ${t.detail}`);
+  if (noisy.length) {
+    p('');
+    p(`NOISY NEIGHBOUR: other processes used more than ${NOISY_PCT}% of a core during ${noisy.length} measurement(s); their figures (and any`);
+    p('target built on them) read low and vary from run to run:');
+    for (const n of noisy) p(`  ${n.label.padEnd(50)} others ${fmt.pct(n.others)}`);
+  }
+  p('');
+
+  const json = {
+    env: { ...env, seconds: SECONDS, signSeconds: SIGN_SECONDS, warmupSeconds: WARMUP_SECONDS, loadGenerator: 'autocannon in a child process on the same machine', cpuProfile: Boolean(CPU_PROF_DIR) },
+    signing: signing && {
+      primitiveForCeiling: 'jose SignJWT + importPKCS8 CryptoKey (WebCrypto on the libuv pool), all cores: the faster of one worker_thread per core (two in flight each) and one event loop (2 x cores in flight); mean of before and after the issuance runs',
+      cores: signing.cores,
+      ceilingSigPerSec: round(ceiling),
+      singleCoreSigPerSec: round(signing.joseSingle.signaturesPerSecond),
+      nodeCryptoSingleSigPerSec: round(signing.nodeSingle.signaturesPerSecond),
+      nodeCryptoAllSigPerSec: round(signing.nodeAll.signaturesPerSecond),
+      nodeCryptoAllAfterSigPerSec: round(signingAfter.nodeAll.signaturesPerSecond),
+      joseAllAfterSigPerSec: round(signingAfter.joseAll.signaturesPerSecond),
+      joseOneThreadPoolAfterSigPerSec: round(signingAfter.joseOneLoopPool.signaturesPerSecond),
+      rawCeilingSigPerSec: round(rawCeiling),
+      joseSingleSigPerSec: round(signing.joseSingle.signaturesPerSecond),
+      joseAllSigPerSec: round(signing.joseAll.signaturesPerSecond),
+      joseOneThreadPoolSigPerSec: round(signing.joseOneLoopPool.signaturesPerSecond),
+      joseOneThreadPoolInFlight: signing.joseOneLoopPool.inflight,
+      signCpuMs: round(signMs, 3),
+      othersCpuPctOfOneCoreDuringCeiling: round(signing.joseAll.othersPctOfOneCore),
+    },
+    grantor: {
+      token: grantorToken.map(jsonRun),
+      jwks: jsonRun(jwks),
+      metadata: jsonRun(metadata),
+      documents: documents.map((d) => ({ label: d.label, koa: jsonRun(d.koa), prepared: jsonRun(d.lean) })),
+      bestConnections: best.connections,
+      bestRps: round(best.rps),
+    },
+    refresh: {
+      seeded: seed.tokens.length,
+      seedSeconds: round(seed.seconds, 2),
+      seedTokensPerSecond: round(seed.tokens.length / seed.seconds),
+      runs: grantorRefresh.map((r) => ({ ...jsonRun(r), rotated: r.script.ok, failedRotations: r.script.bad, starved: r.script.starved, firstFailure: r.script.firstBad, poolBefore: r.script.poolBefore, poolAfter: r.script.poolAfter })),
+      chainCheck: { poolLeft: chainCheck.poolLeft, active: chainCheck.active === true },
+    },
+    edgeCosts: {
+      rounds: edgeCosts.rounds,
+      connections: edgeCosts.connections,
+      rows: edgeCosts.rows.map((row) => ({ key: row.key, label: row.label, meanRps: round(row.meanRps), meanCpuMsPerRequest: round(row.meanCpuMsPerRequest, 3), runs: row.runs.map(jsonRun) })),
+      logCost: round(edgeCosts.logCost, 3),
+      limiterCost: round(edgeCosts.limiterCost, 3),
+      logCpuCost: round(edgeCosts.logCpuCost, 3),
+      limiterCpuCost: round(edgeCosts.limiterCpuCost, 3),
+    },
+    introspectionKoa: jsonRun(introspectionKoa),
+    introspection: { ...jsonRun(introspection), active: introspection.script.ok, notActive: introspection.script.bad, firstFailure: introspection.script.firstBad },
+    resourceServerVerify: {
+      rounds: verifyCost.rounds,
+      iterations: verifyCost.iterations,
+      moduleUs: round(verifyCost.module.wallUs, 2),
+      bareJwtVerifyUs: round(verifyCost.bare.wallUs, 2),
+      bareSignatureOnlyUs: round(verifyCost.bareNoChecks.wallUs, 2),
+      moduleCpuUs: round(verifyCost.module.cpuUs, 2),
+      bareCpuUs: round(verifyCost.bare.cpuUs, 2),
+      ratio: round(verifyCost.ratio, 3),
+      cpuRatio: round(verifyCost.cpuRatio, 3),
+      ratioOfMedians: round(verifyCost.ratioOfMedians, 3),
+    },
+    clientAuthTiming: {
+      tries: authTiming.tries,
+      mediansMs: Object.fromEntries(Object.entries(authTiming.medians).map(([k, v]) => [k, round(v, 4)])),
+      ratios: { basic: round(authTiming.ratios.basic, 3), post: round(authTiming.ratios.post, 3) },
+      freshUnknownRatio: round(authTiming.freshUnknownRatio, 3),
+      sameAnswers: authTiming.sameAnswers,
+      unexpected: authTiming.unexpected ?? null,
+    },
+    revocationPropagation: {
+      ttlSeconds: revocation.ttl,
+      grants: revocation.grants,
+      gapMs: revocation.gapMs,
+      pollMs: revocation.pollMs,
+      boundMs: revocation.boundMs,
+      p50Ms: round(revocation.p50Ms),
+      p90Ms: round(revocation.p90Ms),
+      p99Ms: round(revocation.p99Ms),
+      maxMs: round(revocation.maxMs),
+      minMs: round(revocation.minMs),
+      timedOut: revocation.timedOut,
+      otherRefusals: revocation.errors,
+      revokeRequestP50Ms: round(revocation.revokeRequestP50Ms, 2),
+      trafficVerifies: revocation.traffic.verifies,
+      trafficRefusals: revocation.traffic.errors,
+      idleProbe: revocation.idleProbe,
+    },
+    oidcProvider: oidcToken.length ? { token: oidcToken.map(jsonRun) } : null,
+    bareSigner: bare ? jsonRun(bare) : null,
+    scaleOut: {
+      connections: scaleOut.connections,
+      seconds: scaleOut.seconds,
+      sqlite1ProcessRemeasured: true,
+      phase2SqliteRpsSameConnections: g50Phase2 ? round(g50Phase2.rps) : null,
+      keyEncryptionSecretSet: true,
+      postgres: scaleOut.postgres,
+      runs: Object.fromEntries(Object.values(scaleOut.runs).map((r) => [r.setup.key, jsonScaleOut(r)])),
+      refreshPostgres1Process: soRefresh
+        ? { ...jsonScaleOut(soRefresh), rotated: soRefresh.script.ok, failedRotations: soRefresh.script.bad, starved: soRefresh.script.starved, firstFailure: soRefresh.script.firstBad, seeded: soRefresh.seeded, chainCheck: soRefresh.chainCheck }
+        : { skipped: scaleOut.refresh?.skipped ?? null, error: scaleOut.refresh?.error ?? null },
+      refreshSqlite1ProcessFromPhase4Rps: r50Phase4 ? round(r50Phase4.rps) : null,
+      ratios: {
+        postgresOverSqlite1Process: round(so.postgresOverSqlite1Process, 3),
+        postgresOverSqliteWorkers2: round(so.postgresOverSqliteWorkers2, 3),
+        workers2Over1Sqlite: round(so.workers2Over1Sqlite, 3),
+        workers2Over1Postgres: round(so.workers2Over1Postgres, 3),
+        refreshPostgresOverSqlite1Process: round(refreshPgOverSqlite, 3),
+      },
+    },
+    ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 3)])),
+    signingShareOfServerCpuAt50: round(signShare, 3),
+    targets: targets.map((t) => ({ name: t.name, measured: typeof t.measured === 'number' ? round(t.measured, 3) : t.measured, pass: t.pass })),
+    noisyMeasurements: noisy.map((n) => ({ label: n.label, othersCpuPctOfOneCore: round(n.others) })),
+    elapsedSeconds: round((Date.now() - startedAt) / 1000),
+  };
+  return { text: out.join('\n') + '\n', json };
+}
+
+/** A one-line reading of a run's CPU figures: event loop bound, CPU bound, or waiting. */
+function bottleneck(r) {
+  const loop = r.cpu.serverLoopPctOfOneCore;
+  const busy = r.cpu.machineBusyPct;
+  if (loop === undefined || busy === undefined) return 'unknown (no /proc)';
+  if (loop >= 90) return `the event loop (main thread ${fmt.pct(loop)} busy)`;
+  if (busy >= 90) return `the machine's CPU (${fmt.pct(busy)} of all cores busy: server, load generator and others)`;
+  return `neither the event loop (${fmt.pct(loop)}) nor the CPU (machine ${fmt.pct(busy)} busy) is saturated: requests wait on something serial (a pool, a lock, one connection)`;
+}
+
+/** A scale-out row: jsonRun's figures plus the whole server's CPU split, or why there is none. */
+function jsonScaleOut(r) {
+  const base = { database: r.setup?.db, workers: r.setup?.workers };
+  if (!r.cpu) return { ...base, skipped: r.skipped ?? null, error: r.error ?? null };
+  return {
+    ...base,
+    ...jsonRun(r),
+    timeouts: r.timeouts,
+    statusCodeStats: r.statusCodeStats,
+    serverProcesses: r.cpu.serverProcesses,
+    serverProcessesGone: r.cpu.serverProcessesGone,
+    serverPrimaryCpuPctOfOneCore: round(r.cpu.serverPrimaryPctOfOneCore),
+    serverWorkersCpuPctOfOneCore: r.cpu.serverWorkersPctOfOneCore?.map((v) => round(v)) ?? null,
+    postgresCpuPctOfOneCore: round(r.cpu.postgresPctOfOneCore),
+    startSeconds: r.startSeconds === undefined ? undefined : round(r.startSeconds, 2),
+    warmup: r.warmup,
+    schemaDropError: r.schemaDropError,
+  };
+}
+
+function jsonRun(r) {
+  return {
+    connections: r.connections,
+    rps: round(r.rps),
+    requests: r.requests,
+    seconds: r.seconds,
+    p50Ms: r.latencyMs.p50,
+    p90Ms: r.latencyMs.p90,
+    p99Ms: r.latencyMs.p99,
+    maxMs: r.latencyMs.max,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    serverCpuPctOfOneCore: round(r.cpu.serverPctOfOneCore),
+    serverEventLoopCpuPctOfOneCore: round(r.cpu.serverLoopPctOfOneCore),
+    serverCpuMsPerRequest: round(r.cpu.serverMsPerRequest, 3),
+    loadgenCpuPctOfOneCore: round(r.cpu.loadgenPctOfOneCore),
+    machineBusyPct: round(r.cpu.machineBusyPct),
+    othersCpuPctOfOneCore: round(r.cpu.othersPctOfOneCore),
+  };
+}
+
