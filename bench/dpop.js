@@ -9,11 +9,13 @@
  *      verifyRequest() of a DPoP-bound token with its proof (signed ahead, one per call), rounds
  *      alternating as bench/verify-cost.js does.
  *
- * Prints a table and a final line `BENCH_DPOP_JSON {...}`.
+ * `measureDpop()` is also phase 10 of `npm run bench` (bench/run.js), with the load generators it
+ * is given. Run alone it prints a table and a final line `BENCH_DPOP_JSON {...}`.
  * env: BENCH_SECONDS (per load run, default 5), BENCH_CONNECTIONS (default 10,50),
  *      BENCH_VERIFY_ROUNDS (default 30), BENCH_VERIFY_ITERATIONS (default 100).
  */
 import { randomUUID, createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { list, num } from './env.js';
 import { LIMITS_OFF, startGrantor } from './grantor-server.js';
@@ -40,10 +42,21 @@ async function dpopSigner() {
     new SignJWT({ htm, htu, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), ...extra }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).sign(privateKey);
 }
 
-async function main() {
+/**
+ * DPoP issuance beside bearer issuance, and the module's DPoP verification beside its bearer
+ * verification, on a Grantor of its own (stopped at the end).
+ * @param {{ load: any, scripted: any, seconds: number, connections: number[], rounds: number, iterations: number, warmupSeconds?: number }} opts
+ */
+export async function measureDpop({ load, scripted, seconds, connections: connectionCounts, rounds, iterations, warmupSeconds = 2 }) {
   const grantor = await startGrantor({ env: LIMITS_OFF }); // one client, far past the per-client limit
-  const load = await startLoadGenerator();
-  const scripted = await startScriptedLoadGenerator();
+  try {
+    return await measureOn(grantor, { load, scripted, seconds, connectionCounts, rounds, iterations, warmupSeconds });
+  } finally {
+    await grantor.stop();
+  }
+}
+
+async function measureOn(grantor, { load, scripted, seconds: SECONDS, connectionCounts: CONNECTIONS, rounds: ROUNDS, iterations: ITERATIONS, warmupSeconds }) {
   const sign = await dpopSigner();
   const tokenUrl = `${grantor.url}/oauth/token`;
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(grantor.clientId)}:${encodeURIComponent(grantor.clientSecret)}`).toString('base64')}`;
@@ -51,7 +64,7 @@ async function main() {
   const out = { issuance: [], verify: undefined };
 
   // 1. issuance, bearer and DPoP alternating (warm-up first)
-  await load.run({ ...request, connections: 10, duration: 2 });
+  await load.run({ ...request, connections: 10, duration: warmupSeconds });
   for (const connections of CONNECTIONS) {
     const bearer = await load.run({ ...request, connections, duration: SECONDS });
     // Enough proofs for twice the bearer rate; signed now, so their iat is fresh for the run.
@@ -88,20 +101,29 @@ async function main() {
     }
   }
   out.verify = { rounds: ROUNDS, iterations: ITERATIONS, bearerUs: median(samples.bearer), dpopUs: median(samples.dpop), ratio: median(samples.dpop.map((v, r) => v / samples.bearer[r])) };
-
-  console.log('\nDPoP issuance (POST /oauth/token client_credentials; proofs ES256, signed ahead)');
-  console.log(table(['connections', 'bearer req/s', 'DPoP req/s', 'DPoP/bearer', 'bearer p50 ms', 'DPoP p50 ms', 'non-2xx (b/d)'], out.issuance.map((r) => [r.connections, fmt.int(r.bearer.rps), fmt.int(r.dpop.rps), fmt.ratio(r.dpop.rps / r.bearer.rps), fmt.ms(r.bearer.p50), fmt.ms(r.dpop.p50), `${r.bearer.non2xx}/${r.dpop.non2xx}`])));
-  console.log('\nresource-server module (this process, median µs per call)');
-  console.log(table(['bearer verify()', 'DPoP verifyRequest()', 'ratio (median per round)'], [[fmt.ms(out.verify.bearerUs), fmt.ms(out.verify.dpopUs), fmt.ratio(out.verify.ratio)]]));
-  console.log(`BENCH_DPOP_JSON ${JSON.stringify(out)}`);
+  return out;
 }
 
-let code = 0;
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  code = 1;
+/** The printout of measureDpop()'s result: two tables (used by bench/render.js and when run alone). */
+export function renderDpop(out) {
+  return [
+    table(['connections', 'bearer req/s', 'DPoP req/s', 'DPoP/bearer', 'bearer p50 ms', 'DPoP p50 ms', 'non-2xx (b/d)'], out.issuance.map((r) => [r.connections, fmt.int(r.bearer.rps), fmt.int(r.dpop.rps), fmt.ratio(r.dpop.rps / r.bearer.rps), fmt.ms(r.bearer.p50), fmt.ms(r.dpop.p50), `${r.bearer.non2xx}/${r.dpop.non2xx}`])),
+    '   resource-server module (in the bench process, median µs per call):',
+    table(['bearer verify()', 'DPoP verifyRequest()', 'ratio (median per round)'], [[fmt.ms(out.verify.bearerUs), fmt.ms(out.verify.dpopUs), fmt.ratio(out.verify.ratio)]]),
+  ].join('\n');
 }
-await cleanupAll();
-process.exit(code);
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  let code = 0;
+  try {
+    const out = await measureDpop({ load: await startLoadGenerator(), scripted: await startScriptedLoadGenerator(), seconds: SECONDS, connections: CONNECTIONS, rounds: ROUNDS, iterations: ITERATIONS });
+    console.log('\nDPoP issuance (POST /oauth/token client_credentials; proofs ES256, signed ahead)');
+    console.log(renderDpop(out));
+    console.log(`BENCH_DPOP_JSON ${JSON.stringify(out)}`);
+  } catch (err) {
+    console.error(err);
+    code = 1;
+  }
+  await cleanupAll();
+  process.exit(code);
+}

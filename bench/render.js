@@ -3,6 +3,7 @@
  * tables and the `BENCH_JSON {...}` line, so a figure is printed and exported from one place.
  */
 import { LOAD_CLIENTS } from './grantor-server.js';
+import { renderDpop } from './dpop.js';
 import { fmt, round, table } from './report.js';
 
 /**
@@ -11,7 +12,7 @@ import { fmt, round, table } from './report.js';
  */
 export function render(results) {
   const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   } = results;
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
@@ -138,6 +139,11 @@ export function render(results) {
   p(`   DELETE /admin/grants/:id itself: p50 ${fmt.ms(revocation.revokeRequestP50Ms)} ms, max ${fmt.ms(revocation.revokeRequestMaxMs)} ms (timing starts when its answer is read)`);
   if (revocation.errors.length) p(`   refused for another reason: ${revocation.errors[0]}`);
   p(`   idle verifier (list fetched, idle past its ttl, grant revoked, idle ${revocation.idleProbe.afterSeconds.toFixed(1)} s more): first verify ${revocation.idleProbe.firstVerify}, next ${revocation.idleProbe.secondVerify}`);
+  p('');
+  p('8b. DPoP (RFC 9449): POST /oauth/token client_credentials with an ES256 proof (signed ahead, each sent once) beside the same');
+  p('   request as bearer, alternating on a Grantor of its own (rate limits off: one client); then the resource-server module');
+  p('   verifying a DPoP request (token + proof) beside a bearer token, in the bench process.');
+  p(renderDpop(dpop));
   p('');
   p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2, one client) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
   p('   another (each: start, one checked token, warm-up, run, stop), rate limits off (the refresh run drives one public client),');
@@ -274,6 +280,7 @@ export function render(results) {
       sameAnswers: authTiming.sameAnswers,
       unexpected: authTiming.unexpected ?? null,
     },
+    dpop: dpop,
     revocationPropagation: {
       ttlSeconds: revocation.ttl,
       grants: revocation.grants,

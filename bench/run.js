@@ -71,6 +71,7 @@ import { startScriptedLoadGenerator } from './scripted-load.js';
 import { measureSigningCeiling } from './signing-ceiling.js';
 import { measureVerifyCost } from './verify-cost.js';
 import { measureClientAuthTiming } from './client-auth-timing.js';
+import { measureDpop } from './dpop.js';
 import { list, num } from './env.js';
 
 
@@ -100,6 +101,7 @@ const REFRESH_SEED = num('BENCH_REFRESH_SEED', WARMUP_CONNECTIONS + REFRESH_CONN
 const INTROSPECT_CONNECTIONS = num('BENCH_INTROSPECT_CONNECTIONS', REF_CONNECTIONS);
 const VERIFY_ROUNDS = num('BENCH_VERIFY_ROUNDS', byMode(60, 3));
 const VERIFY_ITERATIONS = num('BENCH_VERIFY_ITERATIONS', byMode(100, 10));
+const DPOP_CONNECTIONS = list('BENCH_DPOP_CONNECTIONS', byMode([10, 50], [10]));
 const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', byMode(40, 3));
 const REVOKE_TTL = num('BENCH_STATUS_LIST_TTL', 1);
 const EDGE_ROUNDS = num('BENCH_EDGE_ROUNDS', byMode(2, 1));
@@ -376,6 +378,10 @@ async function main() {
   const revocation = await measureRevocationPropagation({ grantor: revGrantor, ttl: REVOKE_TTL, grants: REVOKE_GRANTS, boundMs: PROPAGATION_BOUND_MS, log });
   await revGrantor.stop();
 
+  // 7b. DPoP (RFC 9449): issuance beside bearer issuance, the module's DPoP verification beside bearer (bench/dpop.js)
+  log('7b/9 DPoP: issuance with a proof beside bearer issuance, and the module verifying a DPoP request beside a bearer one');
+  const dpop = await measureDpop({ load: loader, scripted, seconds: SECONDS, connections: DPOP_CONNECTIONS, rounds: byMode(30, 3), iterations: VERIFY_ITERATIONS, warmupSeconds: WARMUP_SECONDS });
+
   // 8. node-oidc-provider
   let oidc = null;
   let oidcToken = [];
@@ -529,12 +535,16 @@ async function main() {
     }
     if (scaleOut.postgres.reachable && !soRefresh) broken.push(`scale-out PostgreSQL refresh: ${scaleOut.refresh?.error ?? 'not run'}`);
     if (soRefresh && (soRefresh.non2xx || soRefresh.script.bad)) broken.push(`scale-out PostgreSQL refresh: ${soRefresh.non2xx} non-2xx, ${soRefresh.script.bad} failed rotations`);
+    for (const r of dpop.issuance) {
+      if (!(r.dpop.rps > 0) || r.dpop.non2xx || r.bearer.non2xx || r.dpop.firstBad) broken.push(`DPoP issuance at c=${r.connections}: ${JSON.stringify(r)}`);
+    }
+    if (!(dpop.verify.dpopUs > 0)) broken.push('DPoP verification measured nothing');
     if (broken.length) throw new BenchBroken(`smoke run: phases gave insane results:\n  ${broken.join('\n  ')}`);
   }
 
   // ---- printout and BENCH_JSON: bench/render.js -----------------------------------------------
   const { text, json } = render({
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   });
   process.stdout.write(text);
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
