@@ -208,7 +208,16 @@ describe('token exchange (RFC 8693)', () => {
 
     it('never exchanges into the admin API', async () => {
       const res = await exchange(printer, { subject_token: await subjectToken(), resource: `${app.issuer}/admin` });
-      expect((await res.json()).error).toMatch(/invalid_target|invalid_scope/);
+      expect((await res.json()).error).toBe('invalid_target');
+    });
+
+    it('refuses a client with no scope on the target with invalid_target (RFC 8693 §2.2.2), not invalid_scope', async () => {
+      await app.request('/admin/resources', { method: 'POST', token: admin, json: { identifier: 'https://noscope.example.com', name: 'No scope', scopes: [{ name: 'noscope:read' }], token_exchange_clients: [printer.client_id] } });
+      const grants = await countRows(app, 'grants');
+      const res = await exchange(printer, { subject_token: await subjectToken(), resource: 'https://noscope.example.com' });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toBe('invalid_target');
+      expect(await countRows(app, 'grants')).toBe(grants);
     });
 
     it('refuses an unknown, malformed or second target with invalid_target, and none at all with invalid_request', async () => {

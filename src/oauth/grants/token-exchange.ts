@@ -55,7 +55,12 @@ export async function tokenExchangeGrant(deps: GrantDeps, request: GrantRequest)
   if (method === 'none' || client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'token exchange is for confidential clients');
 
   // 3. load and check: the target and its policy first, then the subject token
-  const { resource, scopes: clientMay } = await resolveAudience(deps, client, targets, undefined);
+  const { resource, scopes: clientMay } = await resolveAudience(deps, client, targets, undefined).catch((err: unknown) => {
+    // A client with no scope at all on the target is one Grantor will not issue a token for that
+    // target to: RFC 8693 §2.2.2 invalid_target, like a client the target's policy does not name.
+    if (err instanceof OAuthError && err.code === 'invalid_scope') throw new OAuthError('invalid_target', 'the client may not exchange tokens for this resource', { detail: err.description });
+    throw err;
+  });
   if (!resource.tokenExchangeClients.includes(client.clientId)) {
     throw new OAuthError('invalid_target', 'the client may not exchange tokens for this resource', { detail: `${client.clientId} not in token_exchange_clients of ${resource.identifier}` });
   }
