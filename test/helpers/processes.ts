@@ -69,7 +69,9 @@ export function runProcess(args: string[], opts: { cwd: string; env?: Record<str
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.stdin.end(opts.input ?? '');
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': 'exit' can come before the last of stdout has been read, and a test
+    // then sees the answer cut short (seen under load: an empty stdout from a CLI that printed).
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
