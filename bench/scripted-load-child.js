@@ -16,15 +16,19 @@ import autocannon from 'autocannon';
 
 let pool = [];
 
+/** The next value of the pool, each sent once; an empty pool is counted and sent as a value the server refuses (400: shows up as non-2xx, never silently). */
+function nextFromPool(stats) {
+  const value = pool.shift();
+  if (value !== undefined) return value;
+  stats.starved++;
+  return 'pool-empty';
+}
+
 function refreshScript({ clientId }, stats) {
   const prefix = `grant_type=refresh_token&client_id=${encodeURIComponent(clientId)}&refresh_token=`;
   return {
     setupRequest(req) {
-      let token = pool.shift();
-      if (token === undefined) {
-        stats.starved++;
-        token = 'pool-empty'; // answered 400: shows up as non-2xx, never silently
-      }
+      const token = nextFromPool(stats);
       return { ...req, body: prefix + encodeURIComponent(token) };
     },
     onResponse(status, body) {
@@ -64,11 +68,7 @@ function introspectScript(_opts, stats) {
 function dpopScript(_opts, stats) {
   return {
     setupRequest(req) {
-      let proof = pool.shift();
-      if (proof === undefined) {
-        stats.starved++;
-        proof = 'pool-empty'; // answered 400: shows up as non-2xx, never silently
-      }
+      const proof = nextFromPool(stats);
       return { ...req, headers: { ...req.headers, DPoP: proof } };
     },
     onResponse(status, body) {
