@@ -34,7 +34,9 @@ export async function startServerProcess(opts: { cwd: string; env?: Record<strin
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': the output is whole only once the pipes close (with WORKERS, the last
+  // worker's lines can still be in the pipe when the primary has exited).
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
     const check = () => {
