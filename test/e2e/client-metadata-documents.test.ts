@@ -3,17 +3,14 @@
  * an app whose client_id is an https URL is known by the document there, fetched defensively,
  * and gets only the scopes a resource opened to clients nobody vetted.
  */
-import fs from 'node:fs';
 import type http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { fixedClock } from '../../src/lib/clock.js';
 import { Person } from '../helpers/browserless.js';
 import { API, authorizeUrl, delegatedFixture, type Delegated, delegatedTokens, introspect, obtainCode, redeem, REDIRECT, refresh, signIn } from '../helpers/delegated.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { runCliProcess } from '../helpers/processes.js';
-import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
+import { inWorkspace } from '../helpers/workspace.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Answer = { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean };
@@ -275,10 +272,8 @@ describe('Client ID Metadata Documents', () => {
   });
 
   it('the CLI opens scopes to unvetted apps (resources create --dynamic-client-scope) and blocks and unblocks a URL (clients block)', async () => {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-cimd-'));
-    const db = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(cwd, 'grantor.sqlite')}`, drop: async () => undefined };
-    const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: db.url } });
-    try {
+    await inWorkspace('cimd', async ({ cwd, databaseUrl }) => {
+      const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: databaseUrl } });
       const created = await cli(['resources', 'create', '--identifier', 'https://notes.example.com', '--name', 'Notes', '--scope', 'notes:read', '--scope', 'notes:write', '--dynamic-client-scope', 'notes:read', '--json']);
       expect(created.stderr).toBe('');
       const resource = JSON.parse(created.stdout);
@@ -288,7 +283,7 @@ describe('Client ID Metadata Documents', () => {
       const blocked = await cli(['clients', 'block', clientId, '--reason', 'phishing', '--json']);
       expect(blocked.code).toBe(0);
       expect(JSON.parse((await cli(['clients', 'blocked', '--json'])).stdout).items).toEqual([expect.objectContaining({ client_id: clientId, reason: 'phishing' })]);
-      const app = await startTestApp({ env: { DATABASE_URL: db.url, OUTBOUND_ALLOWED_HOSTS: server.host } });
+      const app = await startTestApp({ env: { DATABASE_URL: databaseUrl, OUTBOUND_ALLOWED_HOSTS: server.host } });
       try {
         const res = await new Person(app.url).get(authorizeUrl(clientId, { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }));
         expect(res.status).toBe(400);
@@ -297,10 +292,7 @@ describe('Client ID Metadata Documents', () => {
       }
       expect((await cli(['clients', 'unblock', clientId])).code).toBe(0);
       expect(JSON.parse((await cli(['clients', 'blocked', '--json'])).stdout).items).toEqual([]);
-    } finally {
-      await db.drop();
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
+    });
   });
 
   it('refuses loopback without OUTBOUND_ALLOWED_HOSTS: localhost resolves to a refused address, so nothing is fetched', async () => {

@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import knexFactory from 'knex';
 import { Person, pkce } from '../helpers/browserless.js';
 import { runCliProcess, startServerProcess, type ServerProcess } from '../helpers/processes.js';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-database.js';
+import { onPostgres } from '../helpers/test-database.js';
+import { createWorkspace, type Workspace } from '../helpers/workspace.js';
 
 const API = 'https://api.example.com';
 const REDIRECT = 'https://app.example.com/cb';
@@ -17,29 +15,26 @@ const PASSWORD = 'a long enough password';
  * rotated twice — because each is committed by the database before the answer leaves.
  */
 describe(`kill -9 mid-load on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
-  let cwd: string;
-  let database: TestDatabase;
+  let ws: Workspace;
   let env: Record<string, string>;
   let server: ServerProcess | undefined;
   beforeAll(async () => {
-    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-crash-'));
-    database = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(cwd, 'g.sqlite')}`, drop: async () => undefined };
-    env = { DATABASE_URL: database.url, KEY_ENCRYPTION_SECRET: 'crash test secret value', RATE_LIMIT_CLIENT: '0', RATE_LIMIT_ADDRESS: '0', ISSUER: 'https://grantor.test' };
+    ws = await createWorkspace('crash');
+    env = { DATABASE_URL: ws.databaseUrl, KEY_ENCRYPTION_SECRET: 'crash test secret value', RATE_LIMIT_CLIENT: '0', RATE_LIMIT_ADDRESS: '0', ISSUER: 'https://grantor.test' };
   });
   afterAll(async () => {
     await server?.stop('SIGKILL');
-    await database.drop();
-    fs.rmSync(cwd, { recursive: true, force: true });
+    await ws.remove();
   });
 
   it('loses no acknowledged revocation and rotates no refresh token twice', async () => {
-    const cli = async (...args: string[]) => JSON.parse((await runCliProcess([...args, '--json'], { cwd, env, input: `${PASSWORD}\n` })).stdout);
+    const cli = async (...args: string[]) => JSON.parse((await runCliProcess([...args, '--json'], { cwd: ws.cwd, env, input: `${PASSWORD}\n` })).stdout);
     await cli('resources', 'create', '--identifier', API, '--name', 'API', '--scope', 'read');
     const admin = await cli('clients', 'create', '--name', 'ops', '--scopes', 'admin');
     const m2m = await cli('clients', 'create', '--name', 'm2m', '--scopes', 'read');
     const spa = await cli('clients', 'create', '--name', 'spa', '--type', 'public', '--redirect-uris', REDIRECT, '--scopes', 'read');
     await cli('users', 'create', '--username', 'kai');
-    server = await startServerProcess({ cwd, env });
+    server = await startServerProcess({ cwd: ws.cwd, env });
     const url = server.url;
     const post = (p: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
       fetch(`${url}${p}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body) });
@@ -89,7 +84,7 @@ describe(`kill -9 mid-load on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     expect(successors.size).toBeGreaterThan(starts.length);
 
     // Restart on the same database.
-    server = await startServerProcess({ cwd, env });
+    server = await startServerProcess({ cwd: ws.cwd, env });
     const feed = await (await fetch(`${server.url}/admin/revocations?limit=1000`, { headers: { Authorization: `Bearer ${adminToken}` } })).json();
     const listed = new Set(feed.items.map((r: { grant_id: string }) => r.grant_id));
     for (const grantId of acknowledged) expect(listed.has(grantId)).toBe(true);
@@ -97,7 +92,7 @@ describe(`kill -9 mid-load on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
     // No presented token ever got two different successors, and in the database every spent token
     // has exactly one successor.
     for (const nexts of successors.values()) expect(nexts.size).toBe(1);
-    const db = knexFactory(onPostgres ? { client: 'pg', connection: database.url } : { client: 'sqlite3', connection: { filename: database.url.slice('sqlite:'.length) }, useNullAsDefault: true });
+    const db = knexFactory(onPostgres ? { client: 'pg', connection: ws.databaseUrl } : { client: 'sqlite3', connection: { filename: ws.databaseUrl.slice('sqlite:'.length) }, useNullAsDefault: true });
     try {
       const spent = await db('refresh_tokens').whereNotNull('used_at');
       for (const row of spent) expect(await db('refresh_tokens').where({ id: row.successor_id })).toHaveLength(1);

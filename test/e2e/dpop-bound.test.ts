@@ -2,15 +2,12 @@
  * Who may insist on DPoP: a client registered with `dpop_bound_access_tokens` (RFC 9449 §5.2), an
  * API registered with it (RFC 9728 §2), and an authorization request naming `dpop_jkt` (§10).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { Person } from '../helpers/browserless.js';
 import { authorizeUrl, delegatedFixture, obtainCode, REDIRECT, type Delegated } from '../helpers/delegated.js';
 import { dpopKey, proof, type DpopKey } from '../helpers/dpop.js';
 import { runCliProcess } from '../helpers/processes.js';
-import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
+import { createWorkspace, type Workspace } from '../helpers/workspace.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 describe('requiring DPoP (RFC 9449 §5.2, §10)', () => {
@@ -93,26 +90,13 @@ describe('requiring DPoP (RFC 9449 §5.2, §10)', () => {
 });
 
 describe('CLI: --dpop-bound on clients and resources', () => {
-  let cwd: string;
-  let databaseUrl: string;
-  let dropDatabase: () => Promise<void>;
+  let ws: Workspace;
   beforeAll(async () => {
-    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-dpop-cli-'));
-    if (onPostgres) {
-      const db = await createTestDatabase();
-      databaseUrl = db.url;
-      dropDatabase = db.drop;
-    } else {
-      databaseUrl = `sqlite:${path.join(cwd, 'grantor.sqlite')}`;
-      dropDatabase = async () => undefined;
-    }
+    ws = await createWorkspace('dpop-cli');
   });
-  afterAll(async () => {
-    await dropDatabase();
-    fs.rmSync(cwd, { recursive: true, force: true });
-  });
+  afterAll(() => ws.remove());
   const cli = async (...args: string[]) => {
-    const res = await runCliProcess([...args, '--json'], { cwd, env: { DATABASE_URL: databaseUrl } });
+    const res = await runCliProcess([...args, '--json'], { cwd: ws.cwd, env: { DATABASE_URL: ws.databaseUrl } });
     expect(res.stderr).toBe('');
     return JSON.parse(res.stdout);
   };

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import type http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fixedClock } from '../../src/lib/clock.js';
 import { Person } from '../helpers/browserless.js';
@@ -13,7 +12,7 @@ import { API, delegatedFixture, obtainCode, redeem } from '../helpers/delegated.
 import { assertionParams, clientAssertion, clientKey, type ClientKey } from '../helpers/client-assertion.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { runCliProcess } from '../helpers/processes.js';
-import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
+import { inWorkspace } from '../helpers/workspace.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const NOW = 1_900_000_000;
@@ -183,10 +182,8 @@ describe('private_key_jwt keys', () => {
   });
 
   it('the CLI registers a private_key_jwt client from a JWK Set file (clients create --jwks-file) and points one at a jwks_uri', async () => {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-pkjwt-'));
-    const db = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(cwd, 'grantor.sqlite')}`, drop: async () => undefined };
-    const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: db.url } });
-    try {
+    await inWorkspace('pkjwt', async ({ cwd, databaseUrl }) => {
+      const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: databaseUrl } });
       const key = await clientKey();
       fs.writeFileSync(path.join(cwd, 'jwks.json'), JSON.stringify({ keys: [key.publicJwk] }));
       const created = await cli(['clients', 'create', '--name', 'Signer', '--jwks-file', 'jwks.json', '--json']);
@@ -200,9 +197,6 @@ describe('private_key_jwt keys', () => {
       const bad = await cli(['clients', 'create', '--name', 'Bad', '--jwks-file', 'missing.json']);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/jwks-file/);
-    } finally {
-      await db.drop();
-      fs.rmSync(cwd, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -3,13 +3,10 @@
  * for a token of another resource, acting for the token's subject; revoking the original grant
  * revokes everything derived from it.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { runCliProcess } from '../helpers/processes.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
+import { inWorkspace } from '../helpers/workspace.js';
 import { Person } from '../helpers/browserless.js';
 import { countRows, delegatedFixture, grantRow, obtainCode, redeem, introspect, statusBit, type Creds, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -325,10 +322,8 @@ describe('token exchange (RFC 8693)', () => {
     });
 
     it('the CLI sets it (resources create --token-exchange-client) and clears it (update --no-token-exchange-clients)', async () => {
-      const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-exchange-'));
-      const db = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(cwd, 'grantor.sqlite')}`, drop: async () => undefined };
-      const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: db.url } });
-      try {
+      await inWorkspace('exchange', async ({ cwd, databaseUrl }) => {
+        const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: databaseUrl } });
         const created = await cli(['resources', 'create', '--identifier', PRINT, '--name', 'Print', '--scope', 'photos:read', '--token-exchange-client', 'printer', '--token-exchange-client', 'backend', '--json']);
         expect(created.stderr).toBe('');
         const resource = JSON.parse(created.stdout);
@@ -337,10 +332,7 @@ describe('token exchange (RFC 8693)', () => {
         expect(JSON.parse(replaced.stdout).token_exchange_clients).toEqual(['printer']);
         const cleared = await cli(['resources', 'update', resource.id, '--no-token-exchange-clients', '--json']);
         expect(JSON.parse(cleared.stdout).token_exchange_clients).toEqual([]);
-      } finally {
-        await db.drop();
-        fs.rmSync(cwd, { recursive: true, force: true });
-      }
+      });
     });
   });
 });

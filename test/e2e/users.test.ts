@@ -3,13 +3,10 @@
  * hash), what disabling or deleting someone does to their grants and sessions, and the CLI reading
  * a new person's password from stdin, never from argv.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Person } from '../helpers/browserless.js';
 import { delegatedFixture, delegatedTokens, grantRow, introspect, PASSWORD, refresh, signIn, type Delegated } from '../helpers/delegated.js';
 import { runCliProcess } from '../helpers/processes.js';
-import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
+import { createWorkspace, type Workspace } from '../helpers/workspace.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 describe('admin API: /admin/users', () => {
@@ -170,26 +167,13 @@ describe('admin API: /admin/users', () => {
 });
 
 describe('CLI: grantor users create', () => {
-  let cwd: string;
-  let databaseUrl: string;
-  let dropDatabase: () => Promise<void>;
+  let ws: Workspace;
   beforeAll(async () => {
-    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-users-'));
-    if (onPostgres) {
-      const db = await createTestDatabase();
-      databaseUrl = db.url;
-      dropDatabase = db.drop;
-    } else {
-      databaseUrl = `sqlite:${path.join(cwd, 'grantor.sqlite')}`;
-      dropDatabase = async () => undefined;
-    }
+    ws = await createWorkspace('users');
   });
-  afterAll(async () => {
-    await dropDatabase();
-    fs.rmSync(cwd, { recursive: true, force: true });
-  });
+  afterAll(() => ws.remove());
 
-  const cli = (args: string[], input?: string) => runCliProcess(args, { cwd, env: { DATABASE_URL: databaseUrl }, input });
+  const cli = (args: string[], input?: string) => runCliProcess(args, { cwd: ws.cwd, env: { DATABASE_URL: ws.databaseUrl }, input });
 
   it('reads the password from stdin; the person can then sign in with it', async () => {
     const password = 'piped passphrase 42';
@@ -200,7 +184,7 @@ describe('CLI: grantor users create', () => {
     expect(user).toEqual({ id: expect.any(String), username: 'mallory', disabled: false, created_at: expect.any(Number), updated_at: expect.any(Number) });
     expect(created.stdout).not.toContain(password);
 
-    const app = await startTestApp({ env: { DATABASE_URL: databaseUrl } });
+    const app = await startTestApp({ env: { DATABASE_URL: ws.databaseUrl } });
     try {
       const row = await app.deps.db('users').where({ username: 'mallory' }).first();
       expect(row.password_hash).toMatch(/^scrypt\$/);
