@@ -14,8 +14,9 @@
 import fc from 'fast-check';
 import { anyValue, bodyBytes, extraHeaders, framing, pathVariant, poolOrAny, sometimes, unsupportedTransferCoding } from '../helpers/fuzz-inputs.js';
 import { build, type Recipe } from '../helpers/fuzz-recipe.js';
-import { fuzzParameters, fuzzTimeout, report, sendBothWays, startFuzzTarget, type FuzzTarget } from '../helpers/fuzz-target.js';
-import { API, buildWorld, type FuzzWorld } from '../helpers/fuzz-world.js';
+import { fuzzParameters, fuzzTimeout, report, sendBothWays } from '../helpers/fuzz-target.js';
+import { API } from '../helpers/fuzz-world.js';
+import { useFuzzFixture } from '../helpers/fuzz-fixture.js';
 
 const RUNS = 250;
 
@@ -103,32 +104,26 @@ const recipe: fc.Arbitrary<Recipe> = fc
   );
 
 describe('fuzz: the admin API (issue #10)', () => {
-  let target: FuzzTarget;
-  let world: FuzzWorld;
-  beforeAll(async () => {
-    target = await startFuzzTarget();
-    world = await buildWorld(target.app);
-  }, 60_000);
-  afterAll(() => target.close());
+  const fx = useFuzzFixture();
 
   /** Things a generated request may change or delete; registered again when one is gone. */
   async function registerVictims(): Promise<void> {
-    const { app } = target;
+    const { app } = fx.target;
     const exists = async (table: string, column: string, symbol: string) => {
-      const value = world.resolve(symbol);
+      const value = fx.world.resolve(symbol);
       return value !== symbol && !!(await app.deps.db(table).where(column, value).first());
     };
     if (!(await exists('clients', 'client_id', '$victimClient'))) {
       const victim = await app.client({ name: 'victim', scopes: ['photos:read'] });
-      world.define('$victimClient', victim.client_id);
+      fx.world.define('$victimClient', victim.client_id);
       const res = await app.token({ grant_type: 'client_credentials' }, { basic: [victim.client_id, victim.client_secret] });
       const jwt = (await res.json()).access_token as string;
-      world.define('$victimGrant', JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).grant_id);
+      fx.world.define('$victimGrant', JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).grant_id);
     }
-    if (!(await exists('resources', 'id', '$victimResource'))) world.define('$victimResource', (await app.resource({ identifier: `https://victim-${Date.now()}.example.com`, scopes: [{ name: 'v' }] })).id);
+    if (!(await exists('resources', 'id', '$victimResource'))) fx.world.define('$victimResource', (await app.resource({ identifier: `https://victim-${Date.now()}.example.com`, scopes: [{ name: 'v' }] })).id);
     if (!(await exists('users', 'id', '$victimUser'))) {
-      const res = await app.request('/admin/users', { method: 'POST', token: world.resolve('$adminAccess'), json: { username: `victim${Date.now()}`, password: 'victim password' } });
-      world.define('$victimUser', (await res.json()).id);
+      const res = await app.request('/admin/users', { method: 'POST', token: fx.world.resolve('$adminAccess'), json: { username: `victim${Date.now()}`, password: 'victim password' } });
+      fx.world.define('$victimUser', (await res.json()).id);
     }
   }
 
@@ -143,11 +138,11 @@ describe('fuzz: the admin API (issue #10)', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(recipe, async (r) => {
-          await world.heal();
+          await fx.world.heal();
           await registerVictims();
-          const req = build(world, r);
+          const req = build(fx.world, r);
           const may501 = unsupportedTransferCoding(req);
-          const { listener, koa, failures } = await sendBothWays(target, req, { may501 });
+          const { listener, koa, failures } = await sendBothWays(fx.target, req, { may501 });
           // RFC 6750 §3.1: a token of a revoked grant is an invalid token (401), whatever it asks for.
           // (Unless the request never reached Grantor — node's parser refused it: no X-Request-Id —,
           // named no route at all: 404, or was refused for its framing before anything read it:
@@ -177,7 +172,7 @@ describe('fuzz: the admin API (issue #10)', () => {
     ['GET', '/ADMIN/CLIENTS'],
     ['GET', '/admin/USERS'],
   ])('refuses %s %s without a token (regression: case-changed admin paths skipped the bearer check)', async (method, path) => {
-    const answer = await target.listener(build(world, { method, path, body: { kind: 'none' }, encodings: ['www'], separator: '&', bom: false, contentType: undefined, authorization: [], extra: [], framing: { framing: 'none' }, bytes: 'utf8' }));
+    const answer = await fx.target.listener(build(fx.world, { method, path, body: { kind: 'none' }, encodings: ['www'], separator: '&', bom: false, contentType: undefined, authorization: [], extra: [], framing: { framing: 'none' }, bytes: 'utf8' }));
     expect(answer.status === 401 || answer.status === 404).toBe(true);
   });
 });

@@ -17,8 +17,9 @@ import {
   type Pair, type PairEncoding,
 } from '../helpers/fuzz-inputs.js';
 import { build, type Recipe } from '../helpers/fuzz-recipe.js';
-import { fuzzParameters, fuzzTimeout, report, sendBothWays, startFuzzTarget, type FuzzTarget } from '../helpers/fuzz-target.js';
-import { API, buildWorld, OTHER_API, PASSWORD, REDIRECT, TOKEN_SYMBOLS, type FuzzWorld } from '../helpers/fuzz-world.js';
+import { fuzzParameters, fuzzTimeout, report, sendBothWays } from '../helpers/fuzz-target.js';
+import { API, OTHER_API, PASSWORD, REDIRECT, TOKEN_SYMBOLS } from '../helpers/fuzz-world.js';
+import { useFuzzFixture } from '../helpers/fuzz-fixture.js';
 import type { FuzzRequest } from '../helpers/fuzz-http.js';
 
 const RUNS = 300;
@@ -130,28 +131,22 @@ const recipe: fc.Arbitrary<Recipe> = fc
 const may501 = (r: Recipe, req: FuzzRequest) => unsupportedTransferCoding(req) || (/\/statuslists\/1/i.test(r.path) && !!r.query?.some(([n]) => n === 'time'));
 
 describe('fuzz: every endpoint (issue #10)', () => {
-  let target: FuzzTarget;
-  let world: FuzzWorld;
-  beforeAll(async () => {
-    target = await startFuzzTarget();
-    world = await buildWorld(target.app);
-  }, 60_000);
-  afterAll(() => target.close());
+  const fx = useFuzzFixture();
 
   /**
    * Failed logins are counted (login_failures) and, with the clock frozen, never age out: cleared
    * before each send, so both paths see the same count and the fixture's own sign-in still works.
    */
-  const forgetFailedLogins = () => target.app.deps.db('login_failures').delete();
+  const forgetFailedLogins = () => fx.target.app.deps.db('login_failures').delete();
 
   it(
     'never answers a 5xx or a stack trace, a refusal changes nothing stored, and both paths refuse alike',
     async () => {
       await fc.assert(
         fc.asyncProperty(recipe, async (r) => {
-          await world.heal();
-          const req = build(world, r);
-          const { listener, koa, failures } = await sendBothWays(target, req, { may501: may501(r, req), beforeEach: forgetFailedLogins });
+          await fx.world.heal();
+          const req = build(fx.world, r);
+          const { listener, koa, failures } = await sendBothWays(fx.target, req, { may501: may501(r, req), beforeEach: forgetFailedLogins });
           if (failures.length) throw new Error(report(req, { listener, koa }, failures));
         }),
         fuzzParameters(RUNS),

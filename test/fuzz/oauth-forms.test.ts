@@ -18,8 +18,9 @@ import {
   anyValue, applyEdits, authorizationValue, bodyBytes, edit, extraHeaders, formContentType, framing, method,
   pairEncoding, pathVariant, poolOrAny, separator, unsupportedTransferCoding, type Edit, type Pair, type PairEncoding,
 } from '../helpers/fuzz-inputs.js';
-import { comparable, fuzzParameters, fuzzTimeout, report, sendBothWays, startFuzzTarget, type FuzzTarget } from '../helpers/fuzz-target.js';
-import { API, buildWorld, CLIENT_SYMBOLS, OTHER_API, REDIRECT, TOKEN_SYMBOLS, type FuzzWorld } from '../helpers/fuzz-world.js';
+import { comparable, fuzzParameters, fuzzTimeout, report, sendBothWays } from '../helpers/fuzz-target.js';
+import { API, CLIENT_SYMBOLS, OTHER_API, REDIRECT, TOKEN_SYMBOLS } from '../helpers/fuzz-world.js';
+import { useFuzzFixture } from '../helpers/fuzz-fixture.js';
 
 const RUNS = 250;
 const ENDPOINTS = ['/oauth/token', '/oauth/revoke', '/oauth/introspect'] as const;
@@ -120,22 +121,16 @@ const recipe: fc.Arbitrary<Recipe> = fc
   );
 
 describe('fuzz: the token, revocation and introspection endpoints (issue #10)', () => {
-  let target: FuzzTarget;
-  let world: FuzzWorld;
-  beforeAll(async () => {
-    target = await startFuzzTarget();
-    world = await buildWorld(target.app);
-  }, 60_000);
-  afterAll(() => target.close());
+  const fx = useFuzzFixture();
 
   it(
     'never answers a 5xx or a stack trace, and a refused request changes nothing stored, on either path',
     async () => {
       await fc.assert(
         fc.asyncProperty(recipe, async (r) => {
-          await world.heal();
-          const req = build(world, r);
-          const { listener, koa, failures } = await sendBothWays(target, req, { may501: unsupportedTransferCoding(req) });
+          await fx.world.heal();
+          const req = build(fx.world, r);
+          const { listener, koa, failures } = await sendBothWays(fx.target, req, { may501: unsupportedTransferCoding(req) });
           if (failures.length) throw new Error(report(req, { listener, koa }, failures));
         }),
         fuzzParameters(RUNS),
@@ -149,9 +144,9 @@ describe('fuzz: the token, revocation and introspection endpoints (issue #10)', 
     async () => {
       await fc.assert(
         fc.asyncProperty(recipe, async (r) => {
-          await world.heal();
-          const req = build(world, r);
-          const { listener, koa } = await target.both(req);
+          await fx.world.heal();
+          const req = build(fx.world, r);
+          const { listener, koa } = await fx.target.both(req);
           const [a, b] = [comparable(listener), comparable(koa)];
           if (JSON.stringify(a) !== JSON.stringify(b)) {
             throw new Error(report(req, { listener, koa }, ['the two paths answered differently', `listener: ${JSON.stringify(a)}`, `koa:      ${JSON.stringify(b)}`]));
