@@ -77,6 +77,8 @@ export interface SubscriptionDeps {
 type ActiveStream = StreamConfiguration & { created: boolean; configurationEndpoint: string; verificationEndpoint?: string };
 
 const SEEN_JTIS = 10_000;
+/** Times a polled SET that could not be checked (keys unreachable, kid unknown) is left to come again before it is reported. */
+const MAX_DEFERRALS = 6;
 const LOG = 'grantor/resource-server: revocation events';
 
 function header(headers: HeaderBag, name: string): string | undefined {
@@ -214,7 +216,9 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
   /** RFC 8936 §2.4: one poll; acknowledges in the next what this one processed. */
   const acks: string[] = [];
   let setErrs: Record<string, { err: string; description: string }> = {};
-  async function pollOnce(returnImmediately: boolean): Promise<boolean> {
+  const deferrals = new Map<string, number>();
+  /** One poll: whether to poll again at once, and how many SETs were left to come again (0: none). */
+  async function pollOnce(returnImmediately: boolean): Promise<{ again: boolean; deferred: number }> {
     const body = { maxEvents: 100, returnImmediately, ...(acks.length ? { ack: [...acks] } : {}), ...(Object.keys(setErrs).length ? { setErrs } : {}) };
     const answer = await client.call('POST', stream!.delivery.endpoint_url!, body, { timeout: options.pollTimeout ?? 60_000 });
     if (answer.status !== 200) throw new TransmitterError(`poll answered ${answer.status}`, answer.status);
@@ -224,18 +228,30 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
     const sets = json?.sets;
     if (typeof sets !== 'object' || sets === null || Array.isArray(sets)) throw new TransmitterError('poll answer without sets');
     markHealthy();
+    let deferred = 0;
     for (const [jti, jws] of Object.entries(sets as Record<string, unknown>)) {
       try {
         if (typeof jws !== 'string') throw new SetError('invalid_request', 'not a compact JWS');
         await take(jws, jti);
         acks.push(jti);
+        deferrals.delete(jti);
       } catch (err) {
-        // RFC 8936 §2.4.4: a SET refused is reported; one that could not be checked (keys unreachable) is left to come again.
-        if (err instanceof SetError) setErrs[jti] = { err: err.err, description: err.message };
-        else if (!(err instanceof ResourceServerError)) throw err;
+        // RFC 8936 §2.4.4: a SET refused is reported in setErrs; one that could not be checked (keys
+        // unreachable, a kid not yet in the JWKS) is neither acknowledged nor reported, so it comes again,
+        // until it has failed MAX_DEFERRALS times.
+        if (!(err instanceof SetError) && !(err instanceof ResourceServerError)) throw err;
+        const times = (deferrals.get(jti) ?? 0) + 1;
+        if (err instanceof SetError || times >= MAX_DEFERRALS) {
+          deferrals.delete(jti);
+          setErrs[jti] = err instanceof SetError ? { err: err.err, description: err.message } : { err: 'invalid_key', description: err.message };
+        } else {
+          if (deferrals.size >= 1000) deferrals.clear();
+          deferrals.set(jti, times);
+          deferred = Math.max(deferred, times);
+        }
       }
     }
-    return json?.moreAvailable === true || acks.length > 0 || Object.keys(setErrs).length > 0;
+    return { again: json?.moreAvailable === true || acks.length > 0 || Object.keys(setErrs).length > 0, deferred };
   }
 
   /** SSF 1.0 §8.1.4.2: asks for a verification event; the stream is healthy when it comes back. */
@@ -266,10 +282,14 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
           immediately = true;
         }
         if (delivery === 'poll') {
-          immediately = await pollOnce(immediately);
+          const { again, deferred } = await pollOnce(immediately);
+          immediately = again;
+          // SETs left to come again would come back at once: wait, longer each time, for the keys.
+          if (deferred > 0) await sleep(Math.min(maxDelay, minDelay * 2 ** (deferred - 1)));
         } else {
           await verifyPush();
-          if (healthy) await sleep(options.verificationInterval ?? 300_000);
+          // SSF 1.0 §8.1.4.2: not more often than the transmitter's min_verification_interval.
+          if (healthy) await sleep(Math.max(options.verificationInterval ?? 300_000, (stream?.min_verification_interval ?? 0) * 1000));
         }
         failures = 0;
       } catch (err) {

@@ -58,7 +58,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * key of the issuer's JWKS, `iss` exactly the issuer, `aud` containing this API, `iat` present and
  * not in the future, a `jti`, and `events` with exactly one member (SSF 1.0 §4.1.8: one event per
  * SET). Throws SetError, or ResourceServerError `status_unavailable` when the issuer's keys cannot
- * be had (the SET may be fine: it must not be refused for it, only taken again later).
+ * be had or hold no key of its `kid` yet (the SET may be fine: it must not be refused for it, only
+ * taken again later).
  */
 export async function checkSecurityEvent(jws: string, check: SetCheck): Promise<SecurityEvent> {
   if (jws.length > MAX_SET_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(jws)) {
@@ -79,13 +80,15 @@ export async function checkSecurityEvent(jws: string, check: SetCheck): Promise<
   } catch (err) {
     if (err instanceof ResourceServerError) throw err;
     if (err instanceof joseErrors.JWKSTimeout) throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched', { cause: err });
+    // A kid the cached JWKS lacks may be the issuer's next key, published after the last fetch (and
+    // refetched only after a cooldown): not a bad SET yet; the caller takes it again later.
+    if (err instanceof joseErrors.JWKSNoMatchingKey) throw new ResourceServerError('status_unavailable', 'no key of the issuer’s JWKS matches the SET’s kid', { cause: err });
     if (err instanceof joseErrors.JWTClaimValidationFailed) {
       const code = err.claim === 'iss' ? 'invalid_issuer' : err.claim === 'aud' ? 'invalid_audience' : 'invalid_request';
       throw new SetError(code, err.message, { cause: err });
     }
     if (
       err instanceof joseErrors.JWSSignatureVerificationFailed ||
-      err instanceof joseErrors.JWKSNoMatchingKey ||
       err instanceof joseErrors.JWKSMultipleMatchingKeys ||
       err instanceof joseErrors.JOSEAlgNotAllowed
     ) {

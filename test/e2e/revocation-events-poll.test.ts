@@ -40,12 +40,13 @@ describe('revocation events by poll (RFC 8936)', () => {
   let logs: string[];
   let skew = 0;
 
-  const start = (extra: Partial<VerifierOptions['revocationEvents']> = {}) => {
+  const start = (extra: Partial<VerifierOptions['revocationEvents']> = {}, verifierExtra: Partial<VerifierOptions> = {}) => {
     logs = [];
     verifier = createVerifier({
       issuer: fake.url,
       audience: API,
       now: () => realNow() + skew,
+      ...verifierExtra,
       revocationEvents: { credentials: CLIENT, logger: (line) => logs.push(line), retryDelay: { min: 20, max: 50 }, ...extra },
     });
     return verifier;
@@ -170,6 +171,62 @@ describe('revocation events by poll (RFC 8936)', () => {
     await fake.deliver(s, jti, again.jws);
     await until(() => s.polls.slice(polls).some((p) => ((p.ack as string[] | undefined) ?? []).includes(jti)), 'acknowledged again');
     expect(verifier.revocationState().revokedGrants).toBe(1);
+  });
+
+  it('takes a SET signed by a key the JWKS publishes only after it arrived (key rotation): left to come again, not reported', async () => {
+    start({ retryDelay: { min: 100, max: 200 } }, { jwksCooldown: 0 });
+    await until(() => verifier.revocationState().channel === 'stream', 'the stream is up');
+    const token = await fake.accessToken(API, 'grant-r', 4);
+    const next = await fake.addKey();
+    const s = fake.stream();
+    const set = await fake.signSet(s.aud, { [SESSION_REVOKED]: { event_timestamp: realNow() } }, { format: 'opaque', id: 'grant-r' }, { header: { kid: next.kid }, key: next.privateKey });
+    const jwksFetches = () => fake.requests.filter((r) => r === 'GET /.well-known/jwks.json').length;
+    const before = jwksFetches();
+    await fake.deliver(s, set.jti, set.jws);
+    await until(() => jwksFetches() >= before + 2, 'looked for the kid twice');
+    next.publish();
+    await until(() => acked(s, set.jti), 'acknowledged once the key is published');
+    expect(reported(s, set.jti)).toBeUndefined();
+    expect(await outcome(verifier, token)).toBe('invalid_token: the token’s grant is revoked');
+  });
+
+  it('reports a SET whose kid never appears in the JWKS as invalid_key, after a few tries', async () => {
+    start({}, { jwksCooldown: 0 });
+    await until(() => verifier.revocationState().channel === 'stream', 'the stream is up');
+    const stranger = await fake.addKey();
+    const s = fake.stream();
+    const set = await fake.signSet(s.aud, { [SESSION_REVOKED]: {} }, { format: 'opaque', id: 'grant-s' }, { header: { kid: stranger.kid }, key: stranger.privateKey });
+    await fake.deliver(s, set.jti, set.jws);
+    await until(() => reported(s, set.jti) !== undefined, 'reported');
+    expect(reported(s, set.jti)).toEqual({ err: 'invalid_key', description: expect.any(String) });
+    expect(acked(s, set.jti)).toBe(false);
+  });
+
+  it('renews its token at half its life, before the transmitter would refuse it', async () => {
+    fake.tokenLifetime = 10;
+    start();
+    await until(() => verifier.revocationState().channel === 'stream', 'the stream is up');
+    expect(fake.tokenRequests).toHaveLength(1);
+    skew = 6;
+    await until(() => fake.tokenRequests.length === 2, 'a second token');
+    const [jti] = await fake.revoke('grant-1');
+    await until(() => acked(fake.stream(), jti), 'acknowledged');
+    expect(logs).toHaveLength(1); // never fell back
+  });
+
+  it('remembers a revoked grant for revokedGrantRetention seconds; then the status list alone refuses it', async () => {
+    start({ revokedGrantRetention: 60 });
+    await until(() => verifier.revocationState().channel === 'stream', 'the stream is up');
+    const token = await fake.accessToken(API, 'grant-1', 1);
+    const [jti] = await fake.revoke('grant-1');
+    await until(() => acked(fake.stream(), jti), 'acknowledged');
+    skew = 59;
+    expect(await outcome(verifier, token)).toBe('invalid_token: the token’s grant is revoked');
+    skew = 61; // forgotten: only the status list (not set here) speaks for it now
+    expect(await outcome(verifier, token)).toBe('ok');
+    fake.setStatus(1, 1);
+    skew = 63; // past the list's ttl of 1 s
+    expect(await outcome(verifier, token)).toBe('invalid_token: the token’s grant is revoked');
   });
 
   it('gets a new token when the transmitter answers 401, and keeps polling', async () => {

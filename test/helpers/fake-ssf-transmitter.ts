@@ -55,6 +55,8 @@ export interface FakeTransmitter {
   dropVerifications: boolean;
   /** The only stream (fails when there is not exactly one). */
   stream(): FakeStream;
+  /** A new signing key, not in the JWKS until `publish()` (a rotation's next key). */
+  addKey(): Promise<{ kid: string; privateKey: CryptoKey; publish(): void }>;
   /** Makes every issued token unknown (the next SSF call answers 401). */
   forgetTokens(): void;
   /** An RFC 9068 access token for `aud` of grant `grantId` with status list index `idx`. */
@@ -89,6 +91,7 @@ export async function startFakeTransmitter(): Promise<FakeTransmitter> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const kid = 'fake-ssf-1';
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  const jwks: JWK[] = [jwk];
   const statuses = new Uint8Array(16);
   const tokens = new Set<string>();
   const waiting = new Map<string, Array<() => void>>();
@@ -132,7 +135,7 @@ export async function startFakeTransmitter(): Promise<FakeTransmitter> {
     const url = new URL(req.url ?? '/', fake.url);
     const path = url.pathname;
     fake.requests.push(`${req.method} ${path}`);
-    if (path === '/.well-known/jwks.json') return send(res, 200, { keys: [jwk] });
+    if (path === '/.well-known/jwks.json') return send(res, 200, { keys: jwks });
     if (path === '/statuslists/1') return send(res, 200, await statusListToken(`${fake.url}/statuslists/1`), 'application/statuslist+jwt');
     if (fake.down) return send(res, 503, { error: 'temporarily_unavailable' });
     if (path === '/.well-known/oauth-authorization-server') return send(res, 200, { issuer: fake.url, token_endpoint: `${fake.url}/token`, jwks_uri: `${fake.url}/.well-known/jwks.json` });
@@ -259,6 +262,12 @@ export async function startFakeTransmitter(): Promise<FakeTransmitter> {
       return [...fake.streams.values()][0];
     },
     forgetTokens: () => tokens.clear(),
+    async addKey() {
+      const pair = await generateKeyPair('RS256');
+      const next = `fake-ssf-${++counter}`;
+      const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: next, alg: 'RS256', use: 'sig' };
+      return { kid: next, privateKey: pair.privateKey, publish: () => void jwks.push(publicJwk) };
+    },
     accessToken(aud, grantId, idx, claims = {}) {
       const iat = nowSeconds();
       return new SignJWT({ client_id: 'app', sub: 'user-1', jti: `at-${++counter}`, iat, exp: iat + 300, iss: fake.url, aud, grant_id: grantId, scope: 'read', status: { status_list: { idx, uri: `${fake.url}/statuslists/1` } }, ...claims })
