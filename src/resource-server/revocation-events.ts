@@ -14,8 +14,11 @@ export interface RevocationEventsOptions {
   /** Push only, required: where the app mounts revocationReceiver() (https; http only on loopback). */
   pushEndpointUrl?: string;
   /**
-   * A stream this process created before (its `stream_id`, from revocationState()), reused across
-   * restarts instead of creating one. One stream per process: two pollers of one stream share its events.
+   * Keep one stream across restarts: the `stream_id` of a stream of this client, reused instead of
+   * creating one; when it does not exist (first start), one is created and its id is in
+   * revocationState().streamId. Such a stream outlives close(); without `streamId` the stream is
+   * this process's alone and close() deletes it. One stream per process: two pollers of one
+   * stream would share its events, each seeing only some.
    */
   streamId?: string;
   /** Where the module's log lines go (fallback, recovery). Default console.warn. */
@@ -113,6 +116,7 @@ function checkPushUrl(value: string | undefined): string {
  */
 export function subscribeToRevocations(deps: SubscriptionDeps, options: RevocationEventsOptions): RevocationSubscription {
   const delivery = options.delivery ?? 'poll';
+  if (options.streamId !== undefined && (typeof options.streamId !== 'string' || options.streamId === '')) throw new TypeError('revocationEvents.streamId: a non-empty string');
   const pushUrl = delivery === 'push' ? checkPushUrl(options.pushEndpointUrl) : undefined;
   const log = options.logger ?? ((line: string) => console.warn(line));
   const revoked = new RevokedGrants(options.revokedGrantRetention ?? 86_400, options.maxRevokedGrants ?? 100_000);
@@ -170,6 +174,7 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
       if (closed) return resolve();
       const done = () => {
         clearTimeout(timer);
+        lifetime.signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
@@ -193,7 +198,7 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
           ? await client.call('PATCH', config.configuration_endpoint, { stream_id: reuse, delivery: wanted })
           : await client.call('GET', `${config.configuration_endpoint}?stream_id=${encodeURIComponent(reuse)}`, undefined);
       if (answer.status === 404) {
-        log(`${LOG}: stream ${reuse} is gone; creating a new one`);
+        log(`${LOG}: stream ${reuse} is gone; creating a new one (its stream_id is in revocationState())`);
         answer = undefined;
       } else if (answer.status !== 200) throw new TransmitterError(`reading stream ${reuse} answered ${answer.status}`, answer.status);
     }
@@ -338,8 +343,9 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
       closed = true;
       lifetime.abort();
       await running;
-      // A stream this process made is nobody else's: delete it (best effort) so events stop queueing for it.
-      if (stream?.created) {
+      // A stream made for this process alone is deleted (best effort), so events stop queueing for it at
+      // the transmitter; with `streamId` configured the stream outlives the process, for the next start.
+      if (stream?.created && options.streamId === undefined) {
         const url = `${stream.configurationEndpoint}?stream_id=${encodeURIComponent(stream.stream_id)}`;
         await client.call('DELETE', url, undefined, { timeout: 2000, signal: new AbortController().signal }).catch(() => undefined);
       }

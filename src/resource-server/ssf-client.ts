@@ -43,8 +43,24 @@ export function wellKnownUrl(issuer: string, name: string): string {
   return `${url.origin}/.well-known/${name}${path}`;
 }
 
-/** A time limit, ended early by `signal` (close()). */
-const limit = (ms: number, signal: AbortSignal) => AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+/**
+ * Runs `call` (a request and the reading of its body) within `ms`, ended early by `outer` (close()).
+ * Its own controller and timer, both released after: AbortSignal.any() on a signal that lives as
+ * long as the verifier would keep a listener per call.
+ */
+async function limited<T>(ms: number, outer: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort(outer.reason);
+  const timer = setTimeout(() => controller.abort(new DOMException('the transmitter did not answer in time', 'TimeoutError')), ms);
+  outer.addEventListener('abort', abort, { once: true });
+  if (outer.aborted) abort();
+  try {
+    return await call(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', abort);
+  }
+}
 
 export interface SsfClientOptions {
   issuer: string;
@@ -74,12 +90,14 @@ export function createSsfClient(options: SsfClientOptions): SsfClient {
   const { issuer, credentials, now, signal } = options;
   let cached: { value: string; refreshAt: number } | undefined;
 
-  async function getJson(url: string): Promise<Record<string, unknown>> {
-    const res = await options.fetch(url, { headers: { Accept: 'application/json' }, redirect: 'error', signal: limit(options.timeout, signal) });
-    if (res.status !== 200) throw new TransmitterError(`${url} answered ${res.status}`, res.status);
-    const json = (await res.json()) as unknown;
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TransmitterError(`${url}: not a JSON object`);
-    return json as Record<string, unknown>;
+  function getJson(url: string): Promise<Record<string, unknown>> {
+    return limited(options.timeout, signal, async (limit) => {
+      const res = await options.fetch(url, { headers: { Accept: 'application/json' }, redirect: 'error', signal: limit });
+      if (res.status !== 200) throw new TransmitterError(`${url} answered ${res.status}`, res.status);
+      const json = (await res.json().catch(() => undefined)) as unknown;
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TransmitterError(`${url}: not a JSON object`);
+      return json as Record<string, unknown>;
+    });
   }
 
   /** RFC 6749 §4.4 with client_secret_basic (§2.3.1: id and secret form-encoded first). */
@@ -87,14 +105,17 @@ export function createSsfClient(options: SsfClientOptions): SsfClient {
     const metadata = await getJson(wellKnownUrl(issuer, 'oauth-authorization-server'));
     if (metadata.issuer !== issuer || typeof metadata.token_endpoint !== 'string') throw new TransmitterError('authorization server metadata: wrong issuer or no token_endpoint');
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
-    const res = await options.fetch(metadata.token_endpoint, {
-      method: 'POST',
-      headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'ssf' }).toString(),
-      redirect: 'error',
-      signal: limit(options.timeout, signal),
+    const tokenEndpoint = metadata.token_endpoint;
+    const { res, json } = await limited(options.timeout, signal, async (limit) => {
+      const res = await options.fetch(tokenEndpoint, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'ssf' }).toString(),
+        redirect: 'error',
+        signal: limit,
+      });
+      return { res, json: (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown } };
     });
-    const json = (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown };
     if (res.status !== 200 || typeof json.access_token !== 'string') throw new TransmitterError(`token endpoint answered ${res.status} ${typeof json.error === 'string' ? json.error : ''}`.trim(), res.status);
     // Renewed at half its life, so a token never expires between two calls.
     const lifetime = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 300;
@@ -109,21 +130,24 @@ export function createSsfClient(options: SsfClientOptions): SsfClient {
   }
 
   async function callOnce(method: string, url: string, body: unknown, limits: CallLimits) {
-    const res = await options.fetch(url, {
-      method,
-      headers: { Authorization: `Bearer ${await token()}`, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: 'error',
-      signal: limit(limits.timeout ?? options.timeout, limits.signal ?? signal),
+    const bearer = await token();
+    return limited(limits.timeout ?? options.timeout, limits.signal ?? signal, async (limit) => {
+      const res = await options.fetch(url, {
+        method,
+        headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: 'error',
+        signal: limit,
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json };
     });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json };
   }
 
   return {

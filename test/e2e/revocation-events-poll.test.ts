@@ -239,19 +239,22 @@ describe('revocation events by poll (RFC 8936)', () => {
     expect(await outcome(verifier, await fake.accessToken(API, 'grant-1', 1))).toBe('invalid_token: the token’s grant is revoked');
   });
 
-  it('reuses a stream by streamId across restarts instead of creating one', async () => {
-    start();
+  it('keeps a stream across restarts with streamId: created on the first start, reused (not made again) on the next, and left in place by close()', async () => {
+    start({ streamId: 'first-start' });
     await until(() => verifier.revocationState().channel === 'stream', 'the stream is up');
     const { streamId } = verifier.revocationState();
-    // A restart that keeps the stream: the first verifier's stream is its own, so this one is handed it.
-    const creations = fake.requests.filter((r) => r === 'POST /ssf/streams').length;
-    const first = verifier;
+    expect(logs[0]).toMatch(/stream first-start is gone; creating a new one/);
+    await verifier.close();
+    expect(fake.streams.has(streamId!)).toBe(true);
+    // A revocation while the API is down waits in the stream.
+    const [jti] = await fake.revoke('grant-while-down');
+
     start({ streamId });
-    await until(() => verifier.revocationState().channel === 'stream', 'the second verifier is up');
-    expect(verifier.revocationState().streamId).toBe(streamId);
-    expect(fake.requests.filter((r) => r === 'POST /ssf/streams').length).toBe(creations);
+    await until(() => acked(fake.stream(), jti), 'the event queued meanwhile is taken');
+    expect(verifier.revocationState()).toMatchObject({ channel: 'stream', streamId });
+    expect(fake.requests.filter((r) => r === 'POST /ssf/streams')).toHaveLength(1);
     expect(fake.requests).toContain('GET /ssf/streams');
-    await first.close();
+    expect(await outcome(verifier, await fake.accessToken(API, 'grant-while-down', 1))).toBe('invalid_token: the token’s grant is revoked');
   });
 
   it('makes a new stream when its stream is gone (404), and says so', async () => {

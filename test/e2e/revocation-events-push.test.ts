@@ -58,7 +58,7 @@ describe('revocation events by push (RFC 8935) through the koa receiver', () => 
   let verifier: Verifier;
   let logs: string[];
 
-  const start = (extra: { verificationTimeout?: number; verificationInterval?: number } = {}) => {
+  const start = (extra: { verificationTimeout?: number; verificationInterval?: number; streamId?: string } = {}) => {
     logs = [];
     verifier = createVerifier({
       issuer: fake.url,
@@ -172,6 +172,21 @@ describe('revocation events by push (RFC 8935) through the koa receiver', () => 
     const headers = new Headers(genuine());
     expect(await verifier.receiveSet(Buffer.from(set.jws), headers)).toEqual({ status: 202, headers: {}, body: '' });
     expect(await outcome(verifier, token)).toBe('invalid_token: the token’s grant is revoked');
+  });
+
+  it('reuses a pushed stream by streamId, giving it this process’s new secret (PATCH, SSF 1.0 §8.1.1.3)', async () => {
+    start({ streamId: 'first-start' });
+    await until(() => verifier.revocationState().channel === 'stream', 'verified');
+    const { streamId } = verifier.revocationState();
+    const oldSecret = stream().delivery.authorization_header!;
+    await verifier.close();
+    start({ streamId });
+    await until(() => stream().configurations.length === 2, 'patched');
+    expect(stream().configurations[1]).toEqual({ stream_id: streamId, delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: `${api.url}/ssf/events`, authorization_header: expect.any(String) } });
+    expect(stream().delivery.authorization_header).not.toBe(oldSecret);
+    await until(() => verifier.revocationState().channel === 'stream', 'verified');
+    const set = await fake.signSet(stream().aud, revokes(), sub());
+    expect((await push(set.jws, { 'Content-Type': 'application/secevent+jwt', Authorization: oldSecret })).status).toBe(400);
   });
 
   it('falls back to the status list (one log line) when no verification event comes back, and recovers when one does', async () => {
