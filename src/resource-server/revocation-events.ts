@@ -256,7 +256,8 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
         }
       }
     }
-    return { again: json?.moreAvailable === true || acks.length > 0 || Object.keys(setErrs).length > 0, deferred };
+    // §2.4: acknowledgements ride on the next long poll; only a transmitter holding more is asked again at once.
+    return { again: json?.moreAvailable === true, deferred };
   }
 
   /** SSF 1.0 §8.1.4.2: asks for a verification event; the stream is healthy when it comes back. */
