@@ -4,7 +4,8 @@
  */
 export { createVerifier, type AccessTokenPayload, type DpopOptions, type DpopReplayCache, type ResourceRequest, type Verifier, type VerifierOptions } from './verify.js';
 export { requireToken, revocationReceiver, type KoaLikeContext, type KoaReceiverContext, type RequireTokenOptions } from './koa.js';
-export { type HeaderBag, type RevocationEventsOptions, type RevocationState, type SetAnswer } from './revocation-events.js';
+export { type RevocationEventsOptions, type RevocationState } from './revocation-events.js';
+export { type HeaderBag, type SetAnswer } from './push-receiver.js';
 export { SESSION_REVOKED, VERIFICATION, type SetErrorCode } from './security-event.js';
 export { type SsfCredentials } from './ssf-client.js';
 export { ResourceServerError, type ResourceServerErrorCode } from './errors.js';

@@ -1,9 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { JWTVerifyGetKey } from 'jose';
 import { ResourceServerError } from './errors.js';
+import { answerPushedSet, checkPushUrl, NO_PUSH, type HeaderBag, type SetAnswer } from './push-receiver.js';
 import { RevokedGrants } from './revoked-grants.js';
-import { checkSecurityEvent, MAX_SET_LENGTH, revokedGrantOf, SESSION_REVOKED, SetError, VERIFICATION } from './security-event.js';
-import { createSsfClient, POLL_DELIVERY, PUSH_DELIVERY, TransmitterError, type SsfCredentials, type StreamConfiguration } from './ssf-client.js';
+import { checkSecurityEvent, revokedGrantOf, SESSION_REVOKED, SetError, VERIFICATION } from './security-event.js';
+import { createSsfClient, POLL_DELIVERY, PUSH_DELIVERY, TransmitterError, unexpected, type SsfCredentials, type StreamConfiguration } from './ssf-client.js';
 
 /** Subscribing a verifier to the issuer's revocation events (SSF 1.0, CAEP 1.0 session-revoked). */
 export interface RevocationEventsOptions {
@@ -51,15 +52,6 @@ export interface RevocationState {
   revokedGrants: number;
 }
 
-/** The answer to a pushed SET (RFC 8935 §2.2–2.3), for any HTTP framework. */
-export interface SetAnswer {
-  status: 202 | 400 | 503;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export type HeaderBag = Headers | Record<string, string | string[] | undefined>;
-
 export interface RevocationSubscription {
   isRevoked(grantId: string, now: number): boolean;
   receiveSet(body: string | Uint8Array, headers: HeaderBag): Promise<SetAnswer>;
@@ -83,31 +75,6 @@ const SEEN_JTIS = 10_000;
 /** Times a polled SET that could not be checked (keys unreachable, kid unknown) is left to come again before it is reported. */
 const MAX_DEFERRALS = 6;
 const LOG = 'grantor/resource-server: revocation events';
-
-function header(headers: HeaderBag, name: string): string | undefined {
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return Array.isArray(value) ? value.join(', ') : value;
-  return undefined;
-}
-
-const refusal = (status: 400 | 503, err: string, description: string): SetAnswer => ({
-  status,
-  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
-  body: JSON.stringify({ err, description }),
-});
-
-/** https, or http on loopback (development and tests), as for protected resource metadata. */
-function checkPushUrl(value: string | undefined): string {
-  let url: URL;
-  try {
-    url = new URL(value ?? '');
-  } catch {
-    throw new TypeError('revocationEvents.pushEndpointUrl: required for push, an absolute https URL');
-  }
-  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new TypeError('revocationEvents.pushEndpointUrl: must be an https URL');
-  return url.href;
-}
 
 /**
  * Starts the subscription: discovers the transmitter, gets a token, creates (or reuses) a stream
@@ -200,7 +167,7 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
       if (answer.status === 404) {
         log(`${LOG}: stream ${reuse} is gone; creating a new one (its stream_id is in revocationState())`);
         answer = undefined;
-      } else if (answer.status !== 200) throw new TransmitterError(`reading stream ${reuse} answered ${answer.status}`, answer.status);
+      } else if (answer.status !== 200) throw unexpected(`reading stream ${reuse}`, answer);
     }
     if (answer === undefined) {
       answer = await client.call('POST', config.configuration_endpoint, {
@@ -209,7 +176,7 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
         events_requested: [SESSION_REVOKED, VERIFICATION],
         description: `grantor/resource-server for ${deps.audience}`,
       });
-      if (answer.status !== 201 && answer.status !== 200) throw new TransmitterError(`creating a stream answered ${answer.status}`, answer.status);
+      if (answer.status !== 201 && answer.status !== 200) throw unexpected('creating a stream', answer);
       created = true;
     }
     const got = answer.json as Partial<StreamConfiguration> | undefined;
@@ -226,7 +193,7 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
   async function pollOnce(returnImmediately: boolean): Promise<{ again: boolean; deferred: number }> {
     const body = { maxEvents: 100, returnImmediately, ...(acks.length ? { ack: [...acks] } : {}), ...(Object.keys(setErrs).length ? { setErrs } : {}) };
     const answer = await client.call('POST', stream!.delivery.endpoint_url!, body, { timeout: options.pollTimeout ?? 60_000 });
-    if (answer.status !== 200) throw new TransmitterError(`poll answered ${answer.status}`, answer.status);
+    if (answer.status !== 200) throw unexpected('poll', answer);
     acks.length = 0;
     setErrs = {};
     const json = answer.json as { sets?: unknown; moreAvailable?: unknown } | undefined;
@@ -267,7 +234,7 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
     const state = randomBytes(16).toString('base64url');
     pendingState = state;
     const answer = await client.call('POST', endpoint, { stream_id: stream!.stream_id, state });
-    if (answer.status !== 204 && answer.status !== 200) throw new TransmitterError(`verification request answered ${answer.status}`, answer.status);
+    if (answer.status !== 204 && answer.status !== 200) throw unexpected('verification request', answer);
     await sleep(options.verificationTimeout ?? 30_000);
     if (!closed && pendingState === state) markBroken('no verification event arrived');
   }
@@ -311,26 +278,7 @@ export function subscribeToRevocations(deps: SubscriptionDeps, options: Revocati
 
   return {
     isRevoked: (grantId, now) => revoked.has(grantId, now),
-    async receiveSet(body, headers) {
-      if (delivery !== 'push') return refusal(400, 'access_denied', 'this resource server takes no pushed SETs');
-      // RFC 8935 §2.3: the transmitter must present the stream's authorization_header.
-      const presented = createHash('sha256').update(header(headers, 'authorization') ?? '').digest();
-      if (!timingSafeEqual(presented, pushAuthorizationHash)) return refusal(400, 'authentication_failed', 'the Authorization header is not the stream’s');
-      // RFC 8935 §2: the body is one SET of media type application/secevent+jwt.
-      const type = (header(headers, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
-      if (type !== 'application/secevent+jwt') return refusal(400, 'invalid_request', 'Content-Type must be application/secevent+jwt');
-      const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
-      if (text.length > MAX_SET_LENGTH) return refusal(400, 'invalid_request', 'the SET is too large');
-      try {
-        await take(text.trim());
-      } catch (err) {
-        if (err instanceof SetError) return refusal(400, err.err, err.message);
-        // Keys unreachable: not the SET's fault; a 5xx has the transmitter retry it (contract, RFC 8935 §2.3).
-        if (err instanceof ResourceServerError) return refusal(503, 'temporarily_unavailable', 'the issuer’s keys cannot be fetched now');
-        throw err;
-      }
-      return { status: 202, headers: {}, body: '' };
-    },
+    receiveSet: (body, headers) => (delivery === 'push' ? answerPushedSet(body, headers, pushAuthorizationHash, take) : Promise.resolve(NO_PUSH)),
     state: () => ({
       channel: healthy ? 'stream' : 'status-list-only',
       delivery,

@@ -33,6 +33,13 @@ export class TransmitterError extends Error {
   }
 }
 
+/** A call answered with an unexpected status: the status, and the OAuth error the body names (printable, bounded), for the state and the log. */
+export function unexpected(what: string, answer: { status: number; json: unknown }): TransmitterError {
+  const body = (typeof answer.json === 'object' && answer.json !== null ? answer.json : {}) as { error?: unknown; error_description?: unknown };
+  const said = [body.error, body.error_description].filter((v): v is string => typeof v === 'string').join(': ').replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  return new TransmitterError(`${what} answered ${answer.status}${said ? ` (${said})` : ''}`, answer.status);
+}
+
 /** How the receiver gets its Bearer token: its own client's credentials, or a function of the app's. */
 export type SsfCredentials = { clientId: string; clientSecret: string } | { token: () => Promise<string> };
 

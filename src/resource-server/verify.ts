@@ -1,7 +1,8 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { checkDpopProof, createProofKeyCache, DPOP_ALGORITHMS, PROOF_MAX_AGE } from './dpop-proof.js';
 import { ResourceServerError } from './errors.js';
-import { subscribeToRevocations, type HeaderBag, type RevocationEventsOptions, type RevocationState, type SetAnswer } from './revocation-events.js';
+import { NO_PUSH, type HeaderBag, type SetAnswer } from './push-receiver.js';
+import { subscribeToRevocations, type RevocationEventsOptions, type RevocationState } from './revocation-events.js';
 import { StatusListCache } from './status-list-cache.js';
 
 /** The claims of a verified Grantor access token (RFC 9068 §2.2). */
@@ -258,10 +259,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     dpopAlgorithms,
     dpopRequired,
     pushEndpointPath: options.revocationEvents?.delivery === 'push' ? new URL(options.revocationEvents.pushEndpointUrl!).pathname : undefined,
-    receiveSet: (body, headers) =>
-      events
-        ? events.receiveSet(body, headers)
-        : Promise.resolve({ status: 400 as const, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ err: 'access_denied', description: 'this resource server takes no pushed SETs' }) }),
+    receiveSet: (body, headers) => (events ? events.receiveSet(body, headers) : Promise.resolve(NO_PUSH)),
     revocationState: () => events?.state() ?? { channel: 'status-list-only', delivery: 'none', revokedGrants: 0 },
     close: async () => events?.close(),
     verify: verifyBearer,

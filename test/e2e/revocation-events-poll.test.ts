@@ -279,8 +279,8 @@ describe('revocation events by poll (RFC 8936)', () => {
     const before = failing();
     await until(() => verifier.revocationState().channel === 'status-list-only', 'fallback');
     await until(() => failing() >= before + 3, 'retried a few times');
-    expect(verifier.revocationState()).toMatchObject({ channel: 'status-list-only', lastError: 'poll answered 503' });
-    expect(logs.filter((l) => /falling back/.test(l))).toEqual([expect.stringMatching(/falling back to the status list alone \(poll answered 503\)/)]);
+    expect(verifier.revocationState()).toMatchObject({ channel: 'status-list-only', lastError: 'poll answered 503 (temporarily_unavailable)' });
+    expect(logs.filter((l) => /falling back/.test(l))).toEqual([expect.stringMatching(/falling back to the status list alone \(poll answered 503 \(temporarily_unavailable\)\)/)]);
 
     // The status list still refuses within its ttl (1 s here: the module's clock is moved past it).
     fake.setStatus(5, 1);
@@ -292,6 +292,17 @@ describe('revocation events by poll (RFC 8936)', () => {
     await until(() => verifier.revocationState().channel === 'stream', 'recovered');
     expect(verifier.revocationState().lastError).toBeUndefined();
     expect(logs.filter((l) => /receiving on stream/.test(l))).toHaveLength(2);
+  });
+
+  it('says why the transmitter refused to create the stream (its OAuth error), in the state and the log', async () => {
+    start();
+    await until(() => verifier.revocationState().channel === 'stream', 'the stream is up');
+    await verifier.close();
+    fake.refuseStreams = { error: 'invalid_request', error_description: 'aud: no such resource' };
+    start();
+    await until(() => logs.length > 0, 'a log line');
+    expect(verifier.revocationState().lastError).toBe('creating a stream answered 400 (invalid_request: aud: no such resource)');
+    expect(logs).toEqual([expect.stringContaining('falling back to the status list alone (creating a stream answered 400 (invalid_request: aud: no such resource))')]);
   });
 
   it('says it runs on the status list alone when the stream cannot be created, and tokens pass as before', async () => {

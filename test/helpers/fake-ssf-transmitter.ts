@@ -51,6 +51,8 @@ export interface FakeTransmitter {
   holdSeconds: number;
   /** `expires_in` of its tokens. Default 3600. */
   tokenLifetime: number;
+  /** When set, stream creation answers 400 with this body (an aud naming no resource, say). */
+  refuseStreams?: { error: string; error_description?: string };
   /** Verification requests are accepted but no verification event is sent while true. */
   dropVerifications: boolean;
   /** The only stream (fails when there is not exactly one). */
@@ -169,6 +171,7 @@ export async function startFakeTransmitter(): Promise<FakeTransmitter> {
     if (path === '/ssf/streams') {
       if (req.method === 'POST') {
         const body = await readJson(req);
+        if (fake.refuseStreams) return send(res, 400, fake.refuseStreams);
         const id = `stream-${++counter}`;
         const delivery = { ...(body.delivery as FakeStream['delivery']) };
         if (delivery.method === 'urn:ietf:rfc:8936') delivery.endpoint_url = `${fake.url}/ssf/streams/${id}/poll`;
