@@ -202,6 +202,23 @@ describe('revocation events by poll (RFC 8936)', () => {
     expect(acked(s, set.jti)).toBe(false);
   });
 
+  it('takes its Bearer token from the app’s function when given one instead of client credentials', async () => {
+    let calls = 0;
+    const token = async () => {
+      calls++;
+      const res = await fetch(`${fake.url}/token`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&scope=ssf',
+      });
+      return (await res.json()).access_token as string;
+    };
+    start({ credentials: { token } });
+    await until(() => verifier.revocationState().channel === 'stream', 'the stream is up');
+    expect(calls).toBeGreaterThan(0);
+    expect(fake.requests).not.toContain('GET /.well-known/oauth-authorization-server');
+  });
+
   it('renews its token at half its life, before the transmitter would refuse it', async () => {
     fake.tokenLifetime = 10;
     start();
