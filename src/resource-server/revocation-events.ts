@@ -8,7 +8,12 @@ import { createSsfClient, POLL_DELIVERY, PUSH_DELIVERY, TransmitterError, unexpe
 
 /** Subscribing a verifier to the issuer's revocation events (SSF 1.0, CAEP 1.0 session-revoked). */
 export interface RevocationEventsOptions {
-  /** How to get the Bearer token (scope `ssf`) for the transmitter: this API's own client, or a function. */
+  /**
+   * How to get the Bearer token (scope `ssf`) for the transmitter: this API's own confidential
+   * client (client_credentials with client_secret_basic at the token endpoint of the issuer's
+   * RFC 8414 metadata; renewed at half its life and after a 401), or a function called before
+   * each call to the transmitter (cache in it).
+   */
   credentials: SsfCredentials;
   /** `poll` (RFC 8936, default): the module long-polls. `push` (RFC 8935): Grantor POSTs to `pushEndpointUrl`. */
   delivery?: 'poll' | 'push';
