@@ -3,7 +3,11 @@
  * Node API, revocation included, with no call to Grantor per request. Imports only jose and Node.
  */
 export { createVerifier, type AccessTokenPayload, type DpopOptions, type DpopReplayCache, type ResourceRequest, type Verifier, type VerifierOptions } from './verify.js';
-export { requireToken, type KoaLikeContext, type RequireTokenOptions } from './koa.js';
+export { requireToken, revocationReceiver, type KoaLikeContext, type KoaReceiverContext, type RequireTokenOptions } from './koa.js';
+export { type RevocationEventsOptions, type RevocationState } from './revocation-events.js';
+export { type HeaderBag, type SetAnswer } from './push-receiver.js';
+export { SESSION_REVOKED, VERIFICATION, type SetErrorCode } from './security-event.js';
+export { type SsfCredentials } from './ssf-client.js';
 export { ResourceServerError, type ResourceServerErrorCode } from './errors.js';
 export {
   createProtectedResourceMetadata,

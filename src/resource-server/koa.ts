@@ -111,3 +111,68 @@ export function requireToken(verifier: Verifier, options: RequireTokenOptions = 
     await next();
   };
 }
+
+/** The little of a koa context the receiver uses. */
+export interface KoaReceiverContext {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+  set(field: string, value: string): void;
+  /** The request headers (node's, lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw request, read when no body parser has read it. */
+  req: AsyncIterable<Uint8Array | string>;
+  /** A body parser's result, when one ran first (a string for a text type). */
+  request?: { body?: unknown; rawBody?: string };
+}
+
+/** Largest pushed body read, in bytes (a SET is a few KB). */
+const MAX_PUSH_BODY = 64 * 1024;
+
+async function readBody(ctx: KoaReceiverContext): Promise<string | undefined> {
+  if (typeof ctx.request?.rawBody === 'string') return ctx.request.rawBody;
+  if (typeof ctx.request?.body === 'string') return ctx.request.body;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+    size += bytes.length;
+    if (size > MAX_PUSH_BODY) return undefined;
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Koa middleware receiving pushed revocation events (RFC 8935) at the path of the verifier's
+ * `revocationEvents.pushEndpointUrl`: POST with the stream's Authorization and one SET answers 202
+ * and applies it; a refused SET answers 400 `{err, description}` (§2.3); other paths pass on.
+ * Mount it before any body parser, or with one that leaves application/secevent+jwt alone.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ issuer, audience, revocationEvents: { delivery: 'push', pushEndpointUrl: 'https://api.example.com/ssf/events', credentials } });
+ * app.use(revocationReceiver(verifier));
+ * ```
+ */
+export function revocationReceiver(verifier: Pick<Verifier, 'receiveSet' | 'pushEndpointPath'>) {
+  const path = verifier.pushEndpointPath;
+  return async function receiveRevocationEvent(ctx: KoaReceiverContext, next: () => Promise<unknown>): Promise<void> {
+    if (path === undefined || ctx.path !== path) return void (await next());
+    if (ctx.method !== 'POST') {
+      ctx.status = 405;
+      ctx.set('Allow', 'POST');
+      ctx.body = '';
+      return;
+    }
+    const body = await readBody(ctx);
+    const answer =
+      body === undefined
+        ? { status: 400, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ err: 'invalid_request', description: 'the body is too large' }) }
+        : await verifier.receiveSet(body, ctx.headers);
+    ctx.status = answer.status;
+    for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
+    ctx.body = answer.body;
+  };
+}

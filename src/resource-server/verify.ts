@@ -1,6 +1,8 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { checkDpopProof, createProofKeyCache, DPOP_ALGORITHMS, PROOF_MAX_AGE } from './dpop-proof.js';
 import { ResourceServerError } from './errors.js';
+import { NO_PUSH, type HeaderBag, type SetAnswer } from './push-receiver.js';
+import { subscribeToRevocations, type RevocationEventsOptions, type RevocationState } from './revocation-events.js';
 import { StatusListCache } from './status-list-cache.js';
 
 /** The claims of a verified Grantor access token (RFC 9068 §2.2). */
@@ -73,6 +75,12 @@ export interface VerifierOptions {
   jwksCooldown?: number;
   /** Caching period of a status list without `ttl`, in seconds. Default 60. */
   defaultStatusListTtl?: number;
+  /**
+   * Subscribe to the issuer's revocation events (OpenID Shared Signals 1.0, CAEP session-revoked):
+   * a revoked grant's tokens are refused as soon as its event arrives, not when the status list's
+   * ttl runs out. The status list is still checked: a broken stream falls back to it.
+   */
+  revocationEvents?: RevocationEventsOptions;
   /** For tests: the fetch to use and the current time in epoch seconds. */
   fetch?: typeof fetch;
   now?: () => number;
@@ -94,6 +102,17 @@ export interface Verifier {
   readonly dpopAlgorithms: readonly string[];
   /** Whether every request must use DPoP. */
   readonly dpopRequired: boolean;
+  /**
+   * Takes one pushed SET (RFC 8935 §2): the request's body and headers in, the answer out (202, or
+   * 400 `{err, description}`). For frameworks other than koa; koa apps mount revocationReceiver().
+   */
+  receiveSet(body: string | Uint8Array, headers: HeaderBag): Promise<SetAnswer>;
+  /** Which channel revocations reach this verifier through now, and why not the stream when not. */
+  revocationState(): RevocationState;
+  /** The push endpoint's path (from `revocationEvents.pushEndpointUrl`), when the verifier takes pushes. */
+  readonly pushEndpointPath: string | undefined;
+  /** Stops the subscription (its poll, timers and sockets; a stream it made is deleted). */
+  close(): Promise<void>;
 }
 
 /** The default replay cache: a Map of proofs still acceptable, swept of expired ones as it grows. */
@@ -162,6 +181,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     ? new StatusListCache({ keys, fetch: fetchImpl, now, defaultTtl: options.defaultStatusListTtl ?? 60, clockTolerance })
     : undefined;
 
+  const events = options.revocationEvents
+    ? subscribeToRevocations({ issuer, audience: options.audience, keys, fetch: fetchImpl, now, clockTolerance }, options.revocationEvents)
+    : undefined;
+
   const dpopAlgorithms = options.dpop?.algorithms ?? [...DPOP_ALGORITHMS];
   const dpopRequired = options.dpop?.required ?? false;
   const dpopMaxAge = options.dpop?.maxAge ?? PROOF_MAX_AGE;
@@ -186,6 +209,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (err instanceof errors.JWKSTimeout) throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched', { cause: err });
       if (err instanceof errors.JOSEError || err instanceof TypeError) throw new ResourceServerError('invalid_token', (err as Error).message, { cause: err });
       throw err;
+    }
+    // A grant whose revocation event arrived: refused as the status list would (one Map lookup).
+    if (events && typeof payload.grant_id === 'string' && events.isRevoked(payload.grant_id, now())) {
+      throw new ResourceServerError('invalid_token', 'the token’s grant is revoked');
     }
     if (statusLists) {
       const ref = payload.status?.status_list;
@@ -231,6 +258,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     dpopAlgorithms,
     dpopRequired,
+    pushEndpointPath: options.revocationEvents?.delivery === 'push' ? new URL(options.revocationEvents.pushEndpointUrl!).pathname : undefined,
+    receiveSet: (body, headers) => (events ? events.receiveSet(body, headers) : Promise.resolve(NO_PUSH)),
+    revocationState: () => events?.state() ?? { channel: 'status-list-only', delivery: 'none', revokedGrants: 0 },
+    close: async () => events?.close(),
     verify: verifyBearer,
     async verifyRequest(request: ResourceRequest) {
       const match = CREDENTIALS.exec(request.authorization);

@@ -144,7 +144,7 @@ describe('zero-configuration start, the CLI bootstrap and shutdown', () => {
   it('ships the resource-server module as the package subpath grantor/resource-server', async () => {
     const out = await runProcess(['--input-type=module', '-e', "const m = await import('grantor/resource-server'); console.log(Object.keys(m).sort().join(','))"], { cwd: ROOT });
     expect(out.code).toBe(0);
-    expect(out.stdout.trim()).toBe('PROTECTED_RESOURCE_METADATA_SUFFIX,ResourceServerError,createProtectedResourceMetadata,createVerifier,requireToken,serveProtectedResourceMetadata');
+    expect(out.stdout.trim()).toBe('PROTECTED_RESOURCE_METADATA_SUFFIX,ResourceServerError,SESSION_REVOKED,VERIFICATION,createProtectedResourceMetadata,createVerifier,requireToken,revocationReceiver,serveProtectedResourceMetadata');
   });
 
   it('keeps its signing key across restarts', async () => {
