@@ -7,7 +7,7 @@ import * as store from '../store/clients.js';
 import { allResources } from '../store/resources.js';
 import { recordChange } from '../store/read-cache.js';
 import type { ClientRow, Page, PublicJwks } from '../store/tables.js';
-import { CreateClientSchema, ListQuerySchema, UpdateClientSchema } from './schemas.js';
+import { ClientListQuerySchema, CreateClientSchema, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
 import { ADMIN_SCOPE } from './resources.js';
 
@@ -29,6 +29,8 @@ export interface ClientView {
   token_endpoint_auth_method: ClientRow['tokenEndpointAuthMethod'];
   jwks?: PublicJwks;
   jwks_uri?: string;
+  /** Present for a client that registered itself (RFC 7591); absent for an admin's. */
+  source?: 'registration';
   created_at: number;
   updated_at: number;
 }
@@ -52,6 +54,7 @@ export function viewClient(c: ClientRow): ClientView {
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
     ...(c.jwks ? { jwks: c.jwks } : {}),
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+    ...(c.source === 'registration' ? { source: 'registration' as const } : {}),
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
@@ -146,8 +149,8 @@ export async function getClient(deps: Pick<ClientRegistryDeps, 'db'>, clientId: 
 }
 
 export async function listClients(deps: Pick<ClientRegistryDeps, 'db'>, query: unknown): Promise<Page<ClientView>> {
-  const { limit, cursor } = validate(ListQuerySchema, query);
-  const page = await store.listClients(deps.db, { limit, cursor });
+  const { limit, cursor, source } = validate(ClientListQuerySchema, query);
+  const page = await store.listClients(deps.db, { limit, cursor, source });
   return { items: page.items.map(viewClient), nextCursor: page.nextCursor };
 }
 

@@ -123,6 +123,183 @@ describe('dynamic client registration under REGISTRATION=open (RFC 7591)', () =>
   });
 });
 
+describe('refusing bad registration requests (RFC 7591 §3.2.2): a clear 400, nothing stored', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '0', BODY_LIMIT: '4096' } });
+    await delegatedFixture(app);
+  });
+  afterAll(() => app.close());
+
+  const registered = async () => Number(((await app.deps.db('clients').where({ source: 'registration' }).count({ n: '*' }).first()) as { n: string | number }).n);
+
+  it.each([
+    ['a non-string redirect URI', { redirect_uris: [42] }, 'invalid_redirect_uri'],
+    ['a javascript: redirect URI', { redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri'],
+    ['a redirect URI with a fragment', { redirect_uris: ['https://app.example.com/cb#x'] }, 'invalid_redirect_uri'],
+    ['an http redirect URI off loopback', { redirect_uris: ['http://app.example.com/cb'] }, 'invalid_redirect_uri'],
+    ['no redirect URI', { client_name: 'x' }, 'invalid_redirect_uri'],
+    ['redirect_uris not an array', { redirect_uris: REDIRECT }, 'invalid_redirect_uri'],
+    ['an unknown auth method', { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'tls_client_auth' }, 'invalid_client_metadata'],
+    ['a client secret (client_secret_basic)', { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' }, 'invalid_client_metadata'],
+    ['a client secret (client_secret_post)', { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_post' }, 'invalid_client_metadata'],
+    ['client_credentials', { redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'client_credentials'] }, 'invalid_client_metadata'],
+    ['the implicit grant', { redirect_uris: [REDIRECT], grant_types: ['implicit'] }, 'invalid_client_metadata'],
+    ['refresh_token without authorization_code', { redirect_uris: [REDIRECT], grant_types: ['refresh_token'] }, 'invalid_client_metadata'],
+    ['response_types token', { redirect_uris: [REDIRECT], response_types: ['token'] }, 'invalid_client_metadata'],
+    ['private_key_jwt without keys', { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
+    ['jwks and jwks_uri both', { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] }, jwks_uri: 'https://app.example.com/jwks.json' }, 'invalid_client_metadata'],
+    ['a private key in jwks', { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'c' }] } }, 'invalid_client_metadata'],
+    ['keys for a public client', { redirect_uris: [REDIRECT], jwks_uri: 'https://app.example.com/jwks.json' }, 'invalid_client_metadata'],
+    ['a control character in the name', { redirect_uris: [REDIRECT], client_name: 'Evil\u0000App' }, 'invalid_client_metadata'],
+    ['a javascript: logo_uri', { redirect_uris: [REDIRECT], logo_uri: 'javascript:alert(1)' }, 'invalid_client_metadata'],
+    ['an array bomb of contacts', { redirect_uris: [REDIRECT], contacts: Array(500).fill('a') }, 'invalid_client_metadata'],
+    ['too many redirect URIs', { redirect_uris: Array(50).fill(REDIRECT) }, 'invalid_redirect_uri'],
+    ['a JSON array', [REDIRECT], 'invalid_client_metadata'],
+  ])('refuses %s', async (_what, body, error) => {
+    const before = await registered();
+    const res = await register(app, body);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const answer = await res.json();
+    expect(answer.error).toBe(error);
+    expect(typeof answer.error_description).toBe('string');
+    expect(await registered()).toBe(before);
+  });
+
+  it('refuses malformed JSON, another content type and an oversized body', async () => {
+    const malformed = await register(app, '{"redirect_uris": [');
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error).toBe('invalid_request');
+    const form = await fetch(`${app.url}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'redirect_uris=https://app.example.com/callback' });
+    expect(form.status).toBe(415);
+    const big = await register(app, { redirect_uris: [REDIRECT], client_name: 'x'.repeat(10_000) });
+    expect(big.status).toBe(413);
+    const empty = await fetch(`${app.url}/oauth/register`, { method: 'POST' });
+    expect(empty.status).toBe(400);
+    expect(await registered()).toBe(0);
+  });
+
+  it('answers other methods with 405', async () => {
+    const res = await fetch(`${app.url}/oauth/register`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toContain('POST');
+  });
+
+  it('registers a private_key_jwt client with its keys (a method stronger than none)', async () => {
+    const res = await register(app, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.com/jwks.json' });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.com/jwks.json' });
+  });
+});
+
+describe('managing a registration with its registration access token (RFC 7592)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '0' } });
+    await delegatedFixture(app);
+    await openPhotosRead(app);
+  });
+  afterAll(() => app.close());
+
+  const manage = (uri: string, token: string | undefined, init: { method?: string; json?: unknown } = {}) =>
+    fetch(uri, {
+      method: init.method ?? 'GET',
+      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(init.json !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      body: init.json !== undefined ? JSON.stringify(init.json) : undefined,
+    });
+  const fresh = async (name = 'Managed') => (await register(app, { client_name: name, redirect_uris: [REDIRECT] })).json();
+
+  it('reads the registration (§2.1), with the token it was given', async () => {
+    const reg = await fresh();
+    const res = await manage(reg.registration_client_uri, reg.registration_access_token);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual(reg);
+  });
+
+  it('replaces the metadata (§2.2); the token is not rotated and must name its client_id', async () => {
+    const reg = await fresh();
+    const wrongId = await manage(reg.registration_client_uri, reg.registration_access_token, { method: 'PUT', json: { client_id: 'other', redirect_uris: [REDIRECT] } });
+    expect(wrongId.status).toBe(400);
+    expect((await wrongId.json()).error).toBe('invalid_client_metadata');
+    const res = await manage(reg.registration_client_uri, reg.registration_access_token, { method: 'PUT', json: { client_id: reg.client_id, client_name: 'Renamed', redirect_uris: ['https://app.example.com/other'] } });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ client_id: reg.client_id, client_name: 'Renamed', redirect_uris: ['https://app.example.com/other'], registration_access_token: reg.registration_access_token });
+    const bad = await manage(reg.registration_client_uri, reg.registration_access_token, { method: 'PUT', json: { client_id: reg.client_id, redirect_uris: ['javascript:x'] } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toBe('invalid_redirect_uri');
+    expect((await (await manage(reg.registration_client_uri, reg.registration_access_token)).json()).client_name).toBe('Renamed');
+  });
+
+  it('deletes the registration (§2.3): 204, then the client is unknown everywhere', async () => {
+    const reg = await fresh();
+    const res = await manage(reg.registration_client_uri, reg.registration_access_token, { method: 'DELETE' });
+    expect(res.status).toBe(204);
+    const again = await manage(reg.registration_client_uri, reg.registration_access_token);
+    expect(again.status).toBe(401);
+    expect(await app.deps.db('clients').where({ client_id: reg.client_id }).first()).toBeUndefined();
+  });
+
+  it('answers 401 invalid_token alike for another client\'s token, no token, a deleted client and a client that never existed', async () => {
+    const a = await fresh('A');
+    const b = await fresh('B');
+    const deleted = await fresh('gone');
+    await manage(deleted.registration_client_uri, deleted.registration_access_token, { method: 'DELETE' });
+    const cases: Array<[string, string | undefined]> = [
+      [a.registration_client_uri, b.registration_access_token],
+      [a.registration_client_uri, undefined],
+      [deleted.registration_client_uri, deleted.registration_access_token],
+      [`${app.url}/oauth/register/no-such-client`, a.registration_access_token],
+    ];
+    const answers = [];
+    for (const [uri, token] of cases) {
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const res = await manage(uri, token, { method, json: method === 'PUT' ? { client_id: 'x', redirect_uris: [REDIRECT] } : undefined });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        answers.push((await res.json()).error);
+      }
+    }
+    expect(new Set(answers)).toEqual(new Set(['invalid_token']));
+    // Nothing changed: A is still there, named A.
+    expect((await (await manage(a.registration_client_uri, a.registration_access_token)).json()).client_name).toBe('A');
+  });
+
+  it('refuses the management API for an admin\'s client, even with a token of a registered one', async () => {
+    const reg = await fresh();
+    const res = await manage(`${app.url}/oauth/register/${(await app.client()).client_id}`, reg.registration_access_token);
+    expect(res.status).toBe(401);
+  });
+
+  it('after an admin blocks the client: its tokens stop, and its registration can be neither read, changed nor deleted', async () => {
+    const reg = await fresh('Blocked');
+    const token = await app.adminToken();
+    const blocked = await app.request('/admin/blocked-clients', { method: 'POST', token, json: { client_id: reg.client_id, reason: 'spam' } });
+    expect(blocked.status).toBe(201);
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await manage(reg.registration_client_uri, reg.registration_access_token, { method, json: method === 'PUT' ? { client_id: reg.client_id, redirect_uris: [REDIRECT] } : undefined });
+      expect(res.status).toBe(401);
+    }
+    expect(await app.deps.db('clients').where({ client_id: reg.client_id }).first()).toMatchObject({ disabled: expect.anything() });
+    const person = new Person(app.url);
+    await signIn(person, 'alice');
+    const q = new URLSearchParams({ response_type: 'code', client_id: reg.client_id, redirect_uri: REDIRECT, scope: 'photos:read', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    expect((await person.get(`/oauth/authorize?${q}`)).status).toBe(400);
+  });
+
+  it('lists self-registered clients in the admin API, with a filter', async () => {
+    const reg = await fresh('Listed');
+    const token = await app.adminToken();
+    const all = await (await app.request('/admin/clients?source=registration&limit=200', { token })).json();
+    expect(all.items.every((c: { source?: string }) => c.source === 'registration')).toBe(true);
+    expect(all.items.map((c: { client_id: string }) => c.client_id)).toContain(reg.client_id);
+    const admins = await (await app.request('/admin/clients?source=admin&limit=200', { token })).json();
+    expect(admins.items.map((c: { client_id: string }) => c.client_id)).not.toContain(reg.client_id);
+  });
+});
+
 describe('REGISTRATION=off (the default)', () => {
   let app: TestApp;
   beforeAll(async () => {
