@@ -3,7 +3,13 @@
  * the registration endpoint and is then a client like any other — limited, as a client nobody
  * vetted, to the scopes resources opened to such clients.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as oauth from 'oauth4webapi';
+import { fixedClock } from '../../src/lib/clock.js';
+import { runCliProcess } from '../helpers/processes.js';
+import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
 import { Person } from '../helpers/browserless.js';
 import { API, delegatedFixture, introspect, PASSWORD, REDIRECT, signIn, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -297,6 +303,116 @@ describe('managing a registration with its registration access token (RFC 7592)'
     expect(all.items.map((c: { client_id: string }) => c.client_id)).toContain(reg.client_id);
     const admins = await (await app.request('/admin/clients?source=admin&limit=200', { token })).json();
     expect(admins.items.map((c: { client_id: string }) => c.client_id)).not.toContain(reg.client_id);
+  });
+});
+
+describe('REGISTRATION=token: an initial access token an admin minted (RFC 7591 §3)', () => {
+  let app: TestApp;
+  const clock = fixedClock(1_900_000_000);
+  beforeAll(async () => {
+    app = await startTestApp({ clock, env: { REGISTRATION: 'token', REGISTRATION_RATE_LIMIT: '0' } });
+  });
+  afterAll(() => app.close());
+
+  const mint = async (json: Record<string, unknown> = {}) => {
+    const res = await app.request('/admin/registration-tokens', { method: 'POST', token: await app.adminToken(), json });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    return res.json();
+  };
+  const withToken = (token: string) => register(app, { redirect_uris: [REDIRECT] }, { Authorization: `Bearer ${token}` });
+
+  it('still advertises registration_endpoint', async () => {
+    expect((await (await app.request('/.well-known/oauth-authorization-server')).json()).registration_endpoint).toBe(`${app.issuer}/oauth/register`);
+  });
+
+  it('refuses a registration without a token, or with a wrong one, with 401 invalid_token', async () => {
+    for (const headers of [{}, { Authorization: 'Bearer not-a-token' }, { Authorization: 'Basic eDp5' }] as Array<Record<string, string>>) {
+      const res = await register(app, { redirect_uris: [REDIRECT] }, headers);
+      expect(res.status).toBe(401);
+      expect((await res.json()).error).toBe('invalid_token');
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+  });
+
+  it('registers with a minted token, which is stored only as a hash and listed with its uses', async () => {
+    const minted = await mint({ description: 'for the agent team' });
+    const res = await withToken(minted.token);
+    expect(res.status).toBe(201);
+    const rows = await app.deps.db('registration_tokens').select('*');
+    expect(JSON.stringify(rows)).not.toContain(minted.token);
+    const list = await (await app.request('/admin/registration-tokens', { token: await app.adminToken() })).json();
+    expect(list.items.find((t: { id: string }) => t.id === minted.id)).toMatchObject({ description: 'for the agent team', uses: 1 });
+    expect(JSON.stringify(list)).not.toContain(minted.token);
+  });
+
+  it('a token of max_uses 2 registers two clients, then 401', async () => {
+    const minted = await mint({ max_uses: 2 });
+    expect((await withToken(minted.token)).status).toBe(201);
+    expect((await withToken(minted.token)).status).toBe(201);
+    expect((await withToken(minted.token)).status).toBe(401);
+  });
+
+  it('a bad registration spends no use of the token', async () => {
+    const minted = await mint({ max_uses: 1 });
+    const bad = await register(app, { redirect_uris: ['javascript:x'] }, { Authorization: `Bearer ${minted.token}` });
+    expect(bad.status).toBe(400);
+    expect((await withToken(minted.token)).status).toBe(201);
+  });
+
+  it('an expired token is refused', async () => {
+    const minted = await mint({ expires_in: 60 });
+    clock.advance(61);
+    expect((await withToken(minted.token)).status).toBe(401);
+  });
+
+  it('a revoked token is refused', async () => {
+    const minted = await mint();
+    expect((await app.request(`/admin/registration-tokens/${minted.id}`, { method: 'DELETE', token: await app.adminToken() })).status).toBe(204);
+    expect((await withToken(minted.token)).status).toBe(401);
+    expect((await app.request('/admin/registration-tokens/no-such-token', { method: 'DELETE', token: await app.adminToken() })).status).toBe(404);
+  });
+
+  it('refuses bad mint requests and non-admins', async () => {
+    for (const json of [{ max_uses: 0 }, { expires_in: 'soon' }, { extra: 1 }]) {
+      expect((await app.request('/admin/registration-tokens', { method: 'POST', token: await app.adminToken(), json })).status).toBe(400);
+    }
+    expect((await app.request('/admin/registration-tokens', { method: 'POST', json: {} })).status).toBe(401);
+  });
+
+  it('a registration access token is no initial access token, and no admin token either', async () => {
+    const reg = await (await withToken((await mint()).token)).json();
+    expect((await withToken(reg.registration_access_token)).status).toBe(401);
+    expect((await withToken(await app.adminToken())).status).toBe(401);
+  });
+});
+
+describe('the CLI mints, lists and revokes registration tokens (grantor registration-tokens)', () => {
+  it('create prints the token once; list shows its uses; revoke stops it', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-dcr-'));
+    const db = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(cwd, 'grantor.sqlite')}`, drop: async () => undefined };
+    const cli = (args: string[]) => runCliProcess(args, { cwd, env: { DATABASE_URL: db.url } });
+    try {
+      const created = await cli(['registration-tokens', 'create', '--description', 'ci', '--max-uses', '5', '--json']);
+      expect(created.stderr).toBe('');
+      const minted = JSON.parse(created.stdout);
+      expect(minted).toMatchObject({ description: 'ci', max_uses: 5, uses: 0 });
+      const app = await startTestApp({ env: { DATABASE_URL: db.url, REGISTRATION: 'token' } });
+      try {
+        expect((await register(app, { redirect_uris: [REDIRECT] }, { Authorization: `Bearer ${minted.token}` })).status).toBe(201);
+        const listed = JSON.parse((await cli(['registration-tokens', 'list', '--json'])).stdout);
+        expect(listed.items).toEqual([expect.objectContaining({ id: minted.id, uses: 1 })]);
+        expect(JSON.stringify(listed)).not.toContain(minted.token);
+        expect((await cli(['registration-tokens', 'revoke', minted.id])).code).toBe(0);
+        expect((await register(app, { redirect_uris: [REDIRECT] }, { Authorization: `Bearer ${minted.token}` })).status).toBe(401);
+        expect((await cli(['registration-tokens', 'revoke', 'nope'])).code).not.toBe(0);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
 
