@@ -11,7 +11,10 @@ import { fixedClock } from '../../src/lib/clock.js';
 import { runCliProcess } from '../helpers/processes.js';
 import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
 import { Person } from '../helpers/browserless.js';
-import { API, delegatedFixture, introspect, PASSWORD, REDIRECT, signIn, type Delegated } from '../helpers/delegated.js';
+import { API, delegatedFixture, delegatedTokens, introspect, PASSWORD, REDIRECT, signIn, type Delegated } from '../helpers/delegated.js';
+import { pruneRetention } from '../../src/deps.js';
+import { pruneExpired } from '../../src/store/prune.js';
+import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
@@ -413,6 +416,114 @@ describe('the CLI mints, lists and revokes registration tokens (grantor registra
       await db.drop();
       fs.rmSync(cwd, { recursive: true, force: true });
     }
+  });
+});
+
+describe('abuse controls (issue #11: open registration gets abused)', () => {
+  it('limits registrations per address, counting across X-Forwarded-For spoofing (TRUST_PROXY aware)', async () => {
+    const app = await startTestApp({ env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '3', TRUST_PROXY: '1' } });
+    try {
+      // Behind one trusted proxy the client is the right-most X-Forwarded-For entry; what the
+      // client wrote to its left is its own invention and changes nothing.
+      const from = (spoofed: string) => register(app, { redirect_uris: [REDIRECT] }, { 'X-Forwarded-For': `${spoofed}, 203.0.113.7` });
+      for (const spoofed of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) expect((await from(spoofed)).status).toBe(201);
+      const limited = await from('10.0.0.4');
+      expect(limited.status).toBe(429);
+      expect((await limited.json()).error).toBe('rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Another address is not held back.
+      expect((await register(app, { redirect_uris: [REDIRECT] }, { 'X-Forwarded-For': '198.51.100.9' })).status).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('the per-address limit opens again an hour later (counted by the injected clock)', async () => {
+    const clock = fixedClock(1_900_000_000);
+    const app = await startTestApp({ clock, env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '1' } });
+    try {
+      expect((await register(app, { redirect_uris: [REDIRECT] })).status).toBe(201);
+      expect((await register(app, { redirect_uris: [REDIRECT] })).status).toBe(429);
+      clock.advance(3601);
+      expect((await register(app, { redirect_uris: [REDIRECT] })).status).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('caps the number of self-registered clients: 403 access_denied past REGISTRATION_MAX_CLIENTS, room again after a delete', async () => {
+    const app = await startTestApp({ env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '0', REGISTRATION_MAX_CLIENTS: '2' } });
+    try {
+      const first = await (await register(app, { redirect_uris: [REDIRECT] })).json();
+      expect((await register(app, { redirect_uris: [REDIRECT] })).status).toBe(201);
+      const capped = await register(app, { redirect_uris: [REDIRECT] });
+      expect(capped.status).toBe(403);
+      expect((await capped.json()).error).toBe('access_denied');
+      // Admin-registered clients do not count.
+      await app.client();
+      await fetch(first.registration_client_uri, { method: 'DELETE', headers: { Authorization: `Bearer ${first.registration_access_token}` } });
+      expect((await register(app, { redirect_uris: [REDIRECT] })).status).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('the reaper deletes a self-registered client that held no grant for REGISTRATION_IDLE_TTL, and keeps one that holds a grant', async () => {
+    const clock = fixedClock(1_900_000_000);
+    const app = await startTestApp({ clock, env: { REGISTRATION: 'open', REGISTRATION_IDLE_TTL: '3600' } });
+    try {
+      await delegatedFixture(app);
+      await openPhotosRead(app);
+      const idle = await (await register(app, { redirect_uris: [REDIRECT] })).json();
+      const busy = await (await register(app, { client_name: 'Busy', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'] })).json();
+      const tokens = await delegatedTokens(app, new Person(app.url), busy.client_id);
+      const prune = () => pruneExpired(app.deps.db, clock.now(), pruneRetention(app.deps.config), app.deps.config.grantIdleTimeout);
+      clock.advance(3599);
+      expect((await prune()).registeredClients).toBe(0);
+      clock.advance(2);
+      expect((await prune()).registeredClients).toBe(1);
+      expect(await app.deps.db('clients').where({ client_id: idle.client_id }).first()).toBeUndefined();
+      expect((await fetch(idle.registration_client_uri, { headers: { Authorization: `Bearer ${idle.registration_access_token}` } })).status).toBe(401);
+      // The busy one holds a live grant: kept, and it still works.
+      expect(await app.deps.db('clients').where({ client_id: busy.client_id }).first()).toBeDefined();
+      const refreshed = await app.token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: busy.client_id });
+      expect(refreshed.status).toBe(200);
+      // Once its grant is revoked and an idle period has passed, it goes too.
+      await app.request(`/admin/grants/${tokens.grant_id}`, { method: 'DELETE', token: await app.adminToken() });
+      clock.advance(3601);
+      expect((await prune()).registeredClients).toBe(1);
+      expect(await app.deps.db('clients').where({ client_id: busy.client_id }).first()).toBeUndefined();
+      // Admin-registered clients are never reaped.
+      expect(Number(((await app.deps.db('clients').whereNull('source').count({ n: '*' }).first()) as { n: string }).n)).toBeGreaterThan(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('registration with two instances on one database', () => {
+  let two: TwoInstances;
+  beforeAll(async () => {
+    two = await startTwoInstances({ REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '3' });
+    await delegatedFixture(two.a);
+    await openPhotosRead(two.a);
+  });
+  afterAll(() => two.close());
+
+  it('a client registered on A works on B at once: authorization, token, management', async () => {
+    const reg = await (await register(two.a, { client_name: 'Roaming', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'] })).json();
+    const tokens = await delegatedTokens(two.b, new Person(two.b.url), reg.client_id);
+    expect(tokens.scope).toBe('photos:read');
+    const read = await fetch(reg.registration_client_uri.replace(two.a.url, two.b.url), { headers: { Authorization: `Bearer ${reg.registration_access_token}` } });
+    expect(read.status).toBe(200);
+  });
+
+  it('counts the per-address limit in the database, across instances', async () => {
+    // One registration was made above; two more, one on each instance, reach the limit of 3.
+    expect((await register(two.b, { redirect_uris: [REDIRECT] })).status).toBe(201);
+    expect((await register(two.a, { redirect_uris: [REDIRECT] })).status).toBe(201);
+    expect((await register(two.b, { redirect_uris: [REDIRECT] })).status).toBe(429);
+    expect((await register(two.a, { redirect_uris: [REDIRECT] })).status).toBe(429);
   });
 });
 
