@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
-import { cors } from '../http/cors.js';
+import { cors, publicDocumentPreflight } from '../http/cors.js';
 import { koaFormPost, type FormRoute } from '../http/form-route.js';
 import { leanPost, type LeanRoute } from '../http/lean-post.js';
 import { prepareDocument, type PreparedDocument } from '../http/prepared-document.js';
@@ -126,7 +126,11 @@ export function oauthRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps
     });
   }
 
-  for (const route of metadata) router.get(route.path, servePrepared(route));
+  for (const route of metadata) {
+    // Browser apps (an MCP client in a page) discover the server too (issue #11 item 5).
+    router.options(route.path, publicDocumentPreflight());
+    router.get(route.path, servePrepared(route));
+  }
   if (deps.config.registration.policy !== 'off') registrationRoutes(router, deps);
   return router;
 }

@@ -48,6 +48,11 @@ const corsPreflight = {
   summary: 'CORS preflight: browser apps at the origin of a registered redirect URI may POST here (no credentials)',
   responses: { '204': { description: 'Access-Control-Allow-* for an allowed origin, nothing otherwise' } },
 };
+export const publicPreflight = {
+  tags: ['discovery'],
+  summary: 'CORS preflight: any origin may read this public document (GET, HEAD; any request header; no credentials)',
+  responses: { '204': { description: 'Access-Control-Allow-Origin: *, Access-Control-Allow-Methods: GET, HEAD, Access-Control-Allow-Headers: *' } },
+};
 export const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 export const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
@@ -146,9 +151,11 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops' | 'regist
         },
       },
       '/.well-known/oauth-authorization-server': {
+        options: publicPreflight,
         get: { tags: ['discovery'], summary: 'Authorization server metadata (RFC 8414)', responses: { '200': jsonResponse('metadata', { type: 'object' }) } },
       },
       '/.well-known/jwks.json': {
+        options: publicPreflight,
         get: {
           tags: ['discovery'],
           summary: 'Public signing keys (RFC 7517), with ETag and Cache-Control',

@@ -527,6 +527,66 @@ describe('registration with two instances on one database', () => {
   });
 });
 
+describe('CORS for browser clients (issue #11 item 5)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '0' } });
+    await delegatedFixture(app);
+    await openPhotosRead(app);
+  });
+  afterAll(() => app.close());
+
+  const preflight = (path: string, origin: string, method: string, requestHeaders: string) =>
+    fetch(`${app.url}${path}`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': requestHeaders } });
+  const ORIGIN = 'https://agent.example.net';
+
+  it.each(['/.well-known/oauth-authorization-server', '/.well-known/jwks.json'])('answers a preflight for %s from any origin: GET, any header, no credentials', async (path) => {
+    const res = await preflight(path, ORIGIN, 'GET', 'mcp-protocol-version');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-methods')).toContain('GET');
+    expect(res.headers.get('access-control-allow-headers')).toBe('*');
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    const get = await fetch(`${app.url}${path}`, { headers: { Origin: ORIGIN, 'MCP-Protocol-Version': '2025-06-18' } });
+    expect(get.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('answers a preflight for the registration endpoint from any origin, echoing it, with Content-Type and Authorization allowed and no credentials', async () => {
+    const res = await preflight('/oauth/register', ORIGIN, 'POST', 'content-type, authorization');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(res.headers.get('access-control-allow-headers')!.toLowerCase().split(/,\s*/)).toEqual(expect.arrayContaining(['content-type', 'authorization']));
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(res.headers.get('vary')).toMatch(/origin/i);
+    const item = await preflight('/oauth/register/some-client', ORIGIN, 'PUT', 'content-type, authorization');
+    expect(item.headers.get('access-control-allow-methods')).toContain('PUT');
+    expect(item.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  });
+
+  it('echoes the origin on the registration answer and on its errors, exposing WWW-Authenticate', async () => {
+    const ok = await register(app, { redirect_uris: [`${ORIGIN}/cb`] }, { Origin: ORIGIN });
+    expect(ok.status).toBe(201);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    const bad = await fetch(`${app.url}/oauth/register/nope`, { headers: { Origin: ORIGIN } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(bad.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/i);
+  });
+
+  it('admits a self-registered browser app at the token endpoint from its redirect URI\'s origin at once (DPoP allowed), and no other origin', async () => {
+    const origin = 'https://spa.example.org';
+    expect((await preflight('/oauth/token', origin, 'POST', 'content-type, dpop')).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await register(app, { redirect_uris: [`${origin}/callback`] })).status).toBe(201);
+    const res = await preflight('/oauth/token', origin, 'POST', 'content-type, dpop');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(res.headers.get('access-control-allow-headers')!.toLowerCase()).toContain('dpop');
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    expect((await preflight('/oauth/token', 'https://evil.example', 'POST', 'content-type')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
 describe('REGISTRATION=off (the default)', () => {
   let app: TestApp;
   beforeAll(async () => {
