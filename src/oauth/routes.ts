@@ -140,7 +140,7 @@ export function oauthRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps
  * REGISTRATION is not `off`. JSON in and out; answers are never cached (they carry tokens).
  */
 function registrationRoutes(router: Router, deps: OAuthRouteDeps): void {
-  const json = readJson({ limit: deps.config.bodyLimit });
+  const json = readJson({ limit: deps.config.bodyLimit, refuseDuplicateMembers: true });
   const ITEM = `${REGISTRATION_PATH}/:client_id`;
   router.options(REGISTRATION_PATH, registrationCors);
   router.options(ITEM, registrationCors);

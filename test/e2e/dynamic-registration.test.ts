@@ -189,6 +189,21 @@ describe('refusing bad registration requests (RFC 7591 §3.2.2): a clear 400, no
     expect(await registered()).toBe(0);
   });
 
+  it('refuses a body naming a member twice, which parsers read differently (RFC 8259 §4)', async () => {
+    for (const body of [
+      `{"redirect_uris": ["${REDIRECT}"], "redirect_uris": ["https://evil.example/cb"]}`,
+      `{"redirect_uris": ["${REDIRECT}"], "redirect_\\u0075ris": ["https://evil.example/cb"]}`,
+      `{"redirect_uris": ["${REDIRECT}"], "jwks": {"keys": [{"kty": "EC", "kty": "RSA"}]}}`,
+    ]) {
+      const res = await register(app, body);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toBe('invalid_request');
+    }
+    // The same name in different objects, or as a value, is fine.
+    const fine = await register(app, `{"redirect_uris": ["${REDIRECT}"], "client_name": "redirect_uris", "contacts": ["a"], "x": {"contacts": 1}}`);
+    expect(fine.status).toBe(201);
+  });
+
   it('answers other methods with 405', async () => {
     const res = await fetch(`${app.url}/oauth/register`);
     expect(res.status).toBe(405);
