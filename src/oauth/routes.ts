@@ -148,7 +148,10 @@ function registrationRoutes(router: Router, deps: OAuthRouteDeps): void {
     await deps.rateLimits.address(ctx.ip);
     await next();
   }, json, async function register(ctx: Context) {
-    ctx.body = await registerClient(deps, ctx.request.body, { address: ctx.ip, authorization: ctx.get('Authorization') || undefined });
+    const registered = await registerClient(deps, ctx.request.body, { address: ctx.ip, authorization: ctx.get('Authorization') || undefined });
+    // For whoever polices open registration: who registered, under which name (never the token).
+    deps.logger.info({ client_id: registered.client_id, client_name: registered.client_name, software_id: registered.software_id, redirect_uris: registered.redirect_uris, ip: ctx.ip }, 'client registered itself');
+    ctx.body = registered;
     ctx.status = 201;
   });
   router.get(ITEM, registrationCors, noStore(), async function readClientRegistration(ctx: Context) {

@@ -4,6 +4,8 @@
  * vetted, to the scopes resources opened to such clients.
  */
 import fs from 'node:fs';
+import { Writable } from 'node:stream';
+import { createLogger, pruneRetention } from '../../src/deps.js';
 import os from 'node:os';
 import path from 'node:path';
 import * as oauth from 'oauth4webapi';
@@ -12,7 +14,6 @@ import { runCliProcess } from '../helpers/processes.js';
 import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
 import { Person } from '../helpers/browserless.js';
 import { API, delegatedFixture, delegatedTokens, introspect, PASSWORD, REDIRECT, signIn, type Delegated } from '../helpers/delegated.js';
-import { pruneRetention } from '../../src/deps.js';
 import { pruneExpired } from '../../src/store/prune.js';
 import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -424,6 +425,8 @@ describe('the CLI mints, lists and revokes registration tokens (grantor registra
         expect((await cli(['registration-tokens', 'revoke', minted.id])).code).toBe(0);
         expect((await register(app, { redirect_uris: [REDIRECT] }, { Authorization: `Bearer ${minted.token}` })).status).toBe(401);
         expect((await cli(['registration-tokens', 'revoke', 'nope'])).code).not.toBe(0);
+        const listedClients = JSON.parse((await cli(['clients', 'list', '--source', 'registration', '--json'])).stdout);
+        expect(listedClients.items).toEqual([expect.objectContaining({ source: 'registration' })]);
       } finally {
         await app.close();
       }
@@ -599,6 +602,32 @@ describe('CORS for browser clients (issue #11 item 5)', () => {
     expect(res.headers.get('access-control-allow-headers')!.toLowerCase()).toContain('dpop');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     expect((await preflight('/oauth/token', 'https://evil.example', 'POST', 'content-type')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('the log of registrations', () => {
+  it('says who registered, and never holds a registration access token or an initial access token', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const app = await startTestApp({ logger: createLogger('debug', stream), env: { REGISTRATION: 'token' } });
+    try {
+      const minted = await (await app.request('/admin/registration-tokens', { method: 'POST', token: await app.adminToken(), json: {} })).json();
+      const reg = await (await register(app, { client_name: 'Logged', software_id: 'kit', redirect_uris: [REDIRECT] }, { Authorization: `Bearer ${minted.token}` })).json();
+      await fetch(reg.registration_client_uri, { headers: { Authorization: `Bearer ${reg.registration_access_token}` } });
+      await fetch(reg.registration_client_uri, { method: 'PUT', headers: { Authorization: `Bearer ${reg.registration_access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ client_id: 'wrong', redirect_uris: [REDIRECT] }) });
+      const all = lines.join('');
+      expect(all).toContain('client registered itself');
+      expect(all).toContain(reg.client_id);
+      expect(all).not.toContain(reg.registration_access_token);
+      expect(all).not.toContain(minted.token);
+    } finally {
+      await app.close();
+    }
   });
 });
 
