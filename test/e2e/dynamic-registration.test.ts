@@ -112,7 +112,7 @@ describe('dynamic client registration under REGISTRATION=open (RFC 7591)', () =>
   });
 
   it('shows the consent page with the not-registered-by-an-administrator note', async () => {
-    const body = await (await register(app, { client_name: 'Shown', redirect_uris: [REDIRECT] })).json();
+    const body = await (await register(app, { client_name: 'Shown <script>alert(1)</script>', redirect_uris: [REDIRECT] })).json();
     const person = new Person(app.url);
     const q = new URLSearchParams({ response_type: 'code', client_id: body.client_id, redirect_uri: REDIRECT, scope: 'photos:read', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
     const login = await (await person.get(`/oauth/authorize?${q}`)).text();
@@ -120,6 +120,9 @@ describe('dynamic client registration under REGISTRATION=open (RFC 7591)', () =>
     await signIn(person, 'alice');
     const consent = await (await person.get(`/oauth/authorize?${q}`)).text();
     expect(consent).toContain('it registered itself');
+    // The name is the app's own claim: shown escaped, never as markup.
+    expect(consent).toContain('Shown &lt;script&gt;');
+    expect(consent).not.toContain('<script>alert(1)');
     expect(consent).toContain('app.example.com');
   });
 
@@ -542,6 +545,16 @@ describe('registration with two instances on one database', () => {
     expect((await register(two.a, { redirect_uris: [REDIRECT] })).status).toBe(201);
     expect((await register(two.b, { redirect_uris: [REDIRECT] })).status).toBe(429);
     expect((await register(two.a, { redirect_uris: [REDIRECT] })).status).toBe(429);
+  });
+
+  it('both instances reaping at once delete each idle client once, and keep the one holding a grant', async () => {
+    const registered = async () => (await two.a.deps.db('clients').where({ source: 'registration' }).select('client_id', 'name')) as Array<{ client_id: string; name: string }>;
+    const before = await registered();
+    expect(before.length).toBe(3);
+    const later = Math.floor(Date.now() / 1000) + two.a.deps.config.registration.idleTtl + 1;
+    const [a, b] = await Promise.all([two.a, two.b].map((i) => pruneExpired(i.deps.db, later, pruneRetention(i.deps.config), i.deps.config.grantIdleTimeout)));
+    expect(a.registeredClients + b.registeredClients).toBe(2);
+    expect((await registered()).map((c) => c.name)).toEqual(['Roaming']);
   });
 });
 
