@@ -12,7 +12,7 @@ import { fmt, round, table } from './report.js';
  */
 export function render(results) {
   const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   } = results;
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
@@ -144,6 +144,12 @@ export function render(results) {
   p('   request as bearer, alternating on a Grantor of its own (rate limits off: one client); then the resource-server module');
   p('   verifying a DPoP request (token + proof) beside a bearer token, in the bench process.');
   p(renderDpop(dpop));
+  p('');
+  p(`8c. Dynamic client registration (RFC 7591): POST /oauth/register, a public client's metadata as JSON, each request a new client,`);
+  p(`   on a Grantor of its own with REGISTRATION=open (per-address registration limit and cap off: one load generator address), ${SECONDS} s`);
+  p(table(['connections', 'registrations/s', 'p50 ms', 'p99 ms', 'server ms/req', 'server CPU %', 'non-2xx'], [[
+    registration.connections, fmt.int(registration.rps), fmt.ms(registration.latencyMs.p50), fmt.ms(registration.latencyMs.p99), fmt.ms(registration.cpu.serverMsPerRequest), fmt.pct(registration.cpu.serverPctOfOneCore), registration.non2xx,
+  ]]));
   p('');
   p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2, one client) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
   p('   another (each: start, one checked token, warm-up, run, stop), rate limits off (the refresh run drives one public client),');
@@ -281,6 +287,13 @@ export function render(results) {
       unexpected: authTiming.unexpected ?? null,
     },
     dpop: dpop,
+    registration: {
+      connections: registration.connections,
+      registrationsPerSecond: round(registration.rps),
+      p50Ms: round(registration.latencyMs.p50, 2),
+      p99Ms: round(registration.latencyMs.p99, 2),
+      serverMsPerRequest: round(registration.cpu.serverMsPerRequest, 3),
+    },
     revocationPropagation: {
       ttlSeconds: revocation.ttl,
       grants: revocation.grants,

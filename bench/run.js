@@ -21,7 +21,9 @@
  *      authentication timing: a wrong secret against an unknown client_id, interleaved
  *      (bench/client-auth-timing.js; alone: `npm run bench:timing`, which exits 1 past 10 %)
  *   7. revocation propagation: a second Grantor with STATUS_LIST_TTL=1; admin revocations, and
- *      how long until the module's verifier refuses each token (bench/revocation-propagation.js)
+ *      how long until the module's verifier refuses each token (bench/revocation-propagation.js);
+ *      7b DPoP (bench/dpop.js); 7c POST /oauth/register under REGISTRATION=open (RFC 7591):
+ *      registrations per second, the per-address registration limit and the cap off
  *   8. node-oidc-provider v9 POST /token, same job as 2, own child process
  *   9. scale-out (bench/scale-out.js): 2's request at c=50 on four fresh servers back to back —
  *      SQLite and PostgreSQL, each as 1 process and as WORKERS=2 (node:cluster) — and the refresh
@@ -47,7 +49,7 @@
  *      BENCH_DATABASE_URL (PostgreSQL for phase 9, else TEST_DATABASE_URL, else
  *      postgres://grantor:grantor@127.0.0.1:5432/grantor_test; a fresh schema per server, dropped
  *      afterwards; unreachable → its rows are skipped), BENCH_SCALEOUT_CONNECTIONS (default 50),
- *      BENCH_EDGE_ROUNDS (2b's rounds, default 2), BENCH_LOAD_CLIENTS (default 256),
+ *      BENCH_EDGE_ROUNDS (2b's rounds, default 2), BENCH_REGISTRATION_CONNECTIONS (7c, default 10), BENCH_LOAD_CLIENTS (default 256),
  *      BENCH_ONLY=grantor (skip the signing ceiling and oidc-provider, e.g. when profiling),
  *      BENCH_CPU_PROF=<dir> (run Grantor under `node --cpu-prof`, profile written to <dir> at stop;
  *      the figures of such a run are skewed by the profiler).
@@ -102,6 +104,8 @@ const INTROSPECT_CONNECTIONS = num('BENCH_INTROSPECT_CONNECTIONS', REF_CONNECTIO
 const VERIFY_ROUNDS = num('BENCH_VERIFY_ROUNDS', byMode(60, 3));
 const VERIFY_ITERATIONS = num('BENCH_VERIFY_ITERATIONS', byMode(100, 10));
 const DPOP_CONNECTIONS = list('BENCH_DPOP_CONNECTIONS', byMode([10, 50], [10]));
+/** Connections of the registration run (7c): BENCH_REGISTRATION_CONNECTIONS, default 10. */
+const [REGISTRATION_CONNECTIONS] = list('BENCH_REGISTRATION_CONNECTIONS', [10]);
 const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', byMode(40, 3));
 const REVOKE_TTL = num('BENCH_STATUS_LIST_TTL', 1);
 const EDGE_ROUNDS = num('BENCH_EDGE_ROUNDS', byMode(2, 1));
@@ -382,6 +386,23 @@ async function main() {
   log('7b/9 DPoP: issuance with a proof beside bearer issuance, and the module verifying a DPoP request beside a bearer one');
   const dpop = await measureDpop({ load: loader, scripted, seconds: SECONDS, connections: DPOP_CONNECTIONS, rounds: byMode(30, 3), iterations: VERIFY_ITERATIONS, warmupSeconds: WARMUP_SECONDS });
 
+  // 7c. dynamic client registration (RFC 7591) under REGISTRATION=open: registrations per second.
+  // The per-address registration limit and the cap are off here (one load generator address would
+  // hit them at once); the access log is on, as operators run it.
+  log(`7c/9 dynamic client registration (REGISTRATION=open; registration limit and cap off) at c=${REGISTRATION_CONNECTIONS}`);
+  const regGrantor = await startGrantor({ env: { ...LIMITS_OFF, REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '0', REGISTRATION_MAX_CLIENTS: '0' } });
+  const regReq = {
+    url: `${regGrantor.url}/oauth/register`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'bench agent', redirect_uris: ['http://127.0.0.1:33418/callback'], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' }),
+  };
+  const regSample = await fetch(regReq.url, { method: 'POST', headers: regReq.headers, body: regReq.body });
+  if (regSample.status !== 201) throw new BenchBroken(`registration answered ${regSample.status}: ${await regSample.text()}\n${regGrantor.logs()}`);
+  await warmUp(loader, regGrantor, regReq);
+  const registration = await load(loader, regGrantor, 'POST /oauth/register', regReq, REGISTRATION_CONNECTIONS, SECONDS);
+  await regGrantor.stop();
+
   // 8. node-oidc-provider
   let oidc = null;
   let oidcToken = [];
@@ -513,6 +534,7 @@ async function main() {
     ...grantorRefresh.map((r) => [`Grantor refresh c=${r.connections}`, r.cpu.othersPctOfOneCore]),
     [`Grantor introspection via koa c=${introspectionKoa.connections}`, introspectionKoa.cpu.othersPctOfOneCore],
     [`Grantor introspection c=${introspection.connections}`, introspection.cpu.othersPctOfOneCore],
+    [`Grantor registration c=${registration.connections}`, registration.cpu.othersPctOfOneCore],
     ...SCALEOUT_ROWS.filter(({ key }) => scaleOut.runs[key]?.cpu).map(({ key, label }) => [`scale-out ${label}`, scaleOut.runs[key].cpu.othersPctOfOneCore]),
     ...(scaleOut.refresh?.cpu ? [['scale-out PostgreSQL refresh', scaleOut.refresh.cpu.othersPctOfOneCore]] : []),
   ].filter(([, others]) => others > NOISY_PCT).map(([label, others]) => ({ label, others }));
@@ -522,7 +544,7 @@ async function main() {
     const broken = [];
     const positive = (label, v) => { if (!(typeof v === 'number' && v > 0)) broken.push(`${label}: ${v}`); };
     if (signing) for (const k of ['nodeSingle', 'nodeAll', 'joseSingle', 'joseAll', 'joseOneLoopPool']) positive(`signing ${k} sig/s`, signing[k].signaturesPerSecond);
-    for (const r of [...grantorToken, ...documents.flatMap((d) => [d.koa, d.lean]), ...grantorRefresh, introspection, introspectionKoa, ...oidcToken, ...(bare ? [bare] : [])]) positive(`${r.connections} connections req/s`, r.rps);
+    for (const r of [...grantorToken, ...documents.flatMap((d) => [d.koa, d.lean]), ...grantorRefresh, introspection, introspectionKoa, registration, ...oidcToken, ...(bare ? [bare] : [])]) positive(`${r.connections} connections req/s`, r.rps);
     for (const row of edgeCosts.rows) positive(`2b ${row.label} req/s`, row.meanRps);
     if (!refreshClean || chainCheck.active !== true) broken.push(`refresh: ${JSON.stringify(grantorRefresh.map((r) => ({ non2xx: r.non2xx, bad: r.script.bad, starved: r.script.starved, firstBad: r.script.firstBad })))}, pooled token active ${chainCheck.active}`);
     if (!introspectionClean) broken.push(`introspection: ${introspection.non2xx} non-2xx, ${introspection.script.bad} not active (${introspection.script.firstBad})`);
@@ -544,7 +566,7 @@ async function main() {
 
   // ---- printout and BENCH_JSON: bench/render.js -----------------------------------------------
   const { text, json } = render({
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   });
   process.stdout.write(text);
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);

@@ -185,5 +185,5 @@ async function rotateWhenDue(ring: KeyRing, rotate: () => Promise<SigningKey>, c
 
 /** Access tokens live at most a day (the largest lifetime a resource may set); the feed keeps a week. */
 export function pruneRetention(config: Config): PruneRetention {
-  return { maxTokenLifetime: Math.max(config.accessTokenTtl, 86400), revocationFeed: 7 * 86400, spentRefreshTokens: 7 * 86400 };
+  return { maxTokenLifetime: Math.max(config.accessTokenTtl, 86400), revocationFeed: 7 * 86400, spentRefreshTokens: 7 * 86400, idleRegisteredClients: config.registration.idleTtl };
 }

@@ -9,6 +9,7 @@ import { acceptAccessToken } from '../oauth/accept-access-token.js';
 import type { Clock } from '../lib/clock.js';
 import * as blocked from '../registry/blocked-clients.js';
 import * as clients from '../registry/clients.js';
+import * as registrationTokens from '../registry/registration-tokens.js';
 import * as resources from '../registry/resources.js';
 import * as users from '../registry/users.js';
 import * as grants from '../revocation/grants.js';
@@ -88,6 +89,20 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
   router.delete('/blocked-clients/:client_id', async function unblockClient(ctx: Context) {
     await blocked.unblockClient(deps, ctx.params.client_id);
+    ctx.status = 204;
+  });
+
+  // RFC 7591 §3: initial access tokens for REGISTRATION=token; the token is in this answer only.
+  router.post('/registration-tokens', async function createRegistrationToken(ctx: Context) {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 201;
+    ctx.body = await registrationTokens.createRegistrationToken(deps, ctx.request.body);
+  });
+  router.get('/registration-tokens', async function listRegistrationTokens(ctx: Context) {
+    ctx.body = pageBody(await registrationTokens.listRegistrationTokens(deps, ctx.query));
+  });
+  router.delete('/registration-tokens/:id', async function revokeRegistrationToken(ctx: Context) {
+    await registrationTokens.revokeRegistrationToken(deps, ctx.params.id);
     ctx.status = 204;
   });
 

@@ -80,13 +80,14 @@ export function clientCommands(program: Command, { withDb, print, out }: CliCont
     });
   clientsCmd
     .command('list')
+    .option('--source <source>', 'admin (registered by an admin) | registration (registered themselves, RFC 7591)')
     .option('--limit <n>', 'page size', '50')
     .option('--cursor <cursor>', 'next_cursor of the previous page')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const page = await withDb((d) => clients.listClients(d, { limit: o.limit, cursor: o.cursor }));
+      const page = await withDb((d) => clients.listClients(d, { limit: o.limit, cursor: o.cursor, source: o.source }));
       print({ items: page.items, next_cursor: page.nextCursor }, o.json, (p) =>
-        p.items.map((c: clients.ClientView) => `${c.client_id}  ${c.type.padEnd(12)} ${c.disabled ? 'disabled ' : ''}${c.name}  [${c.scopes.join(' ')}]`).join('\n') + (p.next_cursor ? `\n(more: --cursor ${p.next_cursor})` : ''),
+        p.items.map((c: clients.ClientView) => `${c.client_id}  ${c.type.padEnd(12)} ${c.disabled ? 'disabled ' : ''}${c.source === 'registration' ? 'self-registered ' : ''}${c.name}  [${c.scopes.join(' ')}]`).join('\n') + (p.next_cursor ? `\n(more: --cursor ${p.next_cursor})` : ''),
       );
     });
   clientsCmd

@@ -8,6 +8,7 @@ import { OAuthError } from '../errors.js';
 import { systemClock } from '../lib/clock.js';
 import { migrate, openDb, type Db } from '../store/db.js';
 import { clientCommands } from './clients.js';
+import { registrationTokenCommands } from './registration-tokens.js';
 import type { CliContext, CliDeps } from './context.js';
 import { grantCommands } from './grants.js';
 import { keyCommands } from './keys.js';
@@ -41,6 +42,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   clientCommands(program, context);
+  registrationTokenCommands(program, context);
   resourceCommands(program, context);
   grantCommands(program, context);
   userCommands(program, context);

@@ -37,3 +37,21 @@ export function cors(opts: CorsOptions) {
     await next();
   };
 }
+
+/**
+ * The preflight of a public document (authorization server metadata, JWKS, status list): any
+ * origin may read it, with any request headers (a browser MCP client sends MCP-Protocol-Version
+ * with its discovery requests), and never with credentials — there are none to protect, so the
+ * Fetch `*` wildcards are right here (RFC 8414 §3 and RFC 7517 documents are public).
+ */
+export function publicDocumentPreflight(opts: { maxAge?: number } = {}) {
+  return async function publicDocumentPreflightMiddleware(ctx: Context): Promise<void> {
+    ctx.set('Access-Control-Allow-Origin', '*');
+    if (ctx.get('Access-Control-Request-Method')) {
+      ctx.set('Access-Control-Allow-Methods', 'GET, HEAD');
+      ctx.set('Access-Control-Allow-Headers', '*');
+      ctx.set('Access-Control-Max-Age', String(opts.maxAge ?? 600));
+    }
+    ctx.status = 204;
+  };
+}

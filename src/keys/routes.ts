@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Config } from '../config.js';
+import { publicDocumentPreflight } from '../http/cors.js';
 import type { LeanEdge, LeanRoute } from '../http/lean-edge.js';
 import { leanGet, servePrepared, type PreparedRoute } from '../http/prepared-route.js';
 import { jwksDocuments } from './jwks.js';
@@ -16,6 +17,8 @@ export function jwksRoute(deps: KeysRouteDeps): PreparedRoute {
 
 export function keysRoutes(deps: KeysRouteDeps, route = jwksRoute(deps)): Router {
   const router = new Router({ sensitive: true, strict: true });
+  // Browser apps read the JWKS too (issue #11 item 5): a preflight from any origin is answered.
+  router.options(JWKS_PATH, publicDocumentPreflight());
   router.get(JWKS_PATH, servePrepared(route));
   return router;
 }

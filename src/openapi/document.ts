@@ -5,30 +5,31 @@
  */
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { BlockClientSchema, CreateClientSchema, CreateResourceSchema, CreateUserSchema, UpdateClientSchema, UpdateResourceSchema, UpdateUserSchema } from '../registry/schemas.js';
+import { BlockClientSchema, ClientListQuerySchema, CreateClientSchema, CreateResourceSchema, CreateUserSchema, UpdateClientSchema, UpdateResourceSchema, UpdateUserSchema } from '../registry/schemas.js';
+import { registrationPaths } from './registration.js';
 import { GrantListQuerySchema, RevocationFeedQuerySchema, RevokeGrantBodySchema, RevokeManySchema } from '../revocation/schemas.js';
 
-type Schema = Record<string, unknown>;
-const json = (schema: z.ZodType): Schema => {
+export type Schema = Record<string, unknown>;
+export const json = (schema: z.ZodType): Schema => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
   return rest;
 };
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const jsonBody = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
-const jsonResponse = (description: string, schema: Schema) => ({ description, content: { 'application/json': { schema } } });
-const oauthError = (description: string) => jsonResponse(description, ref('OAuthError'));
-const adminErrors = {
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+export const jsonBody = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
+export const jsonResponse = (description: string, schema: Schema) => ({ description, content: { 'application/json': { schema } } });
+export const oauthError = (description: string) => jsonResponse(description, ref('OAuthError'));
+export const adminErrors = {
   '400': oauthError('invalid_request, naming the field'),
   '401': oauthError('missing or invalid bearer token (WWW-Authenticate: Bearer)'),
   '403': oauthError('insufficient_scope: the token lacks `admin`'),
   '404': oauthError('not_found'),
 };
-const pageOf = (item: string) => ({
+export const pageOf = (item: string) => ({
   type: 'object',
   properties: { items: { type: 'array', items: ref(item) }, next_cursor: { type: ['string', 'null'] } },
   required: ['items', 'next_cursor'],
 });
-const listParams = [
+export const listParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
   { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'next_cursor of the previous page' },
 ];
@@ -47,10 +48,15 @@ const corsPreflight = {
   summary: 'CORS preflight: browser apps at the origin of a registered redirect URI may POST here (no credentials)',
   responses: { '204': { description: 'Access-Control-Allow-* for an allowed origin, nothing otherwise' } },
 };
-const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
+export const publicPreflight = {
+  tags: ['discovery'],
+  summary: 'CORS preflight: any origin may read this public document (GET, HEAD; any request header; no credentials)',
+  responses: { '204': { description: 'Access-Control-Allow-Origin: *, Access-Control-Allow-Methods: GET, HEAD, Access-Control-Allow-Headers: *' } },
+};
+export const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+export const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
-export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema {
+export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops' | 'registration'>): Schema {
   return {
     openapi: '3.1.0',
     info: { title: 'Grantor', version: '0.1.0', description: 'OAuth 2 token service: RS256 JWT access tokens (RFC 9068), JWKS, revocation keyed by grant.' },
@@ -145,9 +151,11 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
         },
       },
       '/.well-known/oauth-authorization-server': {
+        options: publicPreflight,
         get: { tags: ['discovery'], summary: 'Authorization server metadata (RFC 8414)', responses: { '200': jsonResponse('metadata', { type: 'object' }) } },
       },
       '/.well-known/jwks.json': {
+        options: publicPreflight,
         get: {
           tags: ['discovery'],
           summary: 'Public signing keys (RFC 7517), with ETag and Cache-Control',
@@ -172,7 +180,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
       },
       '/admin/clients': {
         post: { ...admin, summary: 'Register a client; a confidential client’s secret is in this answer only', requestBody: jsonBody(ref('CreateClient')), responses: { '201': jsonResponse('created', ref('ClientWithSecret')), ...adminErrors } },
-        get: { ...admin, summary: 'List clients', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('Client')), ...adminErrors } },
+        get: { ...admin, summary: 'List clients', parameters: queryParams(ClientListQuerySchema), responses: { '200': jsonResponse('a page', pageOf('Client')), ...adminErrors } },
       },
       '/admin/clients/{client_id}': {
         get: { ...admin, summary: 'Read a client', parameters: [pathParam('client_id')], responses: { '200': jsonResponse('the client', ref('Client')), ...adminErrors } },
@@ -189,6 +197,7 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
       '/admin/blocked-clients/{client_id}': {
         delete: { ...admin, summary: 'Lift a block (revoked grants stay revoked)', parameters: [pathParam('client_id')], responses: { '204': { description: 'unblocked' }, ...adminErrors } },
       },
+      ...registrationPaths(config),
       '/admin/users': {
         post: { ...admin, summary: 'Create a person (password stored as a scrypt hash)', requestBody: jsonBody(json(CreateUserSchema)), responses: { '201': jsonResponse('created', ref('User')), '409': oauthError('username taken'), ...adminErrors } },
         get: { ...admin, summary: 'List people', parameters: listParams, responses: { '200': jsonResponse('a page', pageOf('User')), ...adminErrors } },
@@ -228,7 +237,10 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops'>): Schema
       },
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of Grantor’s with scope `admin` (ask for scope=admin with client_credentials).' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of Grantor’s with scope `admin` (ask for scope=admin with client_credentials).' },
+        initialAccessToken: { type: 'http', scheme: 'bearer', description: 'REGISTRATION=token: an initial access token minted at POST /admin/registration-tokens (RFC 7591 §3).' },
+      },
       schemas: {
         OAuthError: { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } }, required: ['error'] },
         TokenResponse: {

@@ -7,7 +7,7 @@ import * as store from '../store/clients.js';
 import { allResources } from '../store/resources.js';
 import { recordChange } from '../store/read-cache.js';
 import type { ClientRow, Page, PublicJwks } from '../store/tables.js';
-import { CreateClientSchema, ListQuerySchema, UpdateClientSchema } from './schemas.js';
+import { ClientListQuerySchema, CreateClientSchema, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
 import { ADMIN_SCOPE } from './resources.js';
 
@@ -29,12 +29,14 @@ export interface ClientView {
   token_endpoint_auth_method: ClientRow['tokenEndpointAuthMethod'];
   jwks?: PublicJwks;
   jwks_uri?: string;
+  /** Present for a client that registered itself (RFC 7591); absent for an admin's. */
+  source?: 'registration';
   created_at: number;
   updated_at: number;
 }
 
 /** Every instance drops its cached copies: this one now, the others at their next epoch poll. */
-async function changed(deps: ClientRegistryDeps): Promise<void> {
+export async function recordClientChange(deps: Pick<ClientRegistryDeps, 'db' | 'readCache'>): Promise<void> {
   await recordChange(deps.db);
   deps.readCache.invalidate();
 }
@@ -52,6 +54,7 @@ export function viewClient(c: ClientRow): ClientView {
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
     ...(c.jwks ? { jwks: c.jwks } : {}),
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+    ...(c.source === 'registration' ? { source: 'registration' as const } : {}),
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   };
@@ -68,7 +71,7 @@ async function checkScopesOffered(deps: Pick<ClientRegistryDeps, 'db'>, scopes: 
   if (unknown.length) throw new OAuthError('invalid_request', `scopes: no resource offers ${unknown.join(', ')}`);
 }
 
-function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>): void {
+export function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>): void {
   // RFC 7591 §2: a public client authenticates with none; a confidential one with a secret or keys.
   if ((c.type === 'public') !== (c.tokenEndpointAuthMethod === 'none')) {
     throw new OAuthError('invalid_request', 'token_endpoint_auth_method: none is for public clients, and only for them');
@@ -91,7 +94,7 @@ function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUr
 }
 
 /** Every registered key must import as a public key (a malformed `n` or curve point is refused here, not at first use). */
-async function checkKeys(jwks: PublicJwks | null | undefined): Promise<void> {
+export async function checkKeys(jwks: PublicJwks | null | undefined): Promise<void> {
   for (const [i, jwk] of (jwks?.keys ?? []).entries()) {
     try {
       const key = await importJWK({ ...jwk, ext: true } as Parameters<typeof importJWK>[0], (jwk.alg as string | undefined) ?? defaultAlg(jwk));
@@ -135,7 +138,7 @@ export async function createClient(deps: ClientRegistryDeps, input: unknown): Pr
   await checkKeys(client.jwks);
   await checkScopesOffered(deps, client.scopes);
   await store.insertClient(deps.db, client);
-  await changed(deps);
+  await recordClientChange(deps);
   return secret ? { ...viewClient(client), client_secret: secret } : viewClient(client);
 }
 
@@ -146,8 +149,8 @@ export async function getClient(deps: Pick<ClientRegistryDeps, 'db'>, clientId: 
 }
 
 export async function listClients(deps: Pick<ClientRegistryDeps, 'db'>, query: unknown): Promise<Page<ClientView>> {
-  const { limit, cursor } = validate(ListQuerySchema, query);
-  const page = await store.listClients(deps.db, { limit, cursor });
+  const { limit, cursor, source } = validate(ClientListQuerySchema, query);
+  const page = await store.listClients(deps.db, { limit, cursor, source });
   return { items: page.items.map(viewClient), nextCursor: page.nextCursor };
 }
 
@@ -169,7 +172,7 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   await checkKeys(changes.jwks);
   if (changes.scopes) await checkScopesOffered(deps, changes.scopes);
   await store.updateClient(deps.db, clientId, changes);
-  await changed(deps);
+  await recordClientChange(deps);
   // A disabled client's grants are revoked: its tokens stop working everywhere, not only at the token endpoint.
   if (changes.disabled && !existing.disabled) {
     await revokeGrantsOf(deps, { clientId }, { reason: 'client disabled', by });
@@ -185,7 +188,7 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
   if (existing.tokenEndpointAuthMethod === 'private_key_jwt') throw new OAuthError('invalid_request', 'a private_key_jwt client has no secret: change its keys instead');
   const secret = randomToken(32);
   await store.updateClient(deps.db, clientId, { secretHash: hashSecret(secret), updatedAt: deps.clock.now() });
-  await changed(deps);
+  await recordClientChange(deps);
   return { client_id: clientId, client_secret: secret };
 }
 
@@ -193,8 +196,8 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
 export async function deleteClient(deps: ClientRegistryDeps, clientId: string, by = 'admin'): Promise<void> {
   if (!(await store.findClient(deps.db, clientId))) throw new OAuthError('not_found', 'no such client');
   await store.updateClient(deps.db, clientId, { disabled: true });
-  await changed(deps);
+  await recordClientChange(deps);
   await revokeGrantsOf(deps, { clientId }, { reason: 'client deleted', by });
   await store.deleteClient(deps.db, clientId);
-  await changed(deps);
+  await recordClientChange(deps);
 }

@@ -170,6 +170,14 @@ export const ListQuerySchema = z
   })
   .strict();
 
+export const ClientListQuerySchema = z
+  .object({
+    limit: ListQuerySchema.shape.limit,
+    cursor: ListQuerySchema.shape.cursor,
+    source: z.enum(['admin', 'registration']).optional().describe('Only clients an admin registered (`admin`), or only those that registered themselves (`registration`, RFC 7591).'),
+  })
+  .strict();
+
 export type CreateResourceInput = z.input<typeof CreateResourceSchema>;
 export type CreateClientInput = z.input<typeof CreateClientSchema>;
 

@@ -2,6 +2,9 @@ import type { Knex } from 'knex';
 import { deleteExpiredJtis } from './used-jtis.js';
 import { deleteEndedLoginFailures } from './login-failures.js';
 import { deleteRemovedKeys } from './signing-keys.js';
+import { deleteIdleRegisteredClients } from './clients.js';
+import { recordChange } from './read-cache.js';
+import { deleteSpentRegistrationTokens } from './registration-tokens.js';
 
 export interface PruneRetention {
   /** The longest an access token can live (its grant's status bit must outlive it). */
@@ -10,6 +13,8 @@ export interface PruneRetention {
   revocationFeed: number;
   /** How long a rotated refresh token is kept to detect its reuse. */
   spentRefreshTokens: number;
+  /** REGISTRATION_IDLE_TTL: a self-registered client that held no grant this long is deleted (absent: never). */
+  idleRegisteredClients?: number;
 }
 
 /**
@@ -22,6 +27,8 @@ export interface PruneRetention {
  *   live — their status bits no longer matter — together with their revocation entries, once
  *   those are also older than the feed retention.
  * Signing keys past their removal time leave the table.
+ * Self-registered clients (RFC 7591) that have held no grant for REGISTRATION_IDLE_TTL go (the
+ * reaper, issue #11), and initial access tokens a week after they were revoked or expired.
  * Status list indexes are never handed out again, so clearing a pruned grant's bit un-revokes
  * nothing: no token can carry that index any more.
  */
@@ -57,6 +64,12 @@ export async function pruneExpired(db: Knex, now: number, retention: PruneRetent
     .delete();
   // Signing keys past their removal time are already out of the JWKS; their rows go too.
   counts.signingKeys = await deleteRemovedKeys(db, now);
+  if (retention.idleRegisteredClients !== undefined) {
+    counts.registeredClients = await deleteIdleRegisteredClients(db, now, retention.idleRegisteredClients);
+    // Every instance drops its cached copy of a reaped client at its next epoch poll.
+    if (counts.registeredClients > 0) await recordChange(db);
+  }
+  counts.registrationTokens = await deleteSpentRegistrationTokens(db, now);
   await db('status_indexes').whereNotIn('grant_id', db('grants').select('id')).where('idx', '<', db('grants').min('status_index')).delete();
   return counts;
 }

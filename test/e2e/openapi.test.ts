@@ -37,6 +37,30 @@ describe('OpenAPI document', () => {
     expect([...served].sort()).toEqual([...documented].sort());
   });
 
+  // Issue #11: with REGISTRATION on, the registration endpoints are served and documented too.
+  it.each(['token', 'open'])('lists exactly the routes the app serves with REGISTRATION=%s', async (policy) => {
+    const other = await startTestApp({ env: { REGISTRATION: policy } });
+    try {
+      const doc = await (await other.request('/openapi.json')).json();
+      const documented = new Set<string>();
+      for (const [path, item] of Object.entries<Record<string, unknown>>(doc.paths)) {
+        for (const verb of Object.keys(item)) if (VERBS.includes(verb)) documented.add(`${verb.toUpperCase()} ${path}`);
+      }
+      const served = new Set<string>();
+      for (const router of routers(other.deps)) {
+        for (const layer of router.stack) {
+          const methods = layer.methods.filter((m) => m !== 'HEAD');
+          if (methods.length === 0 || methods.length > 2) continue;
+          for (const m of methods) served.add(`${m} ${String(layer.path).replace(/:([A-Za-z_]+)/g, '{$1}')}`);
+        }
+      }
+      expect([...served].sort()).toEqual([...documented].sort());
+      expect(documented).toContain('POST /oauth/register');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('derives admin request bodies from the validating schemas', async () => {
     const doc = await (await app.request('/openapi.json')).json();
     const create = doc.components.schemas.CreateClient;
