@@ -108,6 +108,21 @@ const EnvSchema = z.object({
    * (a domain admits its subdomains: `example.com` admits `apps.example.com`).
    */
   CLIENT_METADATA_DOCUMENTS: z.string().default('on'),
+  /**
+   * Dynamic client registration (RFC 7591, with RFC 7592 management) at /oauth/register: `off`
+   * (default: not served, and the metadata has no registration_endpoint), `token` (the request
+   * carries an initial access token an admin minted: POST /admin/registration-tokens or `grantor
+   * registration-tokens create`), or `open` (anyone may register). Registered clients are public
+   * or private_key_jwt, use authorization_code (+ refresh_token), and get only the scopes resources
+   * opened to clients nobody vetted (`dynamic_client_scopes`).
+   */
+  REGISTRATION: z.enum(['off', 'token', 'open']).default('off'),
+  /** Registrations one client address may make per hour, counted in the database across instances (0: no limit). */
+  REGISTRATION_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  /** Most self-registered clients that may exist at once; past it registration answers 403 until the reaper or an admin frees room (0: no cap). */
+  REGISTRATION_MAX_CLIENTS: z.coerce.number().int().min(0).max(100_000_000).default(10_000),
+  /** A self-registered client that has held no grant this long (seconds, counted from its registration) is deleted. Default 7 days. */
+  REGISTRATION_IDLE_TTL: seconds(3600, 10 * 365 * 86400).default(7 * 86400),
   /** pino log level. */
   LOG_LEVEL: logLevel.default('info'),
 });
@@ -158,6 +173,8 @@ export interface Config {
   outbound: { allowedHosts: ReadonlySet<string>; timeoutMs: number };
   /** CLIENT_METADATA_DOCUMENTS: off, on for any domain (`domains` undefined), or on for the listed domains. */
   clientMetadataDocuments: { enabled: boolean; domains: string[] | undefined };
+  /** REGISTRATION and its abuse controls (RFC 7591). */
+  registration: { policy: 'off' | 'token' | 'open'; perAddressPerHour: number; maxClients: number; idleTtl: number };
 }
 
 /** TRUST_PROXY: how many hops are our proxies (0: none, the peer is the client), or which addresses are. */
@@ -222,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workers: e.WORKERS === 'auto' ? os.availableParallelism() : e.WORKERS,
     outbound: { allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS), timeoutMs: e.OUTBOUND_TIMEOUT * 1000 },
     clientMetadataDocuments: parseMetadataDocuments(e.CLIENT_METADATA_DOCUMENTS),
+    registration: { policy: e.REGISTRATION, perAddressPerHour: e.REGISTRATION_RATE_LIMIT, maxClients: e.REGISTRATION_MAX_CLIENTS, idleTtl: e.REGISTRATION_IDLE_TTL },
   };
 }
 

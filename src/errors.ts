@@ -4,7 +4,7 @@
  * The client sees `code` and `description`; `detail` goes to the log only.
  */
 
-/** Error codes of RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 8707 §2, RFC 7009 §2.2.1 and RFC 9449 §5, §8. */
+/** Error codes of RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 8707 §2, RFC 7009 §2.2.1, RFC 9449 §5, §8 and RFC 7591 §3.2.2. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -20,6 +20,8 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
   | 'not_found'
   | 'conflict'
   | 'method_not_allowed'
@@ -43,6 +45,8 @@ export const STATUS_BY_CODE: Record<OAuthErrorCode, number> = {
   insufficient_scope: 403,
   invalid_dpop_proof: 400,
   use_dpop_nonce: 400,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
   not_found: 404,
   conflict: 409,
   method_not_allowed: 405,

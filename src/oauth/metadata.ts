@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { JWKS_PATH } from '../keys/routes.js';
 import { ADMIN_SCOPE } from '../registry/resources.js';
+import { REGISTRATION_PATH } from '../registry/registration.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../registry/schemas.js';
 import { SUPPORTED_AUTH_METHODS } from './client-auth.js';
@@ -14,7 +15,7 @@ export const INTROSPECT_PATH = '/oauth/introspect';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
-export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl' | 'clientMetadataDocuments'> }): Promise<Record<string, unknown>> {
+export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl' | 'clientMetadataDocuments' | 'registration'> }): Promise<Record<string, unknown>> {
   const { issuer, baseUrl } = deps.config;
   const scopes = new Set<string>([ADMIN_SCOPE]);
   // RFC 8414 §2: the algorithms private_key_jwt assertions may be signed with, at each endpoint.
@@ -46,6 +47,8 @@ export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCa
     service_documentation: `${baseUrl}/openapi.json`,
     // draft-ietf-oauth-client-id-metadata-document §5: an https client_id names its own metadata.
     ...(deps.config.clientMetadataDocuments.enabled ? { client_id_metadata_document_supported: true } : {}),
+    // RFC 8414 §2 / RFC 7591 §3: only when clients may register themselves (REGISTRATION not off).
+    ...(deps.config.registration.policy !== 'off' ? { registration_endpoint: `${baseUrl}${REGISTRATION_PATH}` } : {}),
   };
 }
 

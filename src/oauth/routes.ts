@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
@@ -10,6 +11,8 @@ import { leanGet, servePrepared, type PreparedRoute } from '../http/prepared-rou
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
+import { readJson } from '../http/read-json.js';
+import { deleteRegistration, readRegistration, registerClient, REGISTRATION_PATH, updateRegistration } from '../registry/registration.js';
 import type { StatusList } from '../revocation/status-list.js';
 import type { GrantDeps } from './grants/grant.js';
 import { nextDpopNonce } from './dpop-proof.js';
@@ -22,7 +25,7 @@ export type OAuthRouteDeps = GrantDeps & {
   statusList: StatusList;
   rateLimits: RateLimits;
   metrics: Pick<Metrics, 'tokensIssued' | 'recordRequest'>;
-  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge' | 'trustProxy' | 'clientMetadataDocuments'>;
+  config: Pick<Config, 'issuer' | 'baseUrl' | 'accessTokenTtl' | 'bodyLimit' | 'jwksMaxAge' | 'trustProxy' | 'clientMetadataDocuments' | 'registration'>;
   logger: Logger;
 };
 
@@ -124,5 +127,51 @@ export function oauthRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(deps
   }
 
   for (const route of metadata) router.get(route.path, servePrepared(route));
+  if (deps.config.registration.policy !== 'off') registrationRoutes(router, deps);
   return router;
 }
+
+/**
+ * RFC 7591 §3 registration endpoint and RFC 7592 client configuration endpoint, served only when
+ * REGISTRATION is not `off`. JSON in and out; answers are never cached (they carry tokens).
+ */
+function registrationRoutes(router: Router, deps: OAuthRouteDeps): void {
+  const json = readJson({ limit: deps.config.bodyLimit });
+  const ITEM = `${REGISTRATION_PATH}/:client_id`;
+  router.options(REGISTRATION_PATH, registrationCors);
+  router.options(ITEM, registrationCors);
+  router.post(REGISTRATION_PATH, registrationCors, noStore(), async function admitRegistration(ctx, next) {
+    await deps.rateLimits.address(ctx.ip);
+    await next();
+  }, json, async function register(ctx: Context) {
+    ctx.body = await registerClient(deps, ctx.request.body, { address: ctx.ip, authorization: ctx.get('Authorization') || undefined });
+    ctx.status = 201;
+  });
+  router.get(ITEM, registrationCors, noStore(), async function readClientRegistration(ctx: Context) {
+    ctx.body = await readRegistration(deps, ctx.params.client_id, ctx.get('Authorization') || undefined);
+  });
+  router.put(ITEM, registrationCors, noStore(), json, async function updateClientRegistration(ctx: Context) {
+    ctx.body = await updateRegistration(deps, ctx.params.client_id, ctx.request.body, ctx.get('Authorization') || undefined);
+  });
+  router.delete(ITEM, registrationCors, noStore(), async function deleteClientRegistration(ctx: Context) {
+    await deleteRegistration(deps, ctx.params.client_id, ctx.get('Authorization') || undefined);
+    ctx.status = 204;
+  });
+  router.all(REGISTRATION_PATH, registrationCors, function wrongMethod() {
+    throw new OAuthError('method_not_allowed', 'this endpoint accepts POST only', { headers: { Allow: 'POST, OPTIONS' } });
+  });
+  router.all(ITEM, registrationCors, function wrongMethod() {
+    throw new OAuthError('method_not_allowed', 'this endpoint accepts GET, PUT and DELETE only', { headers: { Allow: 'GET, PUT, DELETE, OPTIONS' } });
+  });
+}
+
+/**
+ * Registration is for apps of any origin (a browser app registers itself before any redirect URI
+ * of it is known), and it is authenticated by a bearer token, never a cookie: any origin may call
+ * it, the origin is echoed, and credentials are never allowed (src/http/cors.ts).
+ */
+const registrationCors = cors({
+  allowOrigin: async () => true,
+  methods: ['GET', 'POST', 'PUT', 'DELETE'],
+  headers: ['Content-Type', 'Authorization'],
+});

@@ -60,7 +60,7 @@ export function pagesRoutes(deps: PagesDeps): Router {
       if (request.prompt.has('none')) return redirect(ctx, errorRedirect(deps, request.redirectUri, 'login_required', 'the person is not signed in', request.state));
       const returnTo = `${AUTHORIZE_PATH}?${withoutPrompt(request.params, 'login')}`;
       // An app no admin registered names itself: the login page shows whose URL the claim comes from.
-      const appName = request.client.source ? `${request.client.name} (${new URL(request.client.clientId).host})` : request.client.name;
+      const appName = request.client.source === 'metadata_document' ? `${request.client.name} (${new URL(request.client.clientId).host})` : request.client.name;
       ctx.body = loginPage({ csrf: csrfToken(deps, ctx), returnTo, appName });
       return;
     }
@@ -81,7 +81,9 @@ export function pagesRoutes(deps: PagesDeps): Router {
       scopes: describe(request.resource, request.scopes),
       username: user.username,
       // Issue #11: an app no admin registered is shown as such, with where the answer goes.
-      unvetted: request.client.source ? { clientId: request.client.clientId, redirectHost: new URL(request.redirectUri).host } : undefined,
+      unvetted: request.client.source
+        ? { clientId: request.client.source === 'metadata_document' ? request.client.clientId : undefined, redirectHost: new URL(request.redirectUri).host }
+        : undefined,
     });
   });
 
@@ -218,7 +220,8 @@ async function connectedApps(deps: PagesDeps, user: UserRow): Promise<ConnectedA
       appName: client?.name ?? grant.clientId,
       // An app known by its metadata document is named by its URL here: listing a person's apps
       // fetches nothing, and the URL is who the app is (issue #11).
-      unvetted: !client && isMetadataDocumentUrl(grant.clientId),
+      // A self-registered client (RFC 7591) is a row, marked as such.
+      unvetted: client ? client.source !== undefined : isMetadataDocumentUrl(grant.clientId),
       resourceName: resource.name,
       scopes: describe(resource, grant.scope.split(' ')),
       since: new Date(grant.createdAt * 1000).toISOString().slice(0, 10),

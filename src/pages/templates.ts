@@ -73,10 +73,10 @@ export interface ConsentScope {
   description: string;
 }
 
-/** An app that named itself (a Client ID Metadata Document): who it says it is, and where it answers. */
+/** An app no admin registered (a Client ID Metadata Document, or self-registered): who it says it is, and where it answers. */
 export interface UnvettedApp {
-  /** The client_id URL its document is at. */
-  clientId: string;
+  /** The client_id URL its document is at; undefined for an app that registered itself (RFC 7591). */
+  clientId: string | undefined;
   /** The host of the redirect URI the answer goes to. */
   redirectHost: string;
 }
@@ -88,7 +88,9 @@ export function consentPage(opts: { csrf: string; params: URLSearchParams; appNa
     html`<h1>Allow <strong>${opts.appName}</strong> to access your account?</h1>
 ${
   opts.unvetted
-    ? html`<p role="note" class="unvetted">This app was not registered by an administrator. It describes itself at <code>${opts.unvetted.clientId}</code>; the name above is its own claim. If you allow, you will be sent to <strong>${opts.unvetted.redirectHost}</strong>.</p>`
+    ? opts.unvetted.clientId
+      ? html`<p role="note" class="unvetted">This app was not registered by an administrator. It describes itself at <code>${opts.unvetted.clientId}</code>; the name above is its own claim. If you allow, you will be sent to <strong>${opts.unvetted.redirectHost}</strong>.</p>`
+      : html`<p role="note" class="unvetted">This app was not registered by an administrator: it registered itself, and the name above is its own claim. If you allow, you will be sent to <strong>${opts.unvetted.redirectHost}</strong>.</p>`
     : ''
 }
 <p>Signed in as <strong>${opts.username}</strong>. ${opts.appName} asks to use ${opts.resourceName} for you with these permissions:</p>
@@ -112,7 +114,7 @@ export interface ConnectedApp {
   resourceName: string;
   scopes: ConsentScope[];
   since: string;
-  /** Not registered by an admin (a Client ID Metadata Document URL). */
+  /** Not registered by an admin (a Client ID Metadata Document URL, or a self-registered client). */
   unvetted?: boolean;
 }
 

@@ -34,7 +34,7 @@ export interface ClientView {
 }
 
 /** Every instance drops its cached copies: this one now, the others at their next epoch poll. */
-async function changed(deps: ClientRegistryDeps): Promise<void> {
+export async function recordClientChange(deps: Pick<ClientRegistryDeps, 'db' | 'readCache'>): Promise<void> {
   await recordChange(deps.db);
   deps.readCache.invalidate();
 }
@@ -68,7 +68,7 @@ async function checkScopesOffered(deps: Pick<ClientRegistryDeps, 'db'>, scopes: 
   if (unknown.length) throw new OAuthError('invalid_request', `scopes: no resource offers ${unknown.join(', ')}`);
 }
 
-function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>): void {
+export function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUris' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>): void {
   // RFC 7591 §2: a public client authenticates with none; a confidential one with a secret or keys.
   if ((c.type === 'public') !== (c.tokenEndpointAuthMethod === 'none')) {
     throw new OAuthError('invalid_request', 'token_endpoint_auth_method: none is for public clients, and only for them');
@@ -91,7 +91,7 @@ function checkConsistency(c: Pick<ClientRow, 'type' | 'grantTypes' | 'redirectUr
 }
 
 /** Every registered key must import as a public key (a malformed `n` or curve point is refused here, not at first use). */
-async function checkKeys(jwks: PublicJwks | null | undefined): Promise<void> {
+export async function checkKeys(jwks: PublicJwks | null | undefined): Promise<void> {
   for (const [i, jwk] of (jwks?.keys ?? []).entries()) {
     try {
       const key = await importJWK({ ...jwk, ext: true } as Parameters<typeof importJWK>[0], (jwk.alg as string | undefined) ?? defaultAlg(jwk));
@@ -135,7 +135,7 @@ export async function createClient(deps: ClientRegistryDeps, input: unknown): Pr
   await checkKeys(client.jwks);
   await checkScopesOffered(deps, client.scopes);
   await store.insertClient(deps.db, client);
-  await changed(deps);
+  await recordClientChange(deps);
   return secret ? { ...viewClient(client), client_secret: secret } : viewClient(client);
 }
 
@@ -169,7 +169,7 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   await checkKeys(changes.jwks);
   if (changes.scopes) await checkScopesOffered(deps, changes.scopes);
   await store.updateClient(deps.db, clientId, changes);
-  await changed(deps);
+  await recordClientChange(deps);
   // A disabled client's grants are revoked: its tokens stop working everywhere, not only at the token endpoint.
   if (changes.disabled && !existing.disabled) {
     await revokeGrantsOf(deps, { clientId }, { reason: 'client disabled', by });
@@ -185,7 +185,7 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
   if (existing.tokenEndpointAuthMethod === 'private_key_jwt') throw new OAuthError('invalid_request', 'a private_key_jwt client has no secret: change its keys instead');
   const secret = randomToken(32);
   await store.updateClient(deps.db, clientId, { secretHash: hashSecret(secret), updatedAt: deps.clock.now() });
-  await changed(deps);
+  await recordClientChange(deps);
   return { client_id: clientId, client_secret: secret };
 }
 
@@ -193,8 +193,8 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
 export async function deleteClient(deps: ClientRegistryDeps, clientId: string, by = 'admin'): Promise<void> {
   if (!(await store.findClient(deps.db, clientId))) throw new OAuthError('not_found', 'no such client');
   await store.updateClient(deps.db, clientId, { disabled: true });
-  await changed(deps);
+  await recordClientChange(deps);
   await revokeGrantsOf(deps, { clientId }, { reason: 'client deleted', by });
   await store.deleteClient(deps.db, clientId);
-  await changed(deps);
+  await recordClientChange(deps);
 }

@@ -2,6 +2,9 @@ import type { Knex } from 'knex';
 import { paginate } from './paginate.js';
 import type { ClientRow, ClientType, Page, TokenEndpointAuthMethod } from './tables.js';
 
+/** `clients.source` of a client that registered itself (RFC 7591). */
+export const REGISTERED = 'registration';
+
 interface RawClient {
   client_id: string;
   name: string;
@@ -17,6 +20,10 @@ interface RawClient {
   jwks_uri: string | null;
   created_at: number | string;
   updated_at: number | string;
+  source?: string | null;
+  registration_token_hash?: string | null;
+  registered_from?: string | null;
+  client_metadata?: string | null;
 }
 
 const toRow = (r: RawClient): ClientRow => ({
@@ -35,6 +42,14 @@ const toRow = (r: RawClient): ClientRow => ({
   jwksUri: r.jwks_uri,
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
+  ...(r.source === REGISTERED
+    ? {
+        source: REGISTERED,
+        registrationTokenHash: r.registration_token_hash ?? null,
+        registeredFrom: r.registered_from ?? null,
+        clientMetadata: r.client_metadata ? JSON.parse(r.client_metadata) : null,
+      }
+    : {}),
 });
 
 const toRaw = (c: Partial<ClientRow>): Partial<RawClient> => {
@@ -53,6 +68,11 @@ const toRaw = (c: Partial<ClientRow>): Partial<RawClient> => {
   if (c.jwksUri !== undefined) raw.jwks_uri = c.jwksUri;
   if (c.createdAt !== undefined) raw.created_at = c.createdAt;
   if (c.updatedAt !== undefined) raw.updated_at = c.updatedAt;
+  // Only self-registration is stored; a metadata-document client is never a row.
+  if (c.source === REGISTERED) raw.source = REGISTERED;
+  if (c.registrationTokenHash !== undefined) raw.registration_token_hash = c.registrationTokenHash;
+  if (c.registeredFrom !== undefined) raw.registered_from = c.registeredFrom;
+  if (c.clientMetadata !== undefined) raw.client_metadata = c.clientMetadata === null ? null : JSON.stringify(c.clientMetadata);
   return raw;
 };
 
@@ -82,8 +102,51 @@ export async function allRedirectOrigins(db: Knex): Promise<Set<string>> {
   return origins;
 }
 
-export async function listClients(db: Knex, opts: { limit: number; cursor?: string }): Promise<Page<ClientRow>> {
-  return paginate(db('clients').select('*'), 'client_id', opts, toRow);
+export async function listClients(db: Knex, opts: { limit: number; cursor?: string; source?: 'admin' | 'registration' }): Promise<Page<ClientRow>> {
+  const q = db('clients').select('*');
+  if (opts.source === 'registration') q.where({ source: REGISTERED });
+  if (opts.source === 'admin') q.whereNull('source');
+  return paginate(q, 'client_id', opts, toRow);
+}
+
+/** How many self-registered clients exist (the REGISTRATION_MAX_CLIENTS cap). */
+export async function countRegisteredClients(db: Knex): Promise<number> {
+  const row = (await db('clients').where({ source: REGISTERED }).count({ n: '*' }).first()) as { n: number | string };
+  return Number(row.n);
+}
+
+/** How many clients registered themselves from this address (hash) since `since`, and the oldest one's time. */
+export async function registeredFrom(db: Knex, addressHash: string, since: number): Promise<{ count: number; oldest: number | null }> {
+  const row = (await db('clients').where({ registered_from: addressHash }).where('created_at', '>', since).count({ n: '*' }).min({ oldest: 'created_at' }).first()) as {
+    n: number | string;
+    oldest: number | string | null;
+  };
+  return { count: Number(row.n), oldest: row.oldest === null ? null : Number(row.oldest) };
+}
+
+/**
+ * The reaper (issue #11): deletes self-registered clients that have held no grant for `idleTtl`
+ * seconds — registered that long ago, with no grant created or used since and none still live.
+ * One conditional DELETE, so instances pruning at once never race: each row goes once, and a
+ * client that got a grant meanwhile is kept. Returns how many went.
+ */
+export async function deleteIdleRegisteredClients(db: Knex, now: number, idleTtl: number): Promise<number> {
+  const cutoff = now - idleTtl;
+  return db('clients')
+    .where({ source: REGISTERED })
+    .where('created_at', '<=', cutoff)
+    .whereNotExists(
+      db('grants')
+        .select(db.raw('1'))
+        .whereRaw('grants.client_id = clients.client_id')
+        .where((g) =>
+          g
+            .where('grants.created_at', '>', cutoff)
+            .orWhere('grants.last_used_at', '>', cutoff)
+            .orWhere((live) => live.whereNull('grants.revoked_at').where((e) => e.whereNull('grants.expires_at').orWhere('grants.expires_at', '>', now))),
+        ),
+    )
+    .delete();
 }
 
 /** Updates the given fields; returns false when no such client exists. */

@@ -55,9 +55,37 @@ export interface ClientRow {
   /**
    * How Grantor knows this client. Absent: an admin registered it. `metadata_document`: it named
    * itself by an https URL whose document Grantor fetched (issue #11); no one vetted it, so it
-   * gets only the scopes each resource lists in `dynamicClientScopes`.
+   * gets only the scopes each resource lists in `dynamicClientScopes`. `registration`: it
+   * registered itself (RFC 7591); no one vetted it either, and it is limited the same way.
    */
-  source?: 'metadata_document';
+  source?: 'metadata_document' | 'registration';
+  /** RFC 7592 §1.1: hash of a self-registered client's registration access token. */
+  registrationTokenHash?: string | null;
+  /** Hash of the address a self-registered client registered from (the per-address limit counts by it). */
+  registeredFrom?: string | null;
+  /** RFC 7591 §2 metadata a self-registered client gave that Grantor keeps but does not act on. */
+  clientMetadata?: RegisteredMetadata | null;
+}
+
+/** RFC 7591 §2 members kept as given (after validation) and returned to the client, never used. */
+export interface RegisteredMetadata {
+  client_uri?: string;
+  logo_uri?: string;
+  contacts?: string[];
+  software_id?: string;
+  software_version?: string;
+}
+
+/** An initial access token (RFC 7591 §3) admins mint for REGISTRATION=token; only its hash is kept. */
+export interface RegistrationTokenRow {
+  id: string;
+  tokenHash: string;
+  description: string;
+  createdAt: number;
+  expiresAt: number | null;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: number | null;
 }
 
 export interface UserRow {
