@@ -73,7 +73,7 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
       res.end(body ?? '');
     });
     callback = await startCallbackServer();
-    app = await startTestApp({ clock, env: { STATUS_LIST_TTL: String(STATUS_LIST_TTL), OUTBOUND_ALLOWED_HOSTS: documents.host } });
+    app = await startTestApp({ clock, env: { STATUS_LIST_TTL: String(STATUS_LIST_TTL), OUTBOUND_ALLOWED_HOSTS: documents.host, REGISTRATION: 'open' } });
     mcp = await startRegisteredMcpServer();
     users = {
       alice: await createUser(app.deps, { username: 'alice', password: PASSWORD }),
@@ -232,6 +232,49 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
       await context.close();
     }
   }, 40_000);
+
+  it('with dynamic client registration (RFC 7591, REGISTRATION=open), over HTTP: registration, consent, a tool call, a refresh, and refusal within ttl + 1 s of a revocation on /account', async () => {
+    const notes = await startRegisteredMcpServer();
+    const metadata = await (await app.request('/.well-known/oauth-authorization-server')).json();
+    expect(metadata.registration_endpoint).toBe(`${app.issuer}/oauth/register`);
+    const seen: Seen = {};
+    const bob = new Browserless(app.url);
+    // No clientMetadataUrl: the SDK registers with the registration_endpoint.
+    const provider = new MemoryOAuthProvider(callback.url, clientMetadata({ client_name: 'Registered Notes Agent' }), { person: scriptedPerson('bob', seen, bob) });
+    const client = await connectMcpClient(notes.url, provider);
+
+    const clientId = provider.clientInformation()!.client_id;
+    expect(clientId).not.toMatch(/^https:/);
+    expect(provider.clientInformation()).not.toHaveProperty('client_secret');
+    const registered = await app.request(`/admin/clients/${clientId}`, { token: await app.adminToken() });
+    expect(await registered.json()).toMatchObject({ client_id: clientId, name: 'Registered Notes Agent', type: 'public', redirect_uris: [callback.url] });
+    const asked = Object.fromEntries(provider.authorizationUrls[0].searchParams);
+    expect(asked).toMatchObject({ client_id: clientId, code_challenge_method: 'S256', scope: SCOPE, resource: notes.url });
+    expect(seen.consent).toContain('Registered Notes Agent');
+    expect(seen.consent).toContain('was not registered by an administrator');
+    expect(seen.consent).toContain(`<strong>${new URL(callback.url).host}</strong>`);
+    expect(provider.callback?.searchParams.get('iss')).toBe(app.issuer);
+    const first = provider.tokens()!;
+    expect(decodeJwt(first.access_token)).toMatchObject({ iss: app.issuer, aud: notes.url, client_id: clientId, sub: users.bob.id, scope: SCOPE });
+    expect(await whoami(client)).toEqual({ sub: users.bob.id, client_id: clientId, scope: SCOPE });
+
+    pass(ACCESS_TOKEN_TTL + 10);
+    expect(await whoami(client)).toEqual({ sub: users.bob.id, client_id: clientId, scope: SCOPE });
+    const second = provider.tokens()!;
+    expect(provider.savedTokens).toHaveLength(2);
+    expect(second.access_token).not.toBe(first.access_token);
+
+    const account = await (await bob.get('/account')).text();
+    const action = /<tr data-grant="[^"]+">(?:(?!<\/tr>)[\s\S])*?Registered Notes Agent[\s\S]*?action="(\/account\/grants\/[^"]+\/revoke)"/.exec(account)?.[1];
+    expect(action).toBeDefined();
+    const revoked = await bob.post(action!, { csrf: formFields(account).csrf });
+    expect(revoked.headers.get('location')).toBe('/account?revoked=1');
+    const deadline = Date.now() + (STATUS_LIST_TTL + 1) * 1000;
+    expect(await statusUntilRefused(notes, second.access_token, deadline)).toBe(401);
+    provider.person = undefined;
+    await expect(whoami(client)).rejects.toThrow(UnauthorizedError);
+    await client.close();
+  }, 30_000);
 
   it('refuses a token Grantor issued for another resource (RFC 8707: aud is not this MCP server)', async () => {
     await app.resource({ identifier: 'https://calendar.example.com/mcp', name: 'Calendar', scopes: [{ name: SCOPE }] });
