@@ -250,6 +250,7 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
     expect(await registered.json()).toMatchObject({ client_id: clientId, name: 'Registered Notes Agent', type: 'public', redirect_uris: [callback.url] });
     const asked = Object.fromEntries(provider.authorizationUrls[0].searchParams);
     expect(asked).toMatchObject({ client_id: clientId, code_challenge_method: 'S256', scope: SCOPE, resource: notes.url });
+    expect(seen.login).toContain('Registered Notes Agent');
     expect(seen.consent).toContain('Registered Notes Agent');
     expect(seen.consent).toContain('was not registered by an administrator');
     expect(seen.consent).toContain(`<strong>${new URL(callback.url).host}</strong>`);
