@@ -108,6 +108,23 @@ const EnvSchema = z.object({
    * (a domain admits its subdomains: `example.com` admits `apps.example.com`).
    */
   CLIENT_METADATA_DOCUMENTS: z.string().default('on'),
+  /**
+   * Shared Signals (issue #13, src/ssf/): seconds a long poll (RFC 8936 §2.4) is held when the
+   * stream has nothing to deliver, before it answers `{"sets":{}}`. Receivers should wait longer.
+   */
+  SSF_LONG_POLL_TIMEOUT: seconds(1, 300).default(30),
+  /**
+   * Milliseconds between each instance's looks at the database for events made on other instances
+   * (for its waiting long polls and push streams); an event made on this instance goes at once.
+   * Only runs while the instance holds a long poll or push streams exist.
+   */
+  SSF_CHECK_INTERVAL: z.coerce.number().int().min(10).max(60_000).default(100),
+  /** Longest wait, in seconds, between two attempts to push one event (exponential backoff with jitter up to this). */
+  SSF_PUSH_RETRY_MAX: seconds(1, 86400).default(300),
+  /** Streams one client may have; one more is refused (409 conflict). */
+  SSF_MAX_STREAMS_PER_CLIENT: z.coerce.number().int().min(0).max(1000).default(10),
+  /** Streams in all. */
+  SSF_MAX_STREAMS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   /** pino log level. */
   LOG_LEVEL: logLevel.default('info'),
 });
@@ -158,6 +175,8 @@ export interface Config {
   outbound: { allowedHosts: ReadonlySet<string>; timeoutMs: number };
   /** CLIENT_METADATA_DOCUMENTS: off, on for any domain (`domains` undefined), or on for the listed domains. */
   clientMetadataDocuments: { enabled: boolean; domains: string[] | undefined };
+  /** The Shared Signals transmitter (SSF_* settings); times in milliseconds, the retry cap in seconds. */
+  ssf: { longPollTimeoutMs: number; checkIntervalMs: number; pushRetryMax: number; maxStreamsPerClient: number; maxStreams: number };
 }
 
 /** TRUST_PROXY: how many hops are our proxies (0: none, the peer is the client), or which addresses are. */
@@ -222,6 +241,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workers: e.WORKERS === 'auto' ? os.availableParallelism() : e.WORKERS,
     outbound: { allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS), timeoutMs: e.OUTBOUND_TIMEOUT * 1000 },
     clientMetadataDocuments: parseMetadataDocuments(e.CLIENT_METADATA_DOCUMENTS),
+    ssf: {
+      longPollTimeoutMs: e.SSF_LONG_POLL_TIMEOUT * 1000,
+      checkIntervalMs: e.SSF_CHECK_INTERVAL,
+      pushRetryMax: e.SSF_PUSH_RETRY_MAX,
+      maxStreamsPerClient: e.SSF_MAX_STREAMS_PER_CLIENT,
+      maxStreams: e.SSF_MAX_STREAMS,
+    },
   };
 }
 
