@@ -70,10 +70,10 @@ export async function ssfWorld(app: TestApp, opts: { withApis?: boolean } = {}):
 
 /**
  * The jose-only receiver's check of one SET (RFC 8417 §2, SSF 1.0 §4.1): signature with a key of
- * the issuer's JWKS, `typ` secevent+jwt, exact `iss`, `aud`, and one event.
+ * the issuer's JWKS (fetched from `server`, the issuer unless a test names it otherwise), `typ` secevent+jwt, exact `iss`, `aud`, and one event.
  */
-export async function verifySet(issuer: string, set: string, audience: string): Promise<JWTPayload & { sub_id: { format: string; id: string }; events: Record<string, any> }> {
-  const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
+export async function verifySet(issuer: string, set: string, audience: string, server = issuer): Promise<JWTPayload & { sub_id: { format: string; id: string }; events: Record<string, any> }> {
+  const jwks = createRemoteJWKSet(new URL(`${server}/.well-known/jwks.json`));
   const { payload } = await jwtVerify(set, jwks, { issuer, audience, typ: 'secevent+jwt', algorithms: ['RS256'] });
   return payload as any;
 }
