@@ -72,6 +72,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   };
 
   async function pushRound(): Promise<void> {
+    if (isStopped) return;
     if (pushing) {
       pushAgain = true;
       return;
@@ -146,6 +147,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   return {
     wake(streamIds) {
       for (const id of streamIds) release(id);
+      if (isStopped) return;
       hasPushStreams = true;
       pushStreamsCheckedAt = Date.now();
       void pushRound().catch(logFailure);

@@ -74,3 +74,36 @@ describe('Shared Signals across a restart', () => {
     }
   });
 });
+
+describe('Shared Signals push across instances', () => {
+  it('pushes an event made on instance A through instance B when A does not deliver it', async () => {
+    const { startHttpsServer } = await import('../helpers/https-server.js');
+    const bodies: string[] = [];
+    const receiver = await startHttpsServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString());
+        res.writeHead(202);
+        res.end();
+      });
+    });
+    const pair = await startTwoInstances({ ISSUER: 'https://grantor.example', OUTBOUND_ALLOWED_HOSTS: receiver.host });
+    try {
+      const onA = await ssfWorld(pair.a);
+      const token = await onA.receiverToken();
+      await onA.createStream(token, { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: `${receiver.origin}/events` }, aud: API_A });
+      // A's deliverer is stopped (as if A went down right after committing): B finds the event.
+      pair.a.deps.ssf.stop();
+      const { grantId } = await onA.grantOn(API_A);
+      await onA.revoke(grantId);
+      const until = Date.now() + 15_000;
+      while (bodies.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(bodies).toHaveLength(1);
+      expect((await verifySet('https://grantor.example', bodies[0], API_A, pair.b.url)).sub_id).toEqual({ format: 'opaque', id: grantId });
+    } finally {
+      await pair.close();
+      await receiver.close();
+    }
+  }, 25_000);
+});
