@@ -7,7 +7,7 @@ import { validate } from '../lib/validate.js';
 import { checkPushEndpoint } from '../outbound/post-set.js';
 import type { Db } from '../store/db.js';
 import { findResourceByIdentifier } from '../store/resources.js';
-import { queueEvent } from '../store/ssf-events.js';
+import { pendingVerifications, queueEvent } from '../store/ssf-events.js';
 import * as store from '../store/ssf-streams.js';
 import type { StreamRow } from '../store/ssf-streams.js';
 import { CreateStreamSchema, ReplaceStreamSchema, StreamIdQuerySchema, StreamQuerySchema, UpdateStatusSchema, UpdateStreamSchema, VerificationSchema } from './schemas.js';
@@ -174,12 +174,18 @@ export async function updateStatus(deps: StreamDeps, clientId: string, input: un
   return viewStatus({ ...existing, ...changes });
 }
 
+/** Undelivered verification events one stream may hold; one more request is answered 429. */
+export const MAX_PENDING_VERIFICATIONS = 10;
+
 /** SSF 1.0 §8.1.4.2: queues a verification event on the stream; delivered like any other event. */
 export async function requestVerification(deps: StreamDeps, clientId: string, input: unknown): Promise<void> {
   const body = validate(VerificationSchema, input);
   const stream = await ownStream(deps, clientId, body.stream_id);
   // SSF 1.0 §8.1.4.1: the verification event is always delivered; a disabled stream delivers nothing.
   if (stream.status === 'disabled') throw new OAuthError('invalid_request', 'the stream is disabled');
+  // SSF 1.0 §8.1.4.2 lets a transmitter refuse verification requests that come too often (429):
+  // here, while the stream already holds MAX_PENDING_VERIFICATIONS undelivered ones.
+  if ((await pendingVerifications(deps.db, stream.id)) >= MAX_PENDING_VERIFICATIONS) throw new OAuthError('rate_limited', 'too many verification events wait to be delivered on this stream');
   await queueEvent(deps.db, stream.id, { type: 'verification', streamId: stream.id, ...(body.state !== undefined ? { state: body.state } : {}), at: deps.clock.now() });
   deps.ssf.wake([stream.id]);
 }

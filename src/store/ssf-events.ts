@@ -82,6 +82,12 @@ export async function queueEvent(db: Knex, streamId: string, facts: EventFacts):
   await db('ssf_events').insert({ stream_id: streamId, jti: randomId(), event: JSON.stringify(facts), created_at: facts.at, attempts: 0, next_attempt_at: facts.at });
 }
 
+/** How many verification events of a stream are still undelivered. */
+export async function pendingVerifications(db: Knex, streamId: string): Promise<number> {
+  const row = (await db('ssf_events').where({ stream_id: streamId }).where('event', 'like', '{"type":"verification"%').count({ n: '*' }).first()) as { n: number | string };
+  return Number(row.n);
+}
+
 /** The oldest `limit` undelivered events of a stream. */
 export async function pendingEvents(db: Knex, streamId: string, limit: number): Promise<EventRow[]> {
   return (await db<RawEvent>('ssf_events').where({ stream_id: streamId }).orderBy('id').limit(limit)).map(toRow);

@@ -96,6 +96,14 @@ describe('Shared Signals transmitter: configuration and streams', () => {
     expect((await app.request('/ssf/verify', { method: 'POST', token, json: { stream_id: 'nope' } })).status).toBe(404);
   });
 
+  it('answers 429 to verification requests while 10 wait undelivered on the stream (SSF 1.0 §8.1.4.2)', async () => {
+    const s = await world.createStream(token, { delivery: { method: POLL }, aud: API_A });
+    for (let i = 0; i < 10; i++) expect((await app.request('/ssf/verify', { method: 'POST', token, json: { stream_id: s.stream_id } })).status).toBe(204);
+    const res = await app.request('/ssf/verify', { method: 'POST', token, json: { stream_id: s.stream_id } });
+    expect(res.status).toBe(429);
+    expect(Number(((await app.deps.db('ssf_events').where({ stream_id: s.stream_id }).count({ n: '*' }).first()) as { n: number | string }).n)).toBe(10);
+  });
+
   describe('authorization', () => {
     it('answers 401 with a Bearer challenge without a token (RFC 6750 §3)', async () => {
       const res = await app.request('/ssf/streams');

@@ -26,3 +26,12 @@ describe('CAEP initiating_entity from who revoked', () => {
     expect(initiatingEntity(by)).toBe(entity);
   });
 });
+
+describe('SSF configuration location (SSF 1.0 §7.2)', () => {
+  it('appends the issuer\'s path to /.well-known/ssf-configuration', async () => {
+    const { ssfConfigurationPath } = await import('../../../src/ssf/configuration.js');
+    expect(ssfConfigurationPath({ issuer: 'https://auth.example.com' })).toBe('/.well-known/ssf-configuration');
+    expect(ssfConfigurationPath({ issuer: 'https://auth.example.com/' })).toBe('/.well-known/ssf-configuration');
+    expect(ssfConfigurationPath({ issuer: 'https://example.com/tenant/a' })).toBe('/.well-known/ssf-configuration/tenant/a');
+  });
+});
