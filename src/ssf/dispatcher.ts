@@ -148,8 +148,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     wake(streamIds) {
       for (const id of streamIds) release(id);
       if (isStopped) return;
-      hasPushStreams = true;
-      pushStreamsCheckedAt = Date.now();
       void pushRound().catch(logFailure);
     },
     waitForEvents(streamId, ms, signal) {

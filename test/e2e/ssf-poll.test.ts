@@ -211,4 +211,16 @@ describe('Shared Signals: revocations by poll (RFC 8936)', () => {
       await other.close();
     }
   }, 20_000);
+
+  it('holds a long poll past REQUEST_TIMEOUT (which bounds receiving the request, not answering it) and then answers { sets: {} }', async () => {
+    const other = await startTestApp({ env: { SSF_LONG_POLL_TIMEOUT: '3', REQUEST_TIMEOUT: '1', HEADERS_TIMEOUT: '1' } });
+    try {
+      const w = await ssfWorld(other);
+      const t = await w.receiverToken();
+      const s = await w.createStream(t, { delivery: { method: POLL }, aud: API_A });
+      expect(await w.poll(t, s.stream_id, {})).toEqual({ status: 200, body: { sets: {} } });
+    } finally {
+      await other.close();
+    }
+  }, 20_000);
 });
