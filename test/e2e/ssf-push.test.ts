@@ -133,4 +133,19 @@ describe('Shared Signals: push delivery (RFC 8935)', () => {
     expect([one, two].sort()).toEqual([false, true]);
     expect(await leaseEvent(app.deps.db, Number(row.id), 'instance-3', now + 61, now + 120)).toBe(true);
   });
+
+  it('holds the pushes of a disabled client\'s streams until an admin enables it again', async () => {
+    const rs = await app.client({ name: 'pausable rs', scopes: ['ssf'] });
+    const s = await world.createStream(await world.receiverToken(rs), { delivery: { method: PUSH, endpoint_url: `${receiver.origin}/held` }, aud: API_A });
+    const admin = await app.adminToken();
+    expect((await app.request(`/admin/clients/${rs.client_id}`, { method: 'PATCH', token: admin, json: { disabled: true } })).status).toBe(200);
+    await world.revoke((await world.grantOn(API_A)).grantId);
+    // Many check intervals (50 ms) and longer than a first retry step: nothing was pushed.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(received.get('/held')).toBeUndefined();
+    expect(await outbox(s.stream_id)).toBe(1);
+    expect((await app.request(`/admin/clients/${rs.client_id}`, { method: 'PATCH', token: admin, json: { disabled: false } })).status).toBe(200);
+    await eventually(() => (received.get('/held')?.length ?? 0) >= 1);
+    await eventually(async () => (await outbox(s.stream_id)) === 0);
+  });
 });
