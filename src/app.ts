@@ -20,11 +20,12 @@ import { metadataRoutes, oauthLeanRoutes, oauthRoutes } from './oauth/routes.js'
 import { openapiRoutes } from './openapi/routes.js';
 import { pagesRoutes } from './pages/routes.js';
 import { revocationLeanRoutes, revocationRoutes, statusListRoute } from './revocation/routes.js';
+import { ssfRoutes } from './ssf/routes.js';
 import { healthRoutes } from './http/health.js';
 import { measureRequests } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 
-export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys' | 'metrics' | 'rateLimits' | 'clientKeys'>;
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'rotateKeys' | 'metrics' | 'rateLimits' | 'clientKeys' | 'ssf' | 'sealingKey'>;
 
 /**
  * The GET endpoints served from prepared documents, described once (src/http/prepared-route.ts):
@@ -43,7 +44,7 @@ export function describeRoutes(deps: AppDeps): DescribedRoutes {
 
 /** Every router of the app, in order; the OpenAPI test walks the same list. With OPS_PORT the operations routes are not among them. */
 export function routers(deps: AppDeps, described = describeRoutes(deps)): Router[] {
-  const all = [oauthRoutes(deps, described.metadata), pagesRoutes(deps), keysRoutes(deps, described.jwks), revocationRoutes(deps, described.statusList), adminRoutes(deps), openapiRoutes(deps)];
+  const all = [oauthRoutes(deps, described.metadata), pagesRoutes(deps), keysRoutes(deps, described.jwks), revocationRoutes(deps, described.statusList), adminRoutes(deps), ssfRoutes(deps), openapiRoutes(deps)];
   return deps.config.ops ? all : [...all, operationsRoutes(deps)];
 }
 

@@ -123,6 +123,23 @@ const EnvSchema = z.object({
   REGISTRATION_MAX_CLIENTS: z.coerce.number().int().min(0).max(100_000_000).default(10_000),
   /** A self-registered client that has held no grant this long (seconds, counted from its registration) is deleted. Default 7 days. */
   REGISTRATION_IDLE_TTL: seconds(3600, 10 * 365 * 86400).default(7 * 86400),
+  /**
+   * Shared Signals (issue #13, src/ssf/): seconds a long poll (RFC 8936 §2.4) is held when the
+   * stream has nothing to deliver, before it answers `{"sets":{}}`. Receivers should wait longer.
+   */
+  SSF_LONG_POLL_TIMEOUT: seconds(1, 300).default(30),
+  /**
+   * Milliseconds between each instance's looks at the database for events made on other instances
+   * (for its waiting long polls and push streams); an event made on this instance goes at once.
+   * Only runs while the instance holds a long poll or push streams exist.
+   */
+  SSF_CHECK_INTERVAL: z.coerce.number().int().min(10).max(60_000).default(100),
+  /** Longest wait, in seconds, between two attempts to push one event (exponential backoff with jitter up to this). */
+  SSF_PUSH_RETRY_MAX: seconds(1, 86400).default(300),
+  /** Streams one client may have; one more is refused (409 conflict). */
+  SSF_MAX_STREAMS_PER_CLIENT: z.coerce.number().int().min(0).max(1000).default(10),
+  /** Streams in all. */
+  SSF_MAX_STREAMS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   /** pino log level. */
   LOG_LEVEL: logLevel.default('info'),
 });
@@ -175,6 +192,8 @@ export interface Config {
   clientMetadataDocuments: { enabled: boolean; domains: string[] | undefined };
   /** REGISTRATION and its abuse controls (RFC 7591). */
   registration: { policy: 'off' | 'token' | 'open'; perAddressPerHour: number; maxClients: number; idleTtl: number };
+  /** The Shared Signals transmitter (SSF_* settings); times in milliseconds, the retry cap in seconds. */
+  ssf: { longPollTimeoutMs: number; checkIntervalMs: number; pushRetryMax: number; maxStreamsPerClient: number; maxStreams: number };
 }
 
 /** TRUST_PROXY: how many hops are our proxies (0: none, the peer is the client), or which addresses are. */
@@ -240,6 +259,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outbound: { allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS), timeoutMs: e.OUTBOUND_TIMEOUT * 1000 },
     clientMetadataDocuments: parseMetadataDocuments(e.CLIENT_METADATA_DOCUMENTS),
     registration: { policy: e.REGISTRATION, perAddressPerHour: e.REGISTRATION_RATE_LIMIT, maxClients: e.REGISTRATION_MAX_CLIENTS, idleTtl: e.REGISTRATION_IDLE_TTL },
+    ssf: {
+      longPollTimeoutMs: e.SSF_LONG_POLL_TIMEOUT * 1000,
+      checkIntervalMs: e.SSF_CHECK_INTERVAL,
+      pushRetryMax: e.SSF_PUSH_RETRY_MAX,
+      maxStreamsPerClient: e.SSF_MAX_STREAMS_PER_CLIENT,
+      maxStreams: e.SSF_MAX_STREAMS,
+    },
   };
 }
 

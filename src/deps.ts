@@ -24,6 +24,8 @@ import { createDocumentCache } from './outbound/document-cache.js';
 import { fetchDocument } from './outbound/fetch-document.js';
 import { MAX_DOCUMENT_BYTES, withMetadataDocuments } from './oauth/client-metadata-document.js';
 import { createClientKeys, MAX_JWKS_BYTES, type ClientKeys } from './oauth/client-keys.js';
+import { loadKeyEncryptionKey } from './keys/sealing.js';
+import { createDispatcher, type Dispatcher } from './ssf/dispatcher.js';
 
 export interface Deps {
   config: Config;
@@ -51,6 +53,10 @@ export interface Deps {
   metrics: Metrics;
   /** Failed-login counters of the pages. */
   loginLimiter: LoginLimiter;
+  /** The Shared Signals event deliverer of this instance: wakes long polls, pushes (src/ssf/dispatcher.ts). */
+  ssf: Dispatcher;
+  /** The key-encryption key (KEY_ENCRYPTION_SECRET), for secrets kept sealed in the database. */
+  sealingKey: Buffer;
   /** Closes the database pool. */
   close(): Promise<void>;
 }
@@ -106,6 +112,8 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     };
     await beat();
     const ring = keys.ring;
+    const sealingKey = (await loadKeyEncryptionKey({ secret: config.keyEncryptionSecret, keysDir: config.keysDir })).key;
+    const ssf = createDispatcher({ db, clock, keyRing: ring, logger, config, sealingKey });
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
     const secrets = {
       refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), clock.now()),
@@ -147,6 +155,8 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       }),
       dpopProofKeys: createProofKeyCache(),
       loginLimiter: createLoginLimiter({ db, clock }),
+      ssf,
+      sealingKey,
       rateLimits,
       metrics: createMetrics({
         keys: () => ring.keys(),
@@ -156,6 +166,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       keyGenerated: keys.generated,
       keyEncryption: keys.encryption,
       close: async () => {
+        ssf.stop();
         for (const t of timers) clearInterval(t);
         await forgetInstance(db, instanceId).catch(() => undefined);
         await db.destroy();

@@ -40,6 +40,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
     ops?.close();
     ops?.closeAllConnections();
+    // Held long polls (src/ssf/poll.ts) answer now rather than at their timeout.
+    deps.ssf.stop();
     server.close(async () => {
       await deps.close();
       logger.info('stopped');

@@ -9,7 +9,7 @@ const SRC = path.resolve('src');
 const EVERYONE = ['errors', 'lib', 'config'];
 const ALLOWED: Record<string, string[] | '*'> = {
   main: ['app', 'deps'],
-  app: ['deps', 'http', 'admin', 'oauth', 'keys', 'openapi', 'revocation', 'pages'],
+  app: ['deps', 'http', 'admin', 'oauth', 'keys', 'openapi', 'revocation', 'pages', 'ssf'],
   deps: '*',
   http: ['tokens', 'store'],
   admin: ['http', 'registry', 'oauth', 'revocation', 'keys', 'tokens', 'store'],
@@ -17,7 +17,9 @@ const ALLOWED: Record<string, string[] | '*'> = {
   pages: ['http', 'registry', 'oauth', 'revocation', 'tokens', 'store'],
   // resource-server: one DPoP proof check (RFC 9449 §4.3) for the token endpoint and for APIs.
   oauth: ['http', 'registry', 'revocation', 'tokens', 'keys', 'store', 'resource-server', 'outbound'],
-  openapi: ['registry', 'revocation'],
+  openapi: ['registry', 'revocation', 'ssf'],
+  // Issue #13: the Shared Signals transmitter; revocation feeds it through the store's outbox.
+  ssf: ['http', 'oauth', 'registry', 'keys', 'store', 'outbound'],
   revocation: ['http', 'tokens', 'store', 'keys'],
   registry: ['store', 'revocation'],
   tokens: ['keys'],

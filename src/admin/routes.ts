@@ -13,12 +13,13 @@ import * as registrationTokens from '../registry/registration-tokens.js';
 import * as resources from '../registry/resources.js';
 import * as users from '../registry/users.js';
 import * as grants from '../revocation/grants.js';
+import type { EventWake } from '../revocation/revoke-grant.js';
 import type { StatusList } from '../revocation/status-list.js';
 import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { Page } from '../store/tables.js';
 
-export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; rotateKeys: () => Promise<SigningKey>; statusList: StatusList; readCache: ReadCache; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'grantIdleTimeout'> };
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; rotateKeys: () => Promise<SigningKey>; statusList: StatusList; readCache: ReadCache; ssf: EventWake; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'grantIdleTimeout'> };
 
 export const ADMIN_PREFIX = '/admin';
 

@@ -14,6 +14,8 @@ export interface CliDeps {
   statusList: { invalidate(): void };
   /** Likewise: the CLI caches nothing; its changes bump the change epoch the servers poll. */
   readCache: { invalidate(): void };
+  /** Likewise: the servers' event dispatchers find the CLI's revocation events within SSF_CHECK_INTERVAL. */
+  ssf: { wake(streamIds: string[]): void };
 }
 
 /** What every command file gets: a way to open the database and to print. */

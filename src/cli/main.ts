@@ -28,7 +28,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       const config = loadConfig(env);
       db = openDb(config.database);
       await migrate(db);
-      return fn({ db, clock: systemClock, config, statusList: { invalidate() {} }, readCache: { invalidate() {} } });
+      return fn({ db, clock: systemClock, config, statusList: { invalidate() {} }, readCache: { invalidate() {} }, ssf: { wake() {} } });
     },
     print(value, asJson, text) {
       io.out(asJson ? JSON.stringify(value, null, 2) : text(value));

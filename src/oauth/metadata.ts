@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { JWKS_PATH } from '../keys/routes.js';
-import { ADMIN_SCOPE } from '../registry/resources.js';
+import { ADMIN_SCOPE, SSF_SCOPE } from '../registry/resources.js';
 import { REGISTRATION_PATH } from '../registry/registration.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../registry/schemas.js';
@@ -17,7 +17,7 @@ export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 /** RFC 8414 §2 authorization server metadata. `issuer` is exactly the configured ISSUER. */
 export async function authorizationServerMetadata(deps: { readCache: Pick<ReadCache, 'resources'>; config: Pick<Config, 'issuer' | 'baseUrl' | 'clientMetadataDocuments' | 'registration'> }): Promise<Record<string, unknown>> {
   const { issuer, baseUrl } = deps.config;
-  const scopes = new Set<string>([ADMIN_SCOPE]);
+  const scopes = new Set<string>([ADMIN_SCOPE, SSF_SCOPE]);
   // RFC 8414 §2: the algorithms private_key_jwt assertions may be signed with, at each endpoint.
   const assertionAlgs = [...CLIENT_ASSERTION_ALGORITHMS];
   for (const r of await deps.readCache.resources()) for (const s of r.scopes) scopes.add(s.name);

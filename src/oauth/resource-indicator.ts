@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
-import { adminResource } from '../registry/resources.js';
+import { builtInResources } from '../registry/resources.js';
 import { isAbsoluteUriWithoutFragment, MAX_IDENTIFIER_LENGTH } from '../registry/schemas.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow, ResourceRow } from '../store/tables.js';
@@ -62,15 +62,15 @@ function pickAudience(deps: ResourceDeps, registered: ResourceRow[], client: Cli
 }
 
 function findByIdentifier(deps: ResourceDeps, registered: ResourceRow[], identifier: string): ResourceRow {
-  const admin = adminResource(deps.config);
-  if (identifier === admin.identifier) return admin;
+  const own = builtInResources(deps.config).find((r) => r.identifier === identifier);
+  if (own) return own;
   const found = registered.find((r) => r.identifier === identifier);
   if (!found) throw new OAuthError('invalid_target', 'unknown resource');
   return found;
 }
 
 function onlyResourceFor(deps: ResourceDeps, registered: ResourceRow[], client: ClientRow, requested: string[] | undefined): ResourceRow {
-  const all = [adminResource(deps.config), ...registered];
+  const all = [...builtInResources(deps.config), ...registered];
   const candidates = all.filter((r) => {
     const names = new Set(r.scopes.map((s) => s.name));
     return requested ? requested.every((s) => names.has(s)) : scopesAllowed(client, r).length > 0;

@@ -8,6 +8,8 @@ import type { Config } from '../config.js';
 import { BlockClientSchema, ClientListQuerySchema, CreateClientSchema, CreateResourceSchema, CreateUserSchema, UpdateClientSchema, UpdateResourceSchema, UpdateUserSchema } from '../registry/schemas.js';
 import { registrationPaths } from './registration.js';
 import { GrantListQuerySchema, RevocationFeedQuerySchema, RevokeGrantBodySchema, RevokeManySchema } from '../revocation/schemas.js';
+import { ssfConfigurationPath } from '../ssf/configuration.js';
+import { CreateStreamSchema, PollSchema, ReplaceStreamSchema, StreamIdQuerySchema, StreamQuerySchema, UpdateStatusSchema, UpdateStreamSchema, VerificationSchema } from '../ssf/schemas.js';
 
 export type Schema = Record<string, unknown>;
 export const json = (schema: z.ZodType): Schema => {
@@ -56,7 +58,10 @@ export const publicPreflight = {
 export const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 export const admin = { security: [{ bearer: ['admin'] }], tags: ['admin'] };
 
-export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops' | 'registration'>): Schema {
+const ssf = { security: [{ bearer: ['ssf'] }], tags: ['shared signals'] };
+const ssfErrors = { ...adminErrors, '403': oauthError('insufficient_scope: the token lacks `ssf`'), '404': oauthError('not_found: no such stream of the caller') };
+
+export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops' | 'registration' | 'issuer'>): Schema {
   return {
     openapi: '3.1.0',
     info: { title: 'Grantor', version: '0.1.0', description: 'OAuth 2 token service: RS256 JWT access tokens (RFC 9068), JWKS, revocation keyed by grant.' },
@@ -235,6 +240,32 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops' | 'regist
           responses: { '200': jsonResponse('entries', { type: 'object', properties: { items: { type: 'array', items: ref('Revocation') }, next_since: { type: 'integer' } } }), ...adminErrors },
         },
       },
+      [ssfConfigurationPath(config)]: {
+        get: { tags: ['discovery', 'shared signals'], summary: 'Shared Signals transmitter configuration (SSF 1.0 §7)', responses: { '200': jsonResponse('configuration', { type: 'object' }) } },
+      },
+      '/ssf/streams': {
+        post: { ...ssf, summary: 'Create an event stream (SSF 1.0 §8.1.1.1)', requestBody: jsonBody(json(CreateStreamSchema)), responses: { '201': jsonResponse('the stream configuration', ref('Stream')), '409': oauthError('conflict: too many streams'), ...ssfErrors } },
+        get: { ...ssf, summary: 'Read one stream, or all of the caller\'s (SSF 1.0 §8.1.1.2)', parameters: queryParams(StreamQuerySchema), responses: { '200': jsonResponse('a stream, or an array of them', { oneOf: [ref('Stream'), { type: 'array', items: ref('Stream') }] }), ...ssfErrors } },
+        patch: { ...ssf, summary: 'Change some properties of a stream (SSF 1.0 §8.1.1.3)', requestBody: jsonBody(json(UpdateStreamSchema)), responses: { '200': jsonResponse('the stream configuration', ref('Stream')), ...ssfErrors } },
+        put: { ...ssf, summary: 'Replace a stream\'s properties (SSF 1.0 §8.1.1.4)', requestBody: jsonBody(json(ReplaceStreamSchema)), responses: { '200': jsonResponse('the stream configuration', ref('Stream')), ...ssfErrors } },
+        delete: { ...ssf, summary: 'Delete a stream and its undelivered events (SSF 1.0 §8.1.1.5)', parameters: queryParams(StreamIdQuerySchema), responses: { '204': { description: 'deleted' }, ...ssfErrors } },
+      },
+      '/ssf/status': {
+        get: { ...ssf, summary: 'Read a stream\'s status (SSF 1.0 §8.1.2.1)', parameters: queryParams(StreamIdQuerySchema), responses: { '200': jsonResponse('status', { type: 'object' }), ...ssfErrors } },
+        post: { ...ssf, summary: 'Enable, pause or disable a stream (SSF 1.0 §8.1.2.2)', requestBody: jsonBody(json(UpdateStatusSchema)), responses: { '200': jsonResponse('status', { type: 'object' }), ...ssfErrors } },
+      },
+      '/ssf/verify': {
+        post: { ...ssf, summary: 'Queue a verification event on a stream (SSF 1.0 §8.1.4.2)', requestBody: jsonBody(json(VerificationSchema)), responses: { '204': { description: 'queued' }, ...ssfErrors } },
+      },
+      '/ssf/streams/{id}/poll': {
+        post: {
+          ...ssf,
+          summary: 'Poll a stream for SETs, acknowledging earlier ones (RFC 8936 §2.4); held up to SSF_LONG_POLL_TIMEOUT when nothing is pending',
+          parameters: [pathParam('id')],
+          requestBody: jsonBody(json(PollSchema)),
+          responses: { '200': jsonResponse('SETs by jti', { type: 'object', properties: { sets: { type: 'object', additionalProperties: { type: 'string' } }, moreAvailable: { type: 'boolean' } }, required: ['sets'] }), ...ssfErrors },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -243,6 +274,20 @@ export function openapiDocument(config: Pick<Config, 'baseUrl' | 'ops' | 'regist
       },
       schemas: {
         OAuthError: { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } }, required: ['error'] },
+        Stream: {
+          type: 'object',
+          description: 'SSF 1.0 §8.1.1 stream configuration; a push stream\'s authorization_header is never returned.',
+          properties: {
+            stream_id: { type: 'string' },
+            iss: { type: 'string' },
+            aud: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+            events_supported: { type: 'array', items: { type: 'string' } },
+            events_requested: { type: 'array', items: { type: 'string' } },
+            events_delivered: { type: 'array', items: { type: 'string' } },
+            delivery: { type: 'object', properties: { method: { type: 'string' }, endpoint_url: { type: 'string' } } },
+            description: { type: 'string' },
+          },
+        },
         TokenResponse: {
           type: 'object',
           properties: { access_token: { type: 'string' }, token_type: { enum: ['Bearer', 'DPoP'] }, expires_in: { type: 'integer' }, scope: { type: 'string' }, refresh_token: { type: 'string' }, issued_token_type: { type: 'string', description: 'RFC 8693 §2.2.1: token exchange answers only.' } },

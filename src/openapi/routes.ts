@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Config } from '../config.js';
 import { openapiDocument } from './document.js';
 
-export function openapiRoutes(deps: { config: Pick<Config, 'baseUrl' | 'ops' | 'registration'> }): Router {
+export function openapiRoutes(deps: { config: Pick<Config, 'baseUrl' | 'ops' | 'registration' | 'issuer'> }): Router {
   const router = new Router({ sensitive: true, strict: true });
   const body = JSON.stringify(openapiDocument(deps.config));
   router.get('/openapi.json', function serveOpenapi(ctx: Context) {

@@ -45,6 +45,59 @@ const systemResolve: Resolve = (hostname) => dns.promises.lookup(hostname, { all
  * if (r.ok) JSON.parse(r.document.body.toString('utf8'));
  */
 export async function fetchDocument(rawUrl: string, opts: OutboundOptions): Promise<FetchOutcome> {
+  const target = outboundTarget(rawUrl, opts);
+  if (!target.ok) return target;
+  const { url, lookup } = target;
+
+  return new Promise<FetchOutcome>((resolvePromise) => {
+    let settled = false;
+    const finish = (outcome: FetchOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolvePromise(outcome);
+    };
+    const req = https.request(url, {
+      method: 'GET',
+      lookup,
+      headers: { accept: opts.accept ?? 'application/json', 'accept-encoding': 'identity' },
+      agent: false, // no pooled socket: every fetch resolves and checks afresh
+    });
+    const timer = setTimeout(() => finish({ ok: false, reason: `no complete answer within ${opts.timeoutMs} ms` }), opts.timeoutMs);
+    req.on('error', (err) => finish({ ok: false, reason: failureReason(err) }));
+    req.on('response', (res) => {
+      // No redirect is followed: the document is where it was said to be, or nowhere.
+      if (res.statusCode !== 200) return finish({ ok: false, reason: `status ${res.statusCode}` });
+      const declared = Number(res.headers['content-length']);
+      if (declared > opts.maxBytes) return finish({ ok: false, reason: `larger than ${opts.maxBytes} bytes` });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > opts.maxBytes) return finish({ ok: false, reason: `larger than ${opts.maxBytes} bytes` });
+        chunks.push(chunk);
+      });
+      res.on('end', () =>
+        finish({
+          ok: true,
+          document: { body: Buffer.concat(chunks), contentType: res.headers['content-type'], cacheControl: res.headers['cache-control'] },
+        }),
+      );
+      res.on('error', (err) => finish({ ok: false, reason: `fetch failed: ${err.message}` }));
+    });
+    req.end();
+  });
+}
+
+/**
+ * The checks every outbound request on someone else's word makes before it connects (fetches
+ * here, SET pushes in post-set.ts): https only, no credentials in the URL, an IP literal checked
+ * at once, a name checked as it resolves — every address (one refused address refuses the name)
+ * — and the connection pinned to the checked address by the returned `lookup`. OUTBOUND_ALLOWED_HOSTS
+ * entries skip the address checks, never the https requirement.
+ */
+export function outboundTarget(rawUrl: string, opts: Pick<OutboundOptions, 'allowedHosts' | 'resolve'>): { ok: true; url: URL; lookup: LookupFunction } | { ok: false; reason: string } {
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -80,46 +133,12 @@ export async function fetchDocument(rawUrl: string, opts: OutboundOptions): Prom
       })
       .catch((err: Error) => callback(err as NodeJS.ErrnoException, '', 0));
   };
+  return { ok: true, url, lookup };
+}
 
-  return new Promise<FetchOutcome>((resolvePromise) => {
-    let settled = false;
-    const finish = (outcome: FetchOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolvePromise(outcome);
-    };
-    const req = https.request(url, {
-      method: 'GET',
-      lookup,
-      headers: { accept: opts.accept ?? 'application/json', 'accept-encoding': 'identity' },
-      agent: false, // no pooled socket: every fetch resolves and checks afresh
-    });
-    const timer = setTimeout(() => finish({ ok: false, reason: `no complete answer within ${opts.timeoutMs} ms` }), opts.timeoutMs);
-    req.on('error', (err) => finish({ ok: false, reason: err instanceof RefusedAddress ? err.message : `fetch failed: ${err.message}` }));
-    req.on('response', (res) => {
-      // No redirect is followed: the document is where it was said to be, or nowhere.
-      if (res.statusCode !== 200) return finish({ ok: false, reason: `status ${res.statusCode}` });
-      const declared = Number(res.headers['content-length']);
-      if (declared > opts.maxBytes) return finish({ ok: false, reason: `larger than ${opts.maxBytes} bytes` });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > opts.maxBytes) return finish({ ok: false, reason: `larger than ${opts.maxBytes} bytes` });
-        chunks.push(chunk);
-      });
-      res.on('end', () =>
-        finish({
-          ok: true,
-          document: { body: Buffer.concat(chunks), contentType: res.headers['content-type'], cacheControl: res.headers['cache-control'] },
-        }),
-      );
-      res.on('error', (err) => finish({ ok: false, reason: `fetch failed: ${err.message}` }));
-    });
-    req.end();
-  });
+/** The reason an outbound request failed, for the log. */
+export function failureReason(err: Error): string {
+  return err instanceof RefusedAddress ? err.message : `fetch failed: ${err.message}`;
 }
 
 class RefusedAddress extends Error {}

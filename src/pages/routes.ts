@@ -7,9 +7,9 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password.js';
 import { approveAuthorization, consentCovers, denyAuthorization, mayRememberConsent } from '../oauth/approve.js';
 import { checkAuthorizationRequest, errorRedirect } from '../oauth/authorize.js';
 import { grantUsable } from '../oauth/grants/issue-tokens.js';
-import { adminResource } from '../registry/resources.js';
+import { adminResource, builtInResources } from '../registry/resources.js';
 import { USERNAME } from '../registry/schemas.js';
-import { revokeGrant } from '../revocation/revoke-grant.js';
+import { revokeGrant, type EventWake } from '../revocation/revoke-grant.js';
 import type { StatusList } from '../revocation/status-list.js';
 import { findClient } from '../store/clients.js';
 import { isMetadataDocumentUrl } from '../oauth/client-metadata-document.js';
@@ -27,6 +27,7 @@ export type PagesDeps = {
   db: Db;
   clock: Clock;
   statusList: Pick<StatusList, 'invalidate'>;
+  ssf: EventWake;
   readCache: ReadCache;
   loginLimiter: LoginLimiter;
   config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'codeTtl' | 'grantMaxLifetime' | 'grantIdleTimeout' | 'sessionTtl'>;
@@ -214,7 +215,7 @@ async function connectedApps(deps: PagesDeps, user: UserRow): Promise<ConnectedA
   // Grants past their lifetime or idle timeout hold no access any more: not listed.
   for (const grant of page.items.filter((g) => grantUsable(deps, g, now))) {
     const client = await findClient(deps.db, grant.clientId);
-    const resource = (await findResourceByIdentifier(deps.db, grant.resource)) ?? adminResource(deps.config);
+    const resource = (await findResourceByIdentifier(deps.db, grant.resource)) ?? builtInResources(deps.config).find((r) => r.identifier === grant.resource) ?? adminResource(deps.config);
     apps.push({
       grantId: grant.id,
       appName: client?.name ?? grant.clientId,

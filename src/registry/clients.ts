@@ -5,11 +5,12 @@ import { hashSecret } from '../lib/secret.js';
 import { revokeGrantsOf, type RevokeDeps } from '../revocation/revoke-grant.js';
 import * as store from '../store/clients.js';
 import { allResources } from '../store/resources.js';
+import { deleteStreamsOf } from '../store/ssf-streams.js';
 import { recordChange } from '../store/read-cache.js';
 import type { ClientRow, Page, PublicJwks } from '../store/tables.js';
 import { ClientListQuerySchema, CreateClientSchema, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
-import { ADMIN_SCOPE } from './resources.js';
+import { ADMIN_SCOPE, SSF_SCOPE } from './resources.js';
 
 export type ClientRegistryDeps = RevokeDeps;
 
@@ -62,10 +63,10 @@ export function viewClient(c: ClientRow): ClientView {
 
 /**
  * A client may be allowed only scopes some API offers: a registered resource's, the admin API's
- * `admin`, or the `introspect` permission (issue #10 item 12). Checked on create and update.
+ * `admin`, the Shared Signals API's `ssf`, or the `introspect` permission (issue #10 item 12). Checked on create and update.
  */
 async function checkScopesOffered(deps: Pick<ClientRegistryDeps, 'db'>, scopes: string[]): Promise<void> {
-  const offered = new Set<string>([ADMIN_SCOPE, INTROSPECT_PERMISSION]);
+  const offered = new Set<string>([ADMIN_SCOPE, SSF_SCOPE, INTROSPECT_PERMISSION]);
   for (const r of await allResources(deps.db)) for (const s of r.scopes) offered.add(s.name);
   const unknown = scopes.filter((s) => !offered.has(s));
   if (unknown.length) throw new OAuthError('invalid_request', `scopes: no resource offers ${unknown.join(', ')}`);
@@ -192,12 +193,14 @@ export async function rotateClientSecret(deps: ClientRegistryDeps, clientId: str
   return { client_id: clientId, client_secret: secret };
 }
 
-/** Deletes a client after revoking every grant it holds (the grants and the list entries stay). */
+/** Deletes a client after revoking every grant it holds (the grants and the list entries stay), and its event streams. */
 export async function deleteClient(deps: ClientRegistryDeps, clientId: string, by = 'admin'): Promise<void> {
   if (!(await store.findClient(deps.db, clientId))) throw new OAuthError('not_found', 'no such client');
   await store.updateClient(deps.db, clientId, { disabled: true });
   await recordClientChange(deps);
   await revokeGrantsOf(deps, { clientId }, { reason: 'client deleted', by });
+  // Its Shared Signals streams go with it (issue #13), undelivered events included.
+  await deleteStreamsOf(deps.db, clientId);
   await store.deleteClient(deps.db, clientId);
   await recordClientChange(deps);
 }

@@ -35,6 +35,33 @@ export function adminAudience(config: Pick<Config, 'baseUrl'>): string {
   return `${config.baseUrl}/admin`;
 }
 
+/**
+ * The Shared Signals stream management and poll API (issue #13, src/ssf/) is another resource of
+ * Grantor's own, with the single scope `ssf`: an admin allows a resource server's client that
+ * scope, as `admin` for the admin API.
+ */
+export const SSF_SCOPE = 'ssf';
+export const SSF_RESOURCE_ID = 'grantor-ssf';
+
+export function ssfAudience(config: Pick<Config, 'baseUrl'>): string {
+  return `${config.baseUrl}/ssf`;
+}
+
+export function ssfResource(config: Pick<Config, 'baseUrl'>): ResourceRow {
+  return {
+    ...adminResource(config),
+    id: SSF_RESOURCE_ID,
+    identifier: ssfAudience(config),
+    name: 'Grantor Shared Signals streams',
+    scopes: [{ name: SSF_SCOPE, description: 'Manage and poll Shared Signals event streams (grant revocations).' }],
+  };
+}
+
+/** Grantor's own resources: the admin API and the Shared Signals API. */
+export function builtInResources(config: Pick<Config, 'baseUrl'>): ResourceRow[] {
+  return [adminResource(config), ssfResource(config)];
+}
+
 export interface ResourceView {
   id: string;
   identifier: string;
@@ -82,7 +109,7 @@ export async function createResource(deps: ResourceRegistryDeps & { config: Pick
   const body = validate(CreateResourceSchema, input);
   checkScopesUnique(body.scopes);
   checkDynamicScopes(body.scopes, body.dynamic_client_scopes);
-  if (body.identifier === adminAudience(deps.config)) throw new OAuthError('conflict', 'identifier: reserved for the admin API');
+  if (builtInResources(deps.config).some((r) => r.identifier === body.identifier)) throw new OAuthError('conflict', 'identifier: reserved for Grantor\'s own APIs');
   if (await store.findResourceByIdentifier(deps.db, body.identifier)) {
     throw new OAuthError('conflict', 'identifier: a resource with this identifier exists');
   }

@@ -3,9 +3,15 @@ import type { Db } from '../store/db.js';
 import { activeGrantIds, markGrantRevoked, revokeChildGrants } from '../store/grants.js';
 import { recordChange, type ReadCache } from '../store/read-cache.js';
 import { appendRevocation } from '../store/revocations.js';
+import { queueRevocationEvents } from '../store/ssf-events.js';
 import type { StatusList } from './status-list.js';
 
-export type RevokeDeps = { db: Db; clock: Clock; statusList: Pick<StatusList, 'invalidate'>; readCache: Pick<ReadCache, 'invalidate'> };
+/** Wakes this instance's event deliverers (src/ssf/dispatcher.ts) for streams that got events. */
+export interface EventWake {
+  wake(streamIds: string[]): void;
+}
+
+export type RevokeDeps = { db: Db; clock: Clock; statusList: Pick<StatusList, 'invalidate'>; readCache: Pick<ReadCache, 'invalidate'>; ssf: EventWake };
 
 export interface Revoker {
   reason: string;
@@ -25,22 +31,33 @@ const MAX_GENERATIONS = 32;
  */
 export async function revokeGrant(deps: RevokeDeps, grantId: string, revoker: Revoker): Promise<boolean> {
   const now = deps.clock.now();
-  const kind = await deps.db.transaction(async (trx) => {
+  const done = await deps.db.transaction(async (trx) => {
     // The conditional UPDATE decides: of two racing revocations exactly one appends the entry.
     const revokedKind = await markGrantRevoked(trx, grantId, now);
     if (!revokedKind) return undefined;
     await appendRevocation(trx, { grantId, revokedAt: now, reason: revoker.reason, revokedBy: revoker.by });
+    const revoked = [{ grantId, reason: revoker.reason }];
     let parents = [grantId];
     for (let depth = 0; depth < MAX_GENERATIONS && parents.length > 0; depth++) {
       parents = await revokeChildGrants(trx, parents, now);
-      for (const child of parents) await appendRevocation(trx, { grantId: child, revokedAt: now, reason: `parent grant revoked: ${revoker.reason}`.slice(0, 500), revokedBy: revoker.by });
+      const reason = `parent grant revoked: ${revoker.reason}`.slice(0, 500);
+      for (const child of parents) {
+        await appendRevocation(trx, { grantId: child, revokedAt: now, reason, revokedBy: revoker.by });
+        revoked.push({ grantId: child, reason });
+      }
     }
+    // Issue #13: the Shared Signals outbox, in this transaction, so a committed revocation always
+    // has its events and an aborted one never does.
+    const streamIds = await queueRevocationEvents(trx, revoked, now, revoker.by);
     // The read caches hold standing (client_credentials) grants only: a delegated grant's
     // revocation leaves every instance's copies as they are.
     if (revokedKind === 'client_credentials') await recordChange(trx);
-    return revokedKind;
+    return { kind: revokedKind, streamIds };
   });
-  if (!kind) return false;
+  if (!done) return false;
+  const { kind } = done;
+  // A waiting long poll or a push on this instance goes at once; other instances notice within SSF_CHECK_INTERVAL.
+  if (done.streamIds.length) deps.ssf.wake(done.streamIds);
   deps.statusList.invalidate();
   if (kind === 'client_credentials') deps.readCache.invalidate();
   return true;

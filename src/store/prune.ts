@@ -29,6 +29,9 @@ export interface PruneRetention {
  * Signing keys past their removal time leave the table.
  * Self-registered clients (RFC 7591) that have held no grant for REGISTRATION_IDLE_TTL go (the
  * reaper, issue #11), and initial access tokens a week after they were revoked or expired.
+ * Shared Signals events (issue #13) no receiver acknowledged within the feed retention (a week), and
+ * events of deleted streams, leave the outbox: a receiver away that long resynchronises from the
+ * revocation feed.
  * Status list indexes are never handed out again, so clearing a pruned grant's bit un-revokes
  * nothing: no token can carry that index any more.
  */
@@ -61,6 +64,10 @@ export async function pruneExpired(db: Knex, now: number, retention: PruneRetent
   counts.grants = await db('grants')
     .whereIn('id', deadGrants.clone())
     .whereNotIn('id', db('revocations').select('grant_id'))
+    .delete();
+  counts.ssfEvents = await db('ssf_events')
+    .where('created_at', '<=', feedCutoff)
+    .orWhereNotIn('stream_id', db('ssf_streams').select('id'))
     .delete();
   // Signing keys past their removal time are already out of the JWKS; their rows go too.
   counts.signingKeys = await deleteRemovedKeys(db, now);

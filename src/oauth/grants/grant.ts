@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { KeyRing } from '../../keys/key-ring.js';
+import type { EventWake } from '../../revocation/revoke-grant.js';
 import type { StatusList } from '../../revocation/status-list.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
@@ -18,6 +19,8 @@ export type GrantDeps = {
   /** private_key_jwt clients' keys (RFC 7523 §2.2; src/oauth/client-keys.ts). */
   clientKeys: ClientKeys;
   statusList: Pick<StatusList, 'uri' | 'invalidate'>;
+  /** Shared Signals deliverers, woken when a revocation queued events (issue #13). */
+  ssf: EventWake;
   /** RFC 9449: proof keys already imported (src/resource-server/dpop-proof.ts). */
   dpopProofKeys?: ProofKeyCache;
   /** Server-wide secrets shared by every instance. */
