@@ -5,31 +5,14 @@
  * transmitter that follows the wire contract (test/helpers/fake-ssf-transmitter.ts).
  */
 import { generateKeyPair } from 'jose';
-import { createVerifier, ResourceServerError, type Verifier, type VerifierOptions } from '../../src/resource-server/index.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../../src/resource-server/index.js';
+import { outcome, sleep, until } from '../helpers/eventually.js';
 import { CLIENT, SESSION_REVOKED, startFakeTransmitter, type FakeStream, type FakeTransmitter } from '../helpers/fake-ssf-transmitter.js';
 
 const API = 'https://api.example.com';
 const realNow = () => Math.floor(Date.now() / 1000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `condition` holds (a deadline, not a speed assertion). */
-async function until(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
-}
 
-async function outcome(verifier: Verifier, token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ResourceServerError) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-}
 
 const acked = (s: FakeStream, jti: string) => s.polls.some((p) => ((p.ack as string[] | undefined) ?? []).includes(jti));
 const reported = (s: FakeStream, jti: string) => s.polls.map((p) => (p.setErrs as Record<string, { err: string }> | undefined)?.[jti]).find(Boolean);

@@ -7,30 +7,14 @@
 import http from 'node:http';
 import { generateKeyPair } from 'jose';
 import Koa from 'koa';
-import { createVerifier, ResourceServerError, revocationReceiver, type Verifier } from '../../src/resource-server/index.js';
+import { createVerifier, revocationReceiver, type Verifier } from '../../src/resource-server/index.js';
+import { outcome, sleep, until } from '../helpers/eventually.js';
 import { CLIENT, SESSION_REVOKED, startFakeTransmitter, type FakeStream, type FakeTransmitter } from '../helpers/fake-ssf-transmitter.js';
 
 const API = 'https://api.example.com';
 const realNow = () => Math.floor(Date.now() / 1000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
-}
 
-async function outcome(verifier: Verifier, token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ResourceServerError) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-}
 
 /** A koa API on loopback whose receiver is mounted once the verifier exists (its URL is needed first). */
 async function startApi(): Promise<{ url: string; mount(verifier: Verifier): void; close(): Promise<void> }> {
