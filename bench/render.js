@@ -129,6 +129,17 @@ export function render(results) {
   ], { align: [false, true, true, true, true] }));
   p('   (CPU µs: the bench process, all threads — WebCrypto verifies RSA on the libuv pool)');
   p('');
+  p(`7b. Client authentication: does the answer time tell whether a client_id exists? Failing POST /oauth/token client_credentials, one`);
+  p(`   keep-alive connection, the kinds interleaved in a shuffled order, ${authTiming.tries} tries each after ${authTiming.warmup} rounds of warm-up (rate limits off)`);
+  const ms3 = (v) => v?.toFixed(3);
+  const authRow = (label, method, known) => [label, known, ms3(authTiming.medians[`${method} existing`]), ms3(authTiming.medians[`${method} unknown`]), authTiming.ratios[method]?.toFixed(3)];
+  p(table(['method', 'known client', 'known ms (median)', 'unknown client_id ms', 'unknown / known'], [
+    authRow('client_secret_basic', 'basic', 'wrong secret'),
+    authRow('client_secret_post', 'post', 'wrong secret'),
+    ...['ES256', 'RS256'].filter((alg) => authTiming.ratios[alg] !== undefined).map((alg) => authRow(`private_key_jwt ${alg}`, alg, 'bad signature')),
+  ], { align: [false, false, true, true, true] }));
+  p(`   answers (status, headers, body): ${authTiming.sameAnswers ? 'identical' : 'DIFFERENT'}; a fresh unknown client_id each try (one database read each): ratio ${fmt.ratio(authTiming.freshUnknownRatio)} (information)`);
+  p('');
   p(`8. Revocation propagation: DELETE /admin/grants/:id answered → the module's verifier refuses the token (Grantor with STATUS_LIST_TTL=${revocation.ttl})`);
   p(`   ${revocation.grants} client_credentials grants (one client and token each, all verified OK first), revoked one after another with random`);
   p(`   ${revocation.gapMs[0]}–${revocation.gapMs[1]} ms gaps; each token verified every ${revocation.pollMs} ms from its revocation's answer (bound ${revocation.boundMs / 1000} s); one verifier,`);
@@ -281,7 +292,8 @@ export function render(results) {
     clientAuthTiming: {
       tries: authTiming.tries,
       mediansMs: Object.fromEntries(Object.entries(authTiming.medians).map(([k, v]) => [k, round(v, 4)])),
-      ratios: { basic: round(authTiming.ratios.basic, 3), post: round(authTiming.ratios.post, 3) },
+      // Per method: basic, post (unknown / wrong secret); ES256, RS256 (private_key_jwt: unknown / bad signature).
+      ratios: Object.fromEntries(Object.entries(authTiming.ratios).map(([k, v]) => [k, round(v, 3)])),
       freshUnknownRatio: round(authTiming.freshUnknownRatio, 3),
       sameAnswers: authTiming.sameAnswers,
       unexpected: authTiming.unexpected ?? null,
