@@ -12,7 +12,7 @@ import { fmt, round, table } from './report.js';
  */
 export function render(results) {
   const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   } = results;
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
@@ -162,6 +162,18 @@ export function render(results) {
     registration.connections, fmt.int(registration.rps), fmt.ms(registration.latencyMs.p50), fmt.ms(registration.latencyMs.p99), fmt.ms(registration.cpu.serverMsPerRequest), fmt.pct(registration.cpu.serverPctOfOneCore), registration.non2xx,
   ]]));
   p('');
+  const md = metadataDocuments;
+  p(`8d. Client ID Metadata Documents: GET /oauth/authorize (code, PKCE S256, no one signed in → the login page), ${SECONDS} s each, back to back on a`);
+  p(`   Grantor of its own (rate limits off): an admin-registered public client, then an app whose client_id is the URL of its document,`);
+  p(`   served over loopback https (throwaway CA) with Cache-Control: max-age=${md.maxAgeSeconds}`);
+  const mdRow = (label, r) => [label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.cpu.serverMsPerRequest), r.non2xx];
+  p(table(['client', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'server ms/req', 'non-2xx'], [
+    mdRow('registered by an admin', md.registered),
+    mdRow('metadata document URL', md.document),
+  ]));
+  p(`   metadata document / registered: ${fmt.ratio(md.documentOverRegistered)} req/s; the document fetched ${md.fetches} time(s) over the phase's ${md.phaseSeconds.toFixed(1)} s`);
+  p(`   (${fmt.int(md.documentRequests)} requests measured; bound 1 + ⌊${md.phaseSeconds.toFixed(1)} / ${md.lifetimeSeconds} s lifetime⌋ = ${md.fetchBound} for one instance): ${md.pass ? 'once per cache lifetime' : 'MORE THAN ONCE PER LIFETIME'}`);
+  p('');
   p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2, one client) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
   p('   another (each: start, one checked token, warm-up, run, stop), rate limits off (the refresh run drives one public client),');
   p('   access log at info. SQLite 1 process is measured again here, back to back with');
@@ -305,6 +317,20 @@ export function render(results) {
       p50Ms: round(registration.latencyMs.p50, 2),
       p99Ms: round(registration.latencyMs.p99, 2),
       serverMsPerRequest: round(registration.cpu.serverMsPerRequest, 3),
+    },
+    metadataDocuments: {
+      connections: md.document.connections,
+      maxAgeSeconds: md.maxAgeSeconds,
+      lifetimeSeconds: md.lifetimeSeconds,
+      phaseSeconds: round(md.phaseSeconds, 1),
+      fetches: md.fetches,
+      fetchBound: md.fetchBound,
+      documentRequests: md.documentRequests,
+      documentRequestsPerSecond: round(md.document.rps),
+      registeredRequestsPerSecond: round(md.registered.rps),
+      documentOverRegistered: round(md.documentOverRegistered, 3),
+      documentP99Ms: round(md.document.latencyMs.p99, 2),
+      registeredP99Ms: round(md.registered.latencyMs.p99, 2),
     },
     revocationPropagation: {
       ttlSeconds: revocation.ttl,
