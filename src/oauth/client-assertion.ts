@@ -67,7 +67,8 @@ export async function verifyClientAssertion(deps: ClientAssertionDeps, client: C
     try {
       claims = (await verifyWith(await keysOrRefuse(deps.clientKeys, client, true))).payload;
     } catch (again) {
-      if (again instanceof errors.JWKSNoMatchingKey) return refuseAfterDecoyCheck(assertion, header, refusal(again).message);
+      // Still no key for it, or no second look (the refetch is rate-limited): the decoy's work, as above.
+      if (again instanceof errors.JWKSNoMatchingKey || again instanceof AssertionRefused) return refuseAfterDecoyCheck(assertion, header, refusal(again).message);
       throw refusal(again);
     }
   }
