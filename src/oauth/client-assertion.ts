@@ -87,11 +87,12 @@ export async function verifyClientAssertion(deps: ClientAssertionDeps, client: C
 
 /**
  * Refuses an assertion of an unknown, disabled or secret-using client (client-auth.ts), or one
- * whose key the client never registered (an unknown `kid`, another key type), after the same work as a known client's assertion with a bad signature: the header checks, then one
- * signature check against a decoy key of the assertion's algorithm. Without it an unknown
- * client_id, or a kid the client never registered, is answered sooner than a bad signature, and
- * the time tells which client_ids exist (the client_secret path compares against a hash nobody
- * knows for the same reason). Always throws AssertionRefused with `reason` (for the log).
+ * whose key the client never registered (an unknown `kid`, another key type), after the work of a
+ * known client's assertion with a bad signature: the header checks, then one signature check
+ * against a decoy key of the assertion's algorithm. Without it such an assertion is answered
+ * sooner than a bad signature, and the time tells which client_ids exist (the client_secret path
+ * compares against a hash nobody knows for the same reason). Always throws AssertionRefused with
+ * `reason` (for the log; the client sees the same `invalid_client` as for a bad signature).
  */
 export async function refuseAfterDecoyCheck(assertion: string, header: AssertionHeader | undefined, reason: string): Promise<never> {
   await checkAgainstDecoy(assertion, header ?? checkedHeader(assertion));
