@@ -10,6 +10,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { checkAgainstDecoy, checkedHeader } from '../../src/oauth/client-assertion.js';
 import { assertionParams, clientAssertion, clientKey, type ClientKey } from '../helpers/client-assertion.js';
+import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { startTestApp, type JsonResponse, type TestApp } from '../helpers/test-app.js';
 
 const API = 'https://api.example.com';
@@ -58,6 +59,35 @@ describe('private_key_jwt: an unknown client_id is answered like a bad signature
       expect(await answer(await ask(assertionParams(await clientAssertion(disabledKey, disabled.client_id, app.issuer))))).toEqual(badSignature);
       expect(await answer(await ask(assertionParams(await clientAssertion(key, secretClient.client_id, app.issuer))))).toEqual(badSignature);
     });
+  });
+});
+
+describe('private_key_jwt with a jwks_uri: an unknown kid is answered like a bad signature', () => {
+  let server: TestHttpsServer;
+  let app: TestApp;
+  let key: ClientKey;
+  beforeAll(async () => {
+    key = await clientKey('ES256');
+    server = await startHttpsServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+      res.end(JSON.stringify({ keys: [key.publicJwk] }));
+    });
+    app = await startTestApp({ env: { OUTBOUND_ALLOWED_HOSTS: server.host } });
+    await app.resource({ identifier: API, scopes: [{ name: 'read' }] });
+  });
+  afterAll(async () => {
+    await app.close();
+    await server.close();
+  });
+
+  it('refuses an unknown kid, refetched once and then within the refetch cooldown, with the answer of a bad signature', async () => {
+    const { client_id: clientId } = await app.client({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${server.origin}/jwks.json`, scopes: ['read'] });
+    const ask = async (k: ClientKey) => answer(await app.token({ grant_type: 'client_credentials', resource: API, ...assertionParams(await clientAssertion(k, clientId, app.issuer)) }));
+    const badSignature = await ask({ ...(await clientKey('ES256')), kid: key.kid });
+    expect(badSignature.status).toBe(401);
+    const refetched = await ask({ ...key, kid: 'rotated-away' });
+    const withinCooldown = await ask({ ...key, kid: 'rotated-away' });
+    expect([refetched, withinCooldown]).toEqual([badSignature, badSignature]);
   });
 });
 
