@@ -5,9 +5,14 @@
  * token path (plain same-origin form POSTs on one keep-alive connection):
  *   - a wrong secret for the registered client, and
  *   - a secret for a client_id that does not exist,
- * each with HTTP Basic and with client_secret_post. It prints the median time of each, and per
- * method the ratio unknown / existing, and exits 1 when a ratio is off 1 by more than 10 %, or
- * when an answer is not the expected 401 invalid_client, or when the two answers differ.
+ * each with HTTP Basic and with client_secret_post, and
+ *   - a private_key_jwt assertion (RFC 7523) signed by a foreign key under the kid of a registered
+ *     client's key (a bad signature), and
+ *   - an assertion whose sub (client_id) does not exist,
+ * each with ES256 and RS256 (one registered client per algorithm, RSA 2048). It prints the median
+ * time of each, and per method the ratio unknown / existing, and exits 1 when a ratio is off 1 by
+ * more than 10 %, or when an answer is not the expected 401 invalid_client, or when the two
+ * answers of a method differ.
  *
  * The unknown client_id is the same on every try: the attacker's repeated probe of one name
  * (the first probe of a name reads the database once, then its absence is remembered). For
@@ -17,7 +22,11 @@
  *      BENCH_TIMING_TOLERANCE (default 0.10).
  */
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
 import { LIMITS_OFF, startGrantor } from './grantor-server.js';
 import { cleanupAll } from './procs.js';
@@ -58,6 +67,33 @@ function shuffle(xs) {
   return xs;
 }
 
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** The algorithms of the assertion rows: one elliptic-curve and one RSA (2048-bit) client. */
+export const ASSERTION_ALGORITHMS = ['ES256', 'RS256'];
+
+/**
+ * A private_key_jwt client with a key of `alg`, registered through the CLI (--jwks-file), and two
+ * assertions signed ahead (each is refused before its jti is recorded, so it can be sent again):
+ * the client's, signed by a foreign key under the registered kid (a bad signature); and one whose
+ * sub is a client_id that does not exist, signed by the client's own key.
+ */
+async function assertionClient(grantor, alg, unknownId) {
+  const kid = randomUUID();
+  const own = await generateKeyPair(alg, { extractable: true });
+  const foreign = await generateKeyPair(alg, { extractable: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-bench-jwks-'));
+  try {
+    const file = path.join(dir, 'jwks.json');
+    fs.writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(own.publicKey)), kid, alg, use: 'sig' }] }));
+    const client = await grantor.cli(['clients', 'create', '--name', `bench signer ${alg}`, '--grant-types', 'client_credentials', '--scopes', grantor.scope, '--auth-method', 'private_key_jwt', '--jwks-file', file, '--json']);
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (sub, key) => new SignJWT({ iss: sub, sub, aud: `${grantor.url}`, iat: now, exp: now + 300, jti: randomUUID() }).setProtectedHeader({ alg, kid }).sign(key);
+    return { existing: await sign(client.client_id, foreign.privateKey), unknown: await sign(unknownId, own.privateKey) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Measures on a running Grantor (bench/grantor-server.js) with its registered client. Returns the
  * medians (ms) per method and kind, the ratios, and whether every answer was the same 401.
@@ -75,6 +111,12 @@ export async function measureClientAuthTiming({ grantor, tries = 400, warmup = 1
     'post unknown': () => post(agent, grantor.url, form({ client_id: unknownId, client_secret: wrong }), {}),
     'post fresh unknown': () => post(agent, grantor.url, form({ client_id: `fresh-${randomBytes(8).toString('hex')}`, client_secret: wrong }), {}),
   };
+  for (const alg of ASSERTION_ALGORITHMS) {
+    const signed = await assertionClient(grantor, alg, unknownId);
+    requests[`${alg} existing`] = () => post(agent, grantor.url, form({ client_assertion_type: JWT_BEARER, client_assertion: signed.existing }), {});
+    requests[`${alg} unknown`] = () => post(agent, grantor.url, form({ client_assertion_type: JWT_BEARER, client_assertion: signed.unknown }), {});
+  }
+  const methods = ['basic', 'post', ...ASSERTION_ALGORITHMS];
   const times = Object.fromEntries(Object.keys(requests).map((k) => [k, []]));
   const answers = Object.fromEntries(Object.keys(requests).map((k) => [k, new Set()]));
   let unexpected;
@@ -93,9 +135,9 @@ export async function measureClientAuthTiming({ grantor, tries = 400, warmup = 1
   }
   const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
   const ratio = (method) => medians[`${method} unknown`] / medians[`${method} existing`];
-  const ratios = { basic: ratio('basic'), post: ratio('post') };
-  // Per method, an unknown client and a wrong secret must get byte-identical answers (bar date and request id).
-  const sameAnswers = ['basic', 'post'].every((m) => answers[`${m} existing`].size === 1 && [...answers[`${m} unknown`]].every((a) => answers[`${m} existing`].has(a)));
+  const ratios = Object.fromEntries(methods.map((m) => [m, ratio(m)]));
+  // Per method, an unknown client and a wrong secret (a bad signature) must get byte-identical answers (bar date and request id).
+  const sameAnswers = methods.every((m) => answers[`${m} existing`].size === 1 && [...answers[`${m} unknown`]].every((a) => answers[`${m} existing`].has(a)));
   const within = Object.values(ratios).every((r) => Math.abs(r - 1) <= tolerance);
   return { tries, warmup, tolerance, medians, ratios, freshUnknownRatio: medians['post fresh unknown'] / medians['post existing'], sameAnswers, unexpected, pass: within && sameAnswers && !unexpected };
 }
@@ -105,6 +147,9 @@ export function printClientAuthTiming(r, p = console.log) {
   p(`client authentication timing, lean token path, ${r.tries} interleaved tries each (after ${r.warmup} rounds of warm-up):`);
   for (const method of ['basic', 'post']) {
     p(`  ${method === 'basic' ? 'client_secret_basic' : 'client_secret_post '}  wrong secret ${ms(r.medians[`${method} existing`])}   unknown client_id ${ms(r.medians[`${method} unknown`])}   ratio ${r.ratios[method].toFixed(3)}`);
+  }
+  for (const alg of ASSERTION_ALGORITHMS) {
+    p(`  private_key_jwt ${alg}  bad signature ${ms(r.medians[`${alg} existing`])}   unknown client_id ${ms(r.medians[`${alg} unknown`])}   ratio ${r.ratios[alg].toFixed(3)}`);
   }
   p(`  (information: a fresh unknown client_id on every try, one database read each: ${ms(r.medians['post fresh unknown'])}, ratio ${r.freshUnknownRatio.toFixed(3)})`);
   p(`  answers: ${r.sameAnswers ? 'identical (status, headers, body)' : 'DIFFERENT'}${r.unexpected ? `; unexpected answer: ${r.unexpected}` : ''}`);

@@ -12,7 +12,7 @@ import { fmt, round, table } from './report.js';
  */
 export function render(results) {
   const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   } = results;
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
@@ -129,6 +129,17 @@ export function render(results) {
   ], { align: [false, true, true, true, true] }));
   p('   (CPU µs: the bench process, all threads — WebCrypto verifies RSA on the libuv pool)');
   p('');
+  p(`7b. Client authentication: does the answer time tell whether a client_id exists? Failing POST /oauth/token client_credentials, one`);
+  p(`   keep-alive connection, the kinds interleaved in a shuffled order, ${authTiming.tries} tries each after ${authTiming.warmup} rounds of warm-up (rate limits off)`);
+  const ms3 = (v) => v?.toFixed(3);
+  const authRow = (label, method, known) => [label, known, ms3(authTiming.medians[`${method} existing`]), ms3(authTiming.medians[`${method} unknown`]), authTiming.ratios[method]?.toFixed(3)];
+  p(table(['method', 'known client', 'known ms (median)', 'unknown client_id ms', 'unknown / known'], [
+    authRow('client_secret_basic', 'basic', 'wrong secret'),
+    authRow('client_secret_post', 'post', 'wrong secret'),
+    ...['ES256', 'RS256'].filter((alg) => authTiming.ratios[alg] !== undefined).map((alg) => authRow(`private_key_jwt ${alg}`, alg, 'bad signature')),
+  ], { align: [false, false, true, true, true] }));
+  p(`   answers (status, headers, body): ${authTiming.sameAnswers ? 'identical' : 'DIFFERENT'}; a fresh unknown client_id each try (one database read each): ratio ${fmt.ratio(authTiming.freshUnknownRatio)} (information)`);
+  p('');
   p(`8. Revocation propagation: DELETE /admin/grants/:id answered → the module's verifier refuses the token (Grantor with STATUS_LIST_TTL=${revocation.ttl})`);
   p(`   ${revocation.grants} client_credentials grants (one client and token each, all verified OK first), revoked one after another with random`);
   p(`   ${revocation.gapMs[0]}–${revocation.gapMs[1]} ms gaps; each token verified every ${revocation.pollMs} ms from its revocation's answer (bound ${revocation.boundMs / 1000} s); one verifier,`);
@@ -150,6 +161,18 @@ export function render(results) {
   p(table(['connections', 'registrations/s', 'p50 ms', 'p99 ms', 'server ms/req', 'server CPU %', 'non-2xx'], [[
     registration.connections, fmt.int(registration.rps), fmt.ms(registration.latencyMs.p50), fmt.ms(registration.latencyMs.p99), fmt.ms(registration.cpu.serverMsPerRequest), fmt.pct(registration.cpu.serverPctOfOneCore), registration.non2xx,
   ]]));
+  p('');
+  const md = metadataDocuments;
+  p(`8d. Client ID Metadata Documents: GET /oauth/authorize (code, PKCE S256, no one signed in → the login page), ${SECONDS} s each, back to back on a`);
+  p(`   Grantor of its own (rate limits off): an admin-registered public client, then an app whose client_id is the URL of its document,`);
+  p(`   served over loopback https (throwaway CA) with Cache-Control: max-age=${md.maxAgeSeconds}`);
+  const mdRow = (label, r) => [label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.cpu.serverMsPerRequest), r.non2xx];
+  p(table(['client', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'server ms/req', 'non-2xx'], [
+    mdRow('registered by an admin', md.registered),
+    mdRow('metadata document URL', md.document),
+  ]));
+  p(`   metadata document / registered: ${fmt.ratio(md.documentOverRegistered)} req/s; the document fetched ${md.fetches} time(s) over the phase's ${md.phaseSeconds.toFixed(1)} s`);
+  p(`   (${fmt.int(md.documentRequests)} requests measured; bound 1 + ⌊${md.phaseSeconds.toFixed(1)} / ${md.lifetimeSeconds} s lifetime⌋ = ${md.fetchBound} for one instance): ${md.pass ? 'once per cache lifetime' : 'MORE THAN ONCE PER LIFETIME'}`);
   p('');
   p(`9. Scale-out: POST /oauth/token client_credentials (the request of 2, one client) at c=${SCALEOUT_CONNECTIONS}, ${SECONDS} s each, on four fresh servers one after`);
   p('   another (each: start, one checked token, warm-up, run, stop), rate limits off (the refresh run drives one public client),');
@@ -281,7 +304,8 @@ export function render(results) {
     clientAuthTiming: {
       tries: authTiming.tries,
       mediansMs: Object.fromEntries(Object.entries(authTiming.medians).map(([k, v]) => [k, round(v, 4)])),
-      ratios: { basic: round(authTiming.ratios.basic, 3), post: round(authTiming.ratios.post, 3) },
+      // Per method: basic, post (unknown / wrong secret); ES256, RS256 (private_key_jwt: unknown / bad signature).
+      ratios: Object.fromEntries(Object.entries(authTiming.ratios).map(([k, v]) => [k, round(v, 3)])),
       freshUnknownRatio: round(authTiming.freshUnknownRatio, 3),
       sameAnswers: authTiming.sameAnswers,
       unexpected: authTiming.unexpected ?? null,
@@ -293,6 +317,20 @@ export function render(results) {
       p50Ms: round(registration.latencyMs.p50, 2),
       p99Ms: round(registration.latencyMs.p99, 2),
       serverMsPerRequest: round(registration.cpu.serverMsPerRequest, 3),
+    },
+    metadataDocuments: {
+      connections: md.document.connections,
+      maxAgeSeconds: md.maxAgeSeconds,
+      lifetimeSeconds: md.lifetimeSeconds,
+      phaseSeconds: round(md.phaseSeconds, 1),
+      fetches: md.fetches,
+      fetchBound: md.fetchBound,
+      documentRequests: md.documentRequests,
+      documentRequestsPerSecond: round(md.document.rps),
+      registeredRequestsPerSecond: round(md.registered.rps),
+      documentOverRegistered: round(md.documentOverRegistered, 3),
+      documentP99Ms: round(md.document.latencyMs.p99, 2),
+      registeredP99Ms: round(md.registered.latencyMs.p99, 2),
     },
     revocationPropagation: {
       ttlSeconds: revocation.ttl,

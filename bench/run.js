@@ -18,12 +18,16 @@
  *      koa (`?via=koa`, as in 3) and on the lean path, side by side
  *   6. the resource-server module (dist/src/resource-server): µs per verify against bare jose
  *      jwtVerify with a local key set, in this process (bench/verify-cost.js); then client
- *      authentication timing: a wrong secret against an unknown client_id, interleaved
+ *      authentication timing: a wrong secret against an unknown client_id, and a private_key_jwt
+ *      assertion with a bad signature against one naming an unknown client_id, interleaved
  *      (bench/client-auth-timing.js; alone: `npm run bench:timing`, which exits 1 past 10 %)
  *   7. revocation propagation: a second Grantor with STATUS_LIST_TTL=1; admin revocations, and
  *      how long until the module's verifier refuses each token (bench/revocation-propagation.js);
  *      7b DPoP (bench/dpop.js); 7c POST /oauth/register under REGISTRATION=open (RFC 7591):
- *      registrations per second, the per-address registration limit and the cap off
+ *      registrations per second, the per-address registration limit and the cap off; 7d GET
+ *      /oauth/authorize for an app known by a Client ID Metadata Document served over loopback https
+ *      (bench/metadata-documents.js) beside an admin-registered client: requests per second, and the
+ *      document's fetches against its Cache-Control lifetime
  *   8. node-oidc-provider v9 POST /token, same job as 2, own child process
  *   9. scale-out (bench/scale-out.js): 2's request at c=50 on four fresh servers back to back —
  *      SQLite and PostgreSQL, each as 1 process and as WORKERS=2 (node:cluster) — and the refresh
@@ -49,7 +53,8 @@
  *      BENCH_DATABASE_URL (PostgreSQL for phase 9, else TEST_DATABASE_URL, else
  *      postgres://grantor:grantor@127.0.0.1:5432/grantor_test; a fresh schema per server, dropped
  *      afterwards; unreachable → its rows are skipped), BENCH_SCALEOUT_CONNECTIONS (default 50),
- *      BENCH_EDGE_ROUNDS (2b's rounds, default 2), BENCH_REGISTRATION_CONNECTIONS (7c, default 10), BENCH_LOAD_CLIENTS (default 256),
+ *      BENCH_EDGE_ROUNDS (2b's rounds, default 2), BENCH_REGISTRATION_CONNECTIONS (7c, default 10),
+ *      BENCH_METADATA_DOCUMENT_CONNECTIONS (7d, default 10), BENCH_LOAD_CLIENTS (default 256),
  *      BENCH_ONLY=grantor (skip the signing ceiling and oidc-provider, e.g. when profiling),
  *      BENCH_CPU_PROF=<dir> (run Grantor under `node --cpu-prof`, profile written to <dir> at stop;
  *      the figures of such a run are skewed by the profiler).
@@ -74,6 +79,7 @@ import { measureSigningCeiling } from './signing-ceiling.js';
 import { measureVerifyCost } from './verify-cost.js';
 import { measureClientAuthTiming } from './client-auth-timing.js';
 import { measureDpop } from './dpop.js';
+import { measureMetadataDocuments } from './metadata-documents.js';
 import { list, num } from './env.js';
 
 
@@ -106,6 +112,8 @@ const VERIFY_ITERATIONS = num('BENCH_VERIFY_ITERATIONS', byMode(100, 10));
 const DPOP_CONNECTIONS = list('BENCH_DPOP_CONNECTIONS', byMode([10, 50], [10]));
 /** Connections of the registration run (7c): BENCH_REGISTRATION_CONNECTIONS, default 10. */
 const [REGISTRATION_CONNECTIONS] = list('BENCH_REGISTRATION_CONNECTIONS', [10]);
+/** Connections of the authorization requests of 7d: BENCH_METADATA_DOCUMENT_CONNECTIONS, default 10. */
+const [METADATA_DOCUMENT_CONNECTIONS] = list('BENCH_METADATA_DOCUMENT_CONNECTIONS', [10]);
 const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', byMode(40, 3));
 const REVOKE_TTL = num('BENCH_STATUS_LIST_TTL', 1);
 const EDGE_ROUNDS = num('BENCH_EDGE_ROUNDS', byMode(2, 1));
@@ -403,6 +411,17 @@ async function main() {
   const registration = await load(loader, regGrantor, 'POST /oauth/register', regReq, REGISTRATION_CONNECTIONS, SECONDS);
   await regGrantor.stop();
 
+  // 7d. Client ID Metadata Documents: the authorization endpoint for an app known by its document
+  // URL beside an admin-registered client, and how often the document is fetched (bench/metadata-documents.js).
+  log(`7d/9 authorization requests by Client ID Metadata Document beside a registered client (rate limits off) at c=${METADATA_DOCUMENT_CONNECTIONS}`);
+  const metadataDocuments = await measureMetadataDocuments({
+    connections: METADATA_DOCUMENT_CONNECTIONS,
+    seconds: SECONDS,
+    warmUp: (target, req) => warmUp(loader, target, req),
+    load: (target, label, req, c, seconds) => load(loader, target, label, req, c, seconds),
+    log,
+  });
+
   // 8. node-oidc-provider
   let oidc = null;
   let oidcToken = [];
@@ -515,10 +534,16 @@ async function main() {
       pass: verifyCost.ratio <= 1.1,
     },
     {
-      name: 'unknown client_id timed like a wrong secret (±10%)',
+      name: 'unknown client_id timed like a wrong secret or a bad signature (±10%)',
       measured: Math.max(...Object.values(authTiming.ratios).map((r) => Math.abs(r - 1))),
-      detail: `median ratio unknown / wrong secret: Basic ${fmt.ratio(authTiming.ratios.basic)}, post ${fmt.ratio(authTiming.ratios.post)}; answers ${authTiming.sameAnswers ? 'identical' : 'DIFFERENT'}`,
+      detail: `median ratio unknown / wrong secret: Basic ${fmt.ratio(authTiming.ratios.basic)}, post ${fmt.ratio(authTiming.ratios.post)}; unknown / bad signature (private_key_jwt): ES256 ${fmt.ratio(authTiming.ratios.ES256)}, RS256 ${fmt.ratio(authTiming.ratios.RS256)}; answers ${authTiming.sameAnswers ? 'identical' : 'DIFFERENT'}`,
       pass: authTiming.pass,
+    },
+    {
+      name: 'a metadata document is fetched once per cache lifetime, not per request',
+      measured: metadataDocuments.fetches,
+      detail: `${metadataDocuments.fetches} fetch(es) for ${fmt.int(metadataDocuments.documentRequests)} authorization requests over ${metadataDocuments.phaseSeconds.toFixed(1)} s (bound 1 + ⌊${metadataDocuments.phaseSeconds.toFixed(1)} / ${metadataDocuments.lifetimeSeconds} s⌋ = ${metadataDocuments.fetchBound}); ${fmt.int(metadataDocuments.document.rps)} req/s = ${fmt.ratio(metadataDocuments.documentOverRegistered)} a registered client's`,
+      pass: metadataDocuments.pass,
     },
   ];
 
@@ -535,6 +560,8 @@ async function main() {
     [`Grantor introspection via koa c=${introspectionKoa.connections}`, introspectionKoa.cpu.othersPctOfOneCore],
     [`Grantor introspection c=${introspection.connections}`, introspection.cpu.othersPctOfOneCore],
     [`Grantor registration c=${registration.connections}`, registration.cpu.othersPctOfOneCore],
+    [`Grantor authorize, registered client c=${metadataDocuments.registered.connections}`, metadataDocuments.registered.cpu.othersPctOfOneCore],
+    [`Grantor authorize, metadata document c=${metadataDocuments.document.connections}`, metadataDocuments.document.cpu.othersPctOfOneCore],
     ...SCALEOUT_ROWS.filter(({ key }) => scaleOut.runs[key]?.cpu).map(({ key, label }) => [`scale-out ${label}`, scaleOut.runs[key].cpu.othersPctOfOneCore]),
     ...(scaleOut.refresh?.cpu ? [['scale-out PostgreSQL refresh', scaleOut.refresh.cpu.othersPctOfOneCore]] : []),
   ].filter(([, others]) => others > NOISY_PCT).map(([label, others]) => ({ label, others }));
@@ -544,7 +571,7 @@ async function main() {
     const broken = [];
     const positive = (label, v) => { if (!(typeof v === 'number' && v > 0)) broken.push(`${label}: ${v}`); };
     if (signing) for (const k of ['nodeSingle', 'nodeAll', 'joseSingle', 'joseAll', 'joseOneLoopPool']) positive(`signing ${k} sig/s`, signing[k].signaturesPerSecond);
-    for (const r of [...grantorToken, ...documents.flatMap((d) => [d.koa, d.lean]), ...grantorRefresh, introspection, introspectionKoa, registration, ...oidcToken, ...(bare ? [bare] : [])]) positive(`${r.connections} connections req/s`, r.rps);
+    for (const r of [...grantorToken, ...documents.flatMap((d) => [d.koa, d.lean]), ...grantorRefresh, introspection, introspectionKoa, registration, metadataDocuments.registered, metadataDocuments.document, ...oidcToken, ...(bare ? [bare] : [])]) positive(`${r.connections} connections req/s`, r.rps);
     for (const row of edgeCosts.rows) positive(`2b ${row.label} req/s`, row.meanRps);
     if (!refreshClean || chainCheck.active !== true) broken.push(`refresh: ${JSON.stringify(grantorRefresh.map((r) => ({ non2xx: r.non2xx, bad: r.script.bad, starved: r.script.starved, firstBad: r.script.firstBad })))}, pooled token active ${chainCheck.active}`);
     if (!introspectionClean) broken.push(`introspection: ${introspection.non2xx} non-2xx, ${introspection.script.bad} not active (${introspection.script.firstBad})`);
@@ -561,12 +588,13 @@ async function main() {
       if (!(r.dpop.rps > 0) || r.dpop.non2xx || r.bearer.non2xx || r.dpop.firstBad) broken.push(`DPoP issuance at c=${r.connections}: ${JSON.stringify(r)}`);
     }
     if (!(dpop.verify.dpopUs > 0)) broken.push('DPoP verification measured nothing');
+    if (!metadataDocuments.pass) broken.push(`metadata documents: ${metadataDocuments.fetches} fetches (bound ${metadataDocuments.fetchBound}) for ${metadataDocuments.documentRequests} requests`);
     if (broken.length) throw new BenchBroken(`smoke run: phases gave insane results:\n  ${broken.join('\n  ')}`);
   }
 
   // ---- printout and BENCH_JSON: bench/render.js -----------------------------------------------
   const { text, json } = render({
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   });
   process.stdout.write(text);
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);

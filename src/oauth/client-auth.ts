@@ -4,7 +4,7 @@ import { hashSecret, secretMatches } from '../lib/secret.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { ClientRow } from '../store/tables.js';
-import { AssertionRefused, CLIENT_ASSERTION_TYPE, claimedClientId, MAX_ASSERTION_LENGTH, verifyClientAssertion, type ClientAssertionDeps } from './client-assertion.js';
+import { AssertionRefused, CLIENT_ASSERTION_TYPE, claimedClientId, MAX_ASSERTION_LENGTH, refuseAfterDecoyCheck, verifyClientAssertion, type ClientAssertionDeps } from './client-assertion.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
@@ -97,9 +97,12 @@ async function authenticateByAssertion(deps: ClientAuthDeps, form: URLSearchPara
     const bodyId = form.get('client_id');
     if (bodyId !== null && bodyId !== clientId) throw new AssertionRefused('client_id differs from the assertion\'s sub');
     const client = await deps.readCache.client(clientId);
-    if (!client) throw new AssertionRefused('unknown client');
-    if (client.disabled) throw new AssertionRefused('client disabled');
-    if (client.tokenEndpointAuthMethod !== 'private_key_jwt') throw new AssertionRefused(`client authenticates with ${client.tokenEndpointAuthMethod}`);
+    // An unknown client, a disabled one and one that uses a secret do a known client's work (one
+    // signature check, against a decoy key) and get the same answer as a bad signature, so the
+    // time does not tell whether a client_id exists.
+    if (!client) return await refuseAfterDecoyCheck(assertion, undefined, 'unknown client');
+    if (client.disabled) return await refuseAfterDecoyCheck(assertion, undefined, 'client disabled');
+    if (client.tokenEndpointAuthMethod !== 'private_key_jwt') return await refuseAfterDecoyCheck(assertion, undefined, `client authenticates with ${client.tokenEndpointAuthMethod}`);
     await verifyClientAssertion(deps, client, assertion);
     await deps.rateLimits.client(client.clientId);
     return { client, method: 'private_key_jwt' };
