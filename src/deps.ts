@@ -19,7 +19,6 @@ import { createProofKeyCache, type ProofKeyCache } from './resource-server/dpop-
 import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
 import { migrate, openDb, type Db } from './store/db.js';
-import { isClientBlocked } from './store/blocked-clients.js';
 import { createDocumentCache } from './outbound/document-cache.js';
 import { fetchDocument } from './outbound/fetch-document.js';
 import { MAX_DOCUMENT_BYTES, withMetadataDocuments } from './oauth/client-metadata-document.js';
@@ -144,7 +143,6 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
         clock,
         documents: createDocumentCache(METADATA_DOCUMENT_CACHE(clock)),
         fetch: (url) => fetchDocument(url, { ...config.outbound, maxBytes: MAX_DOCUMENT_BYTES }),
-        isBlocked: (clientId) => isClientBlocked(db, clientId),
         refused: (clientId, reason) => logger.info({ client_id: clientId, reason }, 'client metadata document refused'),
       }),
       secrets,

@@ -149,8 +149,6 @@ export interface MetadataDocumentDeps {
   documents: DocumentCache;
   /** Fetches one document (src/outbound/fetch-document.ts with Grantor's limits). */
   fetch: (url: string) => Promise<FetchOutcome>;
-  /** Whether an admin blocked this client_id. */
-  isBlocked: (clientId: string) => Promise<boolean>;
   /** Told why a document was refused (for the log; never shown to the app). */
   refused?: (clientId: string, reason: string) => void;
 }
@@ -162,6 +160,16 @@ export interface MetadataDocumentDeps {
  * unknown client (`invalid_client`, or the authorization endpoint's error page).
  */
 export function withMetadataDocuments(readCache: ReadCache, deps: MetadataDocumentDeps): ReadCache {
+  // A document is checked once per fetch and resource list: both are the same objects until the
+  // cache lifetime ends or a resource changes, so a request for a known app re-checks nothing.
+  const checked = new WeakMap<FetchOutcome, { resources: ResourceRow[]; check: DocumentCheck }>();
+  const check = (clientId: string, fetched: FetchOutcome, resources: ResourceRow[]): DocumentCheck => {
+    const held = checked.get(fetched);
+    if (held?.resources === resources) return held.check;
+    const made = clientFromDocument(clientId, fetched, resources, deps.clock.now());
+    checked.set(fetched, { resources, check: made });
+    return made;
+  };
   const resolve = async (clientId: string): Promise<ClientRow | undefined> => {
     const problem = clientIdUrlProblem(clientId, deps.config.clientMetadataDocuments);
     const refuse = (reason: string) => {
@@ -169,10 +177,10 @@ export function withMetadataDocuments(readCache: ReadCache, deps: MetadataDocume
       return undefined;
     };
     if (problem) return refuse(problem);
-    if (await deps.isBlocked(clientId)) return refuse('blocked by an admin');
+    if (await readCache.clientBlocked(clientId)) return refuse('blocked by an admin');
     const fetched = await deps.documents.get(clientId, deps.fetch);
-    const checked = clientFromDocument(clientId, fetched, await readCache.resources(), deps.clock.now());
-    return checked.ok ? checked.client : refuse(checked.reason);
+    const outcome = check(clientId, fetched, await readCache.resources());
+    return outcome.ok ? outcome.client : refuse(outcome.reason);
   };
   return {
     ...readCache,

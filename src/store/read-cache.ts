@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { allRedirectOrigins, findClient } from './clients.js';
 import { sharedFreshReads } from '../lib/fresh-reads.js';
 import { findGrant, findStandingGrant } from './grants.js';
+import { isClientBlocked } from './blocked-clients.js';
 import { allResources } from './resources.js';
 import type { ClientRow, GrantRow, ResourceRow } from './tables.js';
 
@@ -35,6 +36,11 @@ export interface ReadCache {
    * resource servers at once costs two queries, not one each.
    */
   grantNow(grantId: string): Promise<GrantRow | undefined>;
+  /**
+   * Whether an admin blocked this client_id (issue #11): held like a client, so a block made on
+   * this instance counts at once and one made elsewhere within a poll of the change epoch.
+   */
+  clientBlocked(clientId: string): Promise<boolean>;
   /** Origins (scheme://host:port) of every registered redirect URI: the browser apps CORS admits. */
   redirectOrigins(): Promise<Set<string>>;
   /** Drops every copy now (this instance just changed something). */
@@ -67,6 +73,7 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
   const minRereadMs = opts.minRereadMs ?? 50;
   const clients = new Map<string, ClientRow>();
   const grants = new Map<string, GrantRow>();
+  const blocked = new Map<string, boolean>();
   /** Confirmed absences: key → when the entry lapses (ms). */
   const misses = new Map<string, number>();
   let resourceList: ResourceRow[] | undefined;
@@ -81,6 +88,7 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     generation++;
     clients.clear();
     grants.clear();
+    blocked.clear();
     misses.clear();
     resourceList = undefined;
     origins = undefined;
@@ -209,6 +217,15 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
       const key = `${clientId} ${resource}`;
       const since = generation;
       return grants.get(key) ?? remember(grants, key, await findStandingGrant(db, clientId, resource), since);
+    },
+    async clientBlocked(clientId) {
+      await fresh();
+      const held = blocked.get(clientId);
+      if (held !== undefined) return held;
+      const since = generation;
+      const found = await isClientBlocked(db, clientId);
+      remember(blocked, clientId, found, since);
+      return found;
     },
     async redirectOrigins() {
       await fresh();
