@@ -84,12 +84,3 @@ export async function findRefreshTokenById(db: Knex, id: string): Promise<Refres
   const r = await db('refresh_tokens').where({ id }).first();
   return r ? toRow(r) : undefined;
 }
-
-/**
- * Rotation, decided by the database: the conditional UPDATE marks the token used and names its
- * successor; of two concurrent refreshes exactly one gets true.
- */
-export async function markRotated(db: Knex, id: string, at: number, successorId: string, successorAccess: string): Promise<boolean> {
-  const n = await db('refresh_tokens').where({ id }).whereNull('used_at').update({ used_at: at, successor_id: successorId, successor_access: successorAccess });
-  return n === 1;
-}

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { narrowGrantScope } from './grants.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
 
 /** One refresh token rotation: spend `tokenId`, store its successor, maybe narrow or touch the grant. */
@@ -37,9 +38,7 @@ export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation
         id: s.id, token_hash: s.tokenHash, grant_id: s.grantId, client_id: s.clientId, scope: s.scope, created_at: s.createdAt, expires_at: s.expiresAt, dpop_jkt: s.dpopJkt,
       })));
     }
-    for (const r of winners) {
-      if (r.narrowGrant) await trx('grants').where({ id: r.successor.grantId, scope: r.narrowGrant.from }).update({ scope: r.narrowGrant.to });
-    }
+    for (const r of winners) if (r.narrowGrant) await narrowGrantScope(trx, r.successor.grantId, r.narrowGrant.from, r.narrowGrant.to);
     const touches = new Map<number, string[]>();
     for (const r of winners) if (r.touchGrantAt !== undefined) touches.set(r.touchGrantAt, [...(touches.get(r.touchGrantAt) ?? []), r.successor.grantId]);
     for (const [at, grantIds] of touches) await trx('grants').whereIn('id', grantIds).update({ last_used_at: at });
