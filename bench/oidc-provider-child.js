@@ -4,13 +4,19 @@
  * (resource indicators), the built-in in-memory adapter. Listens on 127.0.0.1:PORT and tells the
  * parent over IPC once it does.
  *
- * env: PORT, CLIENT_ID, CLIENT_SECRET, RESOURCE, SCOPE
+ * And Grantor's refresh job (bench phase 8b): a public client (authorization_code with PKCE +
+ * refresh_token, token_endpoint_auth_method none) whose refresh tokens rotate on every use (the
+ * provider's default for public clients). Its refresh tokens are seeded through the provider's own
+ * authorization flow; /interaction/:uid stands in for the login and consent pages a deployment
+ * writes: it signs the one bench person in and grants the requested scope for the resource at once.
+ *
+ * env: PORT, CLIENT_ID, CLIENT_SECRET, RESOURCE, SCOPE, SPA_CLIENT_ID, REDIRECT_URI
  */
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import Provider, { errors } from 'oidc-provider';
 
-const { PORT, CLIENT_ID, CLIENT_SECRET, RESOURCE, SCOPE } = process.env;
+const { PORT, CLIENT_ID, CLIENT_SECRET, RESOURCE, SCOPE, SPA_CLIENT_ID, REDIRECT_URI } = process.env;
 const issuer = `http://127.0.0.1:${PORT}`;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -20,7 +26,7 @@ const provider = new Provider(issuer, {
   jwks: { keys: [jwk] },
   // The client's allowed scopes (like Grantor's client scopes) must be scopes the provider knows.
   scopes: ['openid', 'offline_access', SCOPE],
-  ttl: { ClientCredentials: 600 },
+  ttl: { ClientCredentials: 600, AccessToken: 600, RefreshToken: 14 * 24 * 3600, Grant: 14 * 24 * 3600, Session: 24 * 3600, Interaction: 600, AuthorizationCode: 60 },
   clients: [
     {
       client_id: CLIENT_ID,
@@ -31,7 +37,19 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: SCOPE,
     },
+    {
+      client_id: SPA_CLIENT_ID,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [REDIRECT_URI],
+      token_endpoint_auth_method: 'none',
+      scope: SCOPE,
+    },
   ],
+  findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  // Like Grantor: a client allowed the refresh_token grant gets a refresh token (no offline_access dance).
+  issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
@@ -55,7 +73,28 @@ const provider = new Provider(issuer, {
 // Like Grantor's app.silent: no stack traces on stderr for refused requests.
 provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc-provider server_error: ${err?.stack}\n`));
 
-const server = http.createServer(provider.callback());
+/** The login and consent pages' stand-in: the bench person, signed in, granting what is asked. */
+async function interaction(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  const accountId = details.session?.accountId ?? 'bench-person';
+  const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+  grant.addOIDCScope(String(details.params.scope ?? ''));
+  grant.addResourceScope(RESOURCE, SCOPE);
+  await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: false });
+}
+
+const callback = provider.callback();
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url?.startsWith('/interaction/')) {
+    interaction(req, res).catch((err) => {
+      process.stderr.write(`interaction failed: ${err?.stack}\n`);
+      res.statusCode = 500;
+      res.end();
+    });
+    return;
+  }
+  callback(req, res);
+});
 server.keepAliveTimeout = 5_000;
 server.listen(Number(PORT), '127.0.0.1', () => process.send?.({ ready: true, issuer }));
 process.on('SIGTERM', () => {

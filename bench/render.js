@@ -12,7 +12,7 @@ import { fmt, round, table } from './report.js';
  */
 export function render(results) {
   const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed,
   } = results;
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
@@ -86,6 +86,16 @@ export function render(results) {
       const g = at(grantorToken, c);
       const o = at(oidcToken, c);
       return [c, fmt.int(g?.rps), fmt.int(o?.rps), g && o ? fmt.ratio(g.rps / o.rps) : undefined];
+    })));
+  }
+  if (oidcRefresh.length) {
+    p('');
+    p(`4b. node-oidc-provider v9 POST /token grant_type=refresh_token (same job as 5: a public client's refresh tokens, rotated on every use, in-memory adapter);`);
+    p(`   ${oidcSeed.tokens.length} refresh tokens seeded through its own authorization code flow (PKCE; login and consent granted by the bench's interaction stand-in) in ${oidcSeed.seconds.toFixed(1)} s`);
+    p(table(['conns', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'rotated', 'server CPU', 'CPU ms/req', 'oidc-provider refresh / its client_credentials', 'Grantor refresh / oidc-provider refresh'], oidcRefresh.map((r) => {
+      const cc = at(oidcToken, r.connections);
+      const g = at(grantorRefresh, r.connections);
+      return [r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.int(r.script.ok), fmt.pct(r.cpu.serverPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), cc ? fmt.ratio(r.rps / cc.rps) : undefined, g ? fmt.ratio(g.rps / r.rps) : undefined];
     })));
   }
   p('');
@@ -230,6 +240,7 @@ export function render(results) {
   if (g50) p(`  what limits Grantor at c=${REF_CONNECTIONS}: ${bottleneck(g50)}`);
   p(`  refresh / client_credentials at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.refreshOverClientCredentialsAt50) ?? 'n/a'}${r50 ? ` (${fmt.ms(r50.cpu.serverMsPerRequest)} vs ${fmt.ms(g50?.cpu.serverMsPerRequest)} ms of server CPU per request)` : ''}`);
   if (r50) p(`  what limits the refresh grant at c=${REF_CONNECTIONS}: ${bottleneck(r50)}`);
+  if (ratios.oidcProviderRefreshOverClientCredentialsAt50 != null) p(`  node-oidc-provider refresh / its client_credentials at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.oidcProviderRefreshOverClientCredentialsAt50)}; Grantor refresh / node-oidc-provider refresh: ${fmt.ratio(ratios.grantorRefreshOverOidcProviderRefreshAt50)}`);
   p(`  scale-out at c=${SCALEOUT_CONNECTIONS}: PostgreSQL / SQLite ${fmt.ratio(so.postgresOverSqlite1Process) ?? 'n/a'} (1 process), ${fmt.ratio(so.postgresOverSqliteWorkers2) ?? 'n/a'} (WORKERS=2); WORKERS=2 / 1: SQLite ${fmt.ratio(so.workers2Over1Sqlite) ?? 'n/a'}, PostgreSQL ${fmt.ratio(so.workers2Over1Postgres) ?? 'n/a'}`);
   p(`  what limits introspection at c=${introspection.connections}: ${bottleneck(introspection)}`);
   p('');
@@ -350,7 +361,7 @@ export function render(results) {
       trafficRefusals: revocation.traffic.errors,
       idleProbe: revocation.idleProbe,
     },
-    oidcProvider: oidcToken.length ? { token: oidcToken.map(jsonRun) } : null,
+    oidcProvider: oidcToken.length ? { token: oidcToken.map(jsonRun), refresh: oidcRefresh.map((r) => ({ ...jsonRun(r), rotated: r.script.ok, failedRotations: r.script.bad, starved: r.script.starved })), refreshSeedSeconds: oidcSeed ? round(oidcSeed.seconds, 2) : null } : null,
     bareSigner: bare ? jsonRun(bare) : null,
     scaleOut: {
       connections: scaleOut.connections,

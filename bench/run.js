@@ -68,6 +68,7 @@ import { LIMITS_OFF, LOAD_CLIENTS, startGrantor } from './grantor-server.js';
 import { measureEdgeCosts } from './edge-costs.js';
 import { startLoadGenerator } from './load.js';
 import { startOidcProvider } from './oidc-provider-peer.js';
+import { seedOidcProviderRefreshTokens } from './oidc-provider-seed.js';
 import { cleanupAll, cpuMeter, sleep } from './procs.js';
 import { fmt, round, table } from './report.js';
 import { render } from './render.js';
@@ -425,6 +426,9 @@ async function main() {
   // 8. node-oidc-provider
   let oidc = null;
   let oidcToken = [];
+  /** @type {any[]} */
+  const oidcRefresh = [];
+  let oidcSeed = null;
   if (!ONLY_GRANTOR) {
     log('8/9 node-oidc-provider');
     oidc = await startOidcProvider({ resource: grantor.resource, scope: grantor.scope });
@@ -432,6 +436,16 @@ async function main() {
     oidc.sample = await verifyIssuance(oidc, oReq);
     await warmUp(loader, oidc, oReq);
     for (const c of OIDC_CONNECTIONS) oidcToken.push(await load(loader, oidc, 'POST /token', oReq, c, SECONDS));
+    // 8b. its refresh grant, the job of phase 4: a public client's refresh tokens, seeded through
+    // its own authorization code flow, rotated by the same scripted load at the same concurrencies.
+    oidcSeed = await seedOidcProviderRefreshTokens(oidc, { count: REFRESH_SEED });
+    if (new Set(oidcSeed.tokens).size !== REFRESH_SEED) throw new BenchBroken(`oidc-provider seeding gave ${new Set(oidcSeed.tokens).size} distinct refresh tokens, not ${REFRESH_SEED}`);
+    log(`  seeded ${oidcSeed.tokens.length} oidc-provider refresh tokens through its code flow in ${oidcSeed.seconds.toFixed(1)} s`);
+    await scripted.setPool(oidcSeed.tokens);
+    const oRefreshReq = { url: `${oidc.url}${oidc.tokenPath}`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, clientId: oidc.spaClientId };
+    const oRefreshWarm = await scripted.run('refresh', { ...oRefreshReq, connections: WARMUP_CONNECTIONS, duration: WARMUP_SECONDS });
+    if (oRefreshWarm.script.bad > 0 || oRefreshWarm.errors > 0) throw new BenchBroken(`oidc-provider refresh warm-up: ${oRefreshWarm.script.bad} failed rotations (${oRefreshWarm.script.firstBad}), ${oRefreshWarm.errors} errors\n${oidc.logs()}`);
+    for (const c of REFRESH_CONNECTIONS) oidcRefresh.push(await scriptedLoad(scripted, oidc, 'POST /token grant_type=refresh_token', 'refresh', oRefreshReq, c, SECONDS));
     await oidc.stop();
   }
 
@@ -473,6 +487,10 @@ async function main() {
   const signShare = signMs && g50?.cpu.serverMsPerRequest ? signMs / g50.cpu.serverMsPerRequest : null;
   const r50 = at(grantorRefresh, REF_CONNECTIONS);
   ratios.refreshOverClientCredentialsAt50 = r50 && g50 ? r50.rps / g50.rps : null;
+  // node-oidc-provider's refresh against its own client_credentials (same run), and Grantor's refresh against its refresh.
+  const or50 = at(oidcRefresh, REF_CONNECTIONS);
+  ratios.oidcProviderRefreshOverClientCredentialsAt50 = or50 && o50 ? or50.rps / o50.rps : null;
+  ratios.grantorRefreshOverOidcProviderRefreshAt50 = r50 && or50 ? r50.rps / or50.rps : null;
   const refreshClean = grantorRefresh.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0 && r.script.starved === 0);
   const introspectionClean = [introspection, introspectionKoa].every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0);
   const ttlBoundMs = (REVOKE_TTL + 1) * 1000;
@@ -574,6 +592,7 @@ async function main() {
     for (const r of [...grantorToken, ...documents.flatMap((d) => [d.koa, d.lean]), ...grantorRefresh, introspection, introspectionKoa, registration, metadataDocuments.registered, metadataDocuments.document, ...oidcToken, ...(bare ? [bare] : [])]) positive(`${r.connections} connections req/s`, r.rps);
     for (const row of edgeCosts.rows) positive(`2b ${row.label} req/s`, row.meanRps);
     if (!refreshClean || chainCheck.active !== true) broken.push(`refresh: ${JSON.stringify(grantorRefresh.map((r) => ({ non2xx: r.non2xx, bad: r.script.bad, starved: r.script.starved, firstBad: r.script.firstBad })))}, pooled token active ${chainCheck.active}`);
+    if (oidcRefresh.some((r) => r.non2xx || r.errors || r.script.bad || r.script.starved)) broken.push(`oidc-provider refresh: ${JSON.stringify(oidcRefresh.map((r) => ({ non2xx: r.non2xx, bad: r.script.bad, starved: r.script.starved, firstBad: r.script.firstBad })))}`);
     if (!introspectionClean) broken.push(`introspection: ${introspection.non2xx} non-2xx, ${introspection.script.bad} not active (${introspection.script.firstBad})`);
     positive('verify µs (module)', verifyCost.module.wallUs);
     if (!authTiming.sameAnswers || authTiming.unexpected) broken.push(`client-auth timing: answers differ or unexpected: ${JSON.stringify(authTiming.unexpected ?? null)}`);
@@ -594,7 +613,7 @@ async function main() {
 
   // ---- printout and BENCH_JSON: bench/render.js -----------------------------------------------
   const { text, json } = render({
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed,
   });
   process.stdout.write(text);
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);

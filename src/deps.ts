@@ -15,6 +15,7 @@ import { revocationListVersion } from './store/revocations.js';
 import { createLoginLimiter, type LoginLimiter } from './pages/login-limiter.js';
 import { createStatusList, type StatusList } from './revocation/status-list.js';
 import { createReadCache, type ReadCache } from './store/read-cache.js';
+import { createRotationBatcher, type RotationBatcher } from './store/rotate-refresh-tokens.js';
 import { createProofKeyCache, type ProofKeyCache } from './resource-server/dpop-proof.js';
 import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
@@ -40,6 +41,8 @@ export interface Deps {
    * that is an https URL is answered from its metadata document (oauth/client-metadata-document.ts).
    */
   readCache: ReadCache;
+  /** Refresh token rotations, committed in groups (group commit). */
+  rotations: RotationBatcher;
   /** Server-wide secrets, shared by every instance through the database. */
   secrets: { refreshSuccessor: string; dpopNonce: string };
   /** private_key_jwt clients' public keys: registered, or fetched from their jwks_uri and cached. */
@@ -146,6 +149,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
         refused: (clientId, reason) => logger.info({ client_id: clientId, reason }, 'client metadata document refused'),
       }),
       secrets,
+      rotations: createRotationBatcher(db),
       clientKeys: createClientKeys({
         documents: createDocumentCache(METADATA_DOCUMENT_CACHE(clock)),
         fetch: (url) => fetchDocument(url, { ...config.outbound, maxBytes: MAX_JWKS_BYTES, accept: 'application/jwk-set+json, application/json' }),

@@ -3,6 +3,8 @@
  * database. With WORKERS > 1 the primary process prepares the database and keys once, then forks
  * that many workers that share the port (node:cluster) and forwards signals to them.
  */
+// First: sizes libuv's thread pool before anything uses it (see the module).
+import './lib/thread-pool.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createServers } from './app.js';

@@ -54,9 +54,9 @@ function protectedHeader(kid: string): string {
   return Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid })).toString('base64url');
 }
 
-/** Signs an RFC 9068 access token with the active key: header `typ: at+jwt`, `alg: RS256`, `kid`. */
-export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenInput): Promise<{ token: string; claims: AccessTokenClaims; kid: string }> {
-  const claims: AccessTokenClaims = {
+/** The claims of an RFC 9068 access token (§2.2), with a fresh `jti`. */
+export function accessTokenClaims(input: MintAccessTokenInput): AccessTokenClaims {
+  return {
     iss: input.issuer,
     sub: input.subject,
     aud: input.audience,
@@ -70,6 +70,11 @@ export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenIn
     ...(input.dpopJkt ? { cnf: { jkt: input.dpopJkt } } : {}),
     ...(input.actor ? { act: input.actor } : {}),
   };
+}
+
+/** Signs an RFC 9068 access token with the active key: header `typ: at+jwt`, `alg: RS256`, `kid`. */
+export async function mintAccessToken(keyRing: KeyRing, input: MintAccessTokenInput): Promise<{ token: string; claims: AccessTokenClaims; kid: string }> {
+  const claims = accessTokenClaims(input);
   return { ...(await signAccessToken(keyRing, claims)), claims };
 }
 

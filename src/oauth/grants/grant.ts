@@ -5,6 +5,7 @@ import type { StatusList } from '../../revocation/status-list.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
 import type { ReadCache } from '../../store/read-cache.js';
+import type { RotationBatcher } from '../../store/rotate-refresh-tokens.js';
 import type { RateLimits } from '../../http/rate-limit.js';
 import type { ProofKeyCache } from '../../resource-server/dpop-proof.js';
 import type { ClientKeys } from '../client-keys.js';
@@ -15,6 +16,8 @@ export type GrantDeps = {
   clock: Clock;
   keyRing: KeyRing;
   readCache: ReadCache;
+  /** Refresh token rotations, committed in groups (src/store/rotate-refresh-tokens.ts). */
+  rotations: RotationBatcher;
   rateLimits: Pick<RateLimits, 'client'>;
   /** private_key_jwt clients' keys (RFC 7523 §2.2; src/oauth/client-keys.ts). */
   clientKeys: ClientKeys;

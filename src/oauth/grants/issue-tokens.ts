@@ -1,22 +1,23 @@
 import { OAuthError } from '../../errors.js';
 import type { ClientRow, GrantRow, ResourceRow } from '../../store/tables.js';
-import { mintAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
+import { accessTokenClaims, signAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import type { GrantDeps } from './grant.js';
 
 /**
- * An access token of a grant: `sub` is the person, or the client itself when none (RFC 9068 §2.2);
- * bound to a DPoP key by `cnf.jkt` when the request carried a proof (RFC 9449 §6.1).
+ * The claims of an access token of a grant, not yet signed: `sub` is the person, or the client
+ * itself when none (RFC 9068 §2.2); bound to a DPoP key by `cnf.jkt` when the request carried a
+ * proof (RFC 9449 §6.1).
  */
-export async function mintGrantAccessToken(
-  deps: GrantDeps,
+export function grantAccessTokenClaims(
+  deps: Pick<GrantDeps, 'config' | 'statusList'>,
   grant: GrantRow,
   resource: Pick<ResourceRow, 'identifier' | 'accessTokenTtl'>,
   scope: string,
   now: number,
   dpopJkt?: string,
-): Promise<{ token: string; claims: AccessTokenClaims; kid: string; ttl: number; tokenType: 'Bearer' | 'DPoP' }> {
+): { claims: AccessTokenClaims; ttl: number; tokenType: 'Bearer' | 'DPoP' } {
   const ttl = resource.accessTokenTtl ?? deps.config.accessTokenTtl;
-  const minted = await mintAccessToken(deps.keyRing, {
+  const claims = accessTokenClaims({
     issuer: deps.config.issuer,
     subject: grant.userId ?? grant.clientId,
     audience: resource.identifier,
@@ -29,7 +30,20 @@ export async function mintGrantAccessToken(
     ttl,
     dpopJkt,
   });
-  return { ...minted, ttl, tokenType: dpopJkt ? 'DPoP' : 'Bearer' };
+  return { claims, ttl, tokenType: dpopJkt ? 'DPoP' : 'Bearer' };
+}
+
+/** An access token of a grant (see grantAccessTokenClaims), signed with the active key. */
+export async function mintGrantAccessToken(
+  deps: GrantDeps,
+  grant: GrantRow,
+  resource: Pick<ResourceRow, 'identifier' | 'accessTokenTtl'>,
+  scope: string,
+  now: number,
+  dpopJkt?: string,
+): Promise<{ token: string; claims: AccessTokenClaims; kid: string; ttl: number; tokenType: 'Bearer' | 'DPoP' }> {
+  const { claims, ttl, tokenType } = grantAccessTokenClaims(deps, grant, resource, scope, now, dpopJkt);
+  return { ...(await signAccessToken(deps.keyRing, claims)), claims, ttl, tokenType };
 }
 
 /**

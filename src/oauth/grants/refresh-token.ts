@@ -1,15 +1,14 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
 import { revokeGrant } from '../../revocation/revoke-grant.js';
-import { narrowGrantScope, touchGrant } from '../../store/grants.js';
-import { findRefreshTokenById, findRefreshTokenWithGrant, insertRefreshToken, markRotated, type RefreshTokenRow } from '../../store/refresh-tokens.js';
+import { findRefreshTokenById, findRefreshTokenWithGrant, type RefreshTokenRow } from '../../store/refresh-tokens.js';
 import { signAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import { hashRefreshToken, successorRefreshToken } from '../../tokens/refresh-token.js';
 import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
-import { grantUsable, mintGrantAccessToken, requireDpopWhenBound } from './issue-tokens.js';
+import { grantAccessTokenClaims, grantUsable, requireDpopWhenBound } from './issue-tokens.js';
 
 /** Seconds after a rotation within which the same refresh is a concurrent duplicate (see below). */
 const CONCURRENCY_WINDOW = 1;
@@ -70,31 +69,37 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
   if (issued.length === 0) throw new OAuthError('invalid_scope', 'the requested scope is no longer allowed to the client');
   const grantScope = formatScope(allowedNow(grant.scope.split(' '), client, resource));
 
-  // 4. one transaction: rotate (the database picks the one winner), store the successor, touch the grant
+  // 4. one transaction, shared with the rotations arriving meanwhile (group commit): rotate (the
+  // database picks the one winner), store the successor, narrow or touch the grant. The access
+  // token's claims are stored with the rotation; it is signed once the winner is known, so a
+  // loser signs only the winner's answer.
   const scope = formatScope(issued);
-  const access = await mintGrantAccessToken(deps, grant, resource, scope, now, request.dpopJkt);
+  const access = grantAccessTokenClaims(deps, grant, resource, scope, now, request.dpopJkt);
+  const kid = deps.keyRing.signingKey().kid;
   const successor = successorRefreshToken(deps.secrets.refreshSuccessor, presented);
-  const answered: Answered = { claims: access.claims, kid: access.kid, expiresIn: access.ttl };
+  const answered: Answered = { claims: access.claims, kid, expiresIn: access.ttl };
   // The successor keeps the binding; an unbound public-client token is bound by its first proof.
-  const dpopJkt = row.dpopJkt ?? (client.type === 'public' ? request.dpopJkt : undefined);
-  const rotatedAt = deps.clock.now();
-  const rotated = await deps.db.transaction(async (trx) => {
-    const successorId = randomId();
-    if (!(await markRotated(trx, row.id, rotatedAt, successorId, JSON.stringify(answered)))) return false;
-    await insertRefreshToken(trx, { id: successorId, tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: formatScope(kept), createdAt: now, expiresAt: row.expiresAt, dpopJkt });
-    if (grantScope && grantScope !== grant.scope) await narrowGrantScope(trx, grant.id, grant.scope, grantScope);
+  const dpopJkt = row.dpopJkt ?? (client.type === 'public' ? request.dpopJkt : null) ?? null;
+  const rotated = await deps.rotations.rotate({
+    tokenId: row.id,
+    rotatedAt: deps.clock.now(),
+    successorAccess: JSON.stringify(answered),
+    successor: { id: randomId(), tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: formatScope(kept), createdAt: now, expiresAt: row.expiresAt, dpopJkt },
+    narrowGrant: grantScope && grantScope !== grant.scope ? { from: grant.scope, to: grantScope } : undefined,
     // Idle timeouts count in days: marking the grant used once a minute is enough.
-    if ((grant.lastUsedAt ?? 0) < now - 60) await touchGrant(trx, grant.id, now);
-    return true;
+    touchGrantAt: (grant.lastUsedAt ?? 0) < now - 60 ? now : undefined,
   });
   if (!rotated) {
-    // Another request rotated it first while this one still read it unspent: a concurrent duplicate.
+    // Another request rotated it first while this one still read it unspent (a concurrent
+    // duplicate), or its grant was revoked meanwhile (nothing spent).
     const winner = await findRefreshTokenById(deps.db, row.id);
-    return answerRepeatOrRevoke(deps, winner!, presented, startedAt);
+    if (!winner || winner.usedAt === null) throw invalidGrant('grant revoked during the refresh');
+    return answerRepeatOrRevoke(deps, winner, presented, startedAt);
   }
 
   // 5. respond
-  return { access_token: access.token, token_type: access.tokenType, expires_in: access.ttl, scope, refresh_token: successor.token };
+  const { token } = await signAccessToken(deps.keyRing, access.claims, kid);
+  return { access_token: token, token_type: access.tokenType, expires_in: access.ttl, scope, refresh_token: successor.token };
 }
 
 /**

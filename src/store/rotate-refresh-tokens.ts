@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import { narrowGrantScope } from './grants.js';
+import type { RefreshTokenRow } from './refresh-tokens.js';
+
+/** One refresh token rotation: spend `tokenId`, store its successor, maybe narrow or touch the grant. */
+export interface Rotation {
+  tokenId: string;
+  rotatedAt: number;
+  /** JSON of the access token answered (claims and kid), to answer a repeat identically. */
+  successorAccess: string;
+  successor: Omit<RefreshTokenRow, 'usedAt' | 'successorId' | 'successorAccess'>;
+  /** Narrow the grant's scope from → to (issue #10: scopes taken away), when they differ. */
+  narrowGrant?: { from: string; to: string };
+  /** Mark the grant used at this time (idle timeout). */
+  touchGrantAt?: number;
+}
+
+/** Rotations per transaction at most: bounds the statement's size (SQLite allows 32766 variables). */
+const MAX_BATCH = 100;
+
+/**
+ * Rotates several refresh tokens in ONE transaction (group commit) with a fixed number of statements
+ * whatever their count: one conditional UPDATE decides every winner (`used_at IS NULL`, the grant
+ * not revoked), one INSERT stores the winners' successors, then the rare grant writes. Answers, per
+ * rotation and in order, whether it won. Of two rotations of the same token only one can win: the
+ * UPDATE spends the row once, whichever transaction (of this process or another) comes first; within
+ * one batch the first of them is the one named, the others lose.
+ */
+export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation[]): Promise<boolean[]> {
+  const named = new Map<string, Rotation>();
+  for (const r of rotations) if (!named.has(r.tokenId)) named.set(r.tokenId, r);
+  const candidates = [...named.values()];
+  return db.transaction(async (trx) => {
+    const won = new Set(await markRotatedMany(trx, candidates));
+    const winners = candidates.filter((r) => won.has(r.successor.id));
+    if (winners.length > 0) {
+      await trx('refresh_tokens').insert(winners.map(({ successor: s }) => ({
+        id: s.id, token_hash: s.tokenHash, grant_id: s.grantId, client_id: s.clientId, scope: s.scope, created_at: s.createdAt, expires_at: s.expiresAt, dpop_jkt: s.dpopJkt,
+      })));
+    }
+    for (const r of winners) if (r.narrowGrant) await narrowGrantScope(trx, r.successor.grantId, r.narrowGrant.from, r.narrowGrant.to);
+    const touches = new Map<number, string[]>();
+    for (const r of winners) if (r.touchGrantAt !== undefined) touches.set(r.touchGrantAt, [...(touches.get(r.touchGrantAt) ?? []), r.successor.grantId]);
+    for (const [at, grantIds] of touches) await trx('grants').whereIn('id', grantIds).update({ last_used_at: at });
+    return rotations.map((r) => named.get(r.tokenId) === r && won.has(r.successor.id));
+  });
+}
+
+/**
+ * The conditional UPDATE of every candidate at once (CASE per column, portable to SQLite ≥ 3.35 and
+ * PostgreSQL); RETURNING names the successors of the rows it spent, i.e. the winners. A token whose
+ * grant was revoked meanwhile is not spent (RFC 9700 §4.14.2: revoking a grant ends its refresh tokens).
+ */
+async function markRotatedMany(trx: Knex.Transaction, rotations: readonly Rotation[]): Promise<string[]> {
+  const cases = (cast: string) => `CASE id ${rotations.map(() => `WHEN ? THEN CAST(? AS ${cast})`).join(' ')} END`;
+  const bindings = [
+    ...rotations.flatMap((r) => [r.tokenId, r.rotatedAt]),
+    ...rotations.flatMap((r) => [r.tokenId, r.successor.id]),
+    ...rotations.flatMap((r) => [r.tokenId, r.successorAccess]),
+    ...rotations.map((r) => r.tokenId),
+  ];
+  const result = await trx.raw(
+    `UPDATE refresh_tokens SET used_at = ${cases('BIGINT')}, successor_id = ${cases('TEXT')}, successor_access = ${cases('TEXT')} ` +
+      `WHERE id IN (${rotations.map(() => '?').join(', ')}) AND used_at IS NULL ` +
+      'AND EXISTS (SELECT 1 FROM grants WHERE grants.id = refresh_tokens.grant_id AND grants.revoked_at IS NULL) ' +
+      'RETURNING successor_id',
+    bindings,
+  );
+  const rows: Array<{ successor_id: string }> = Array.isArray(result) ? result : result.rows;
+  return rows.map((r) => r.successor_id);
+}
+
+/**
+ * Group commit: rotations asked for while a transaction is in flight wait for it, then go together
+ * in the next one (at most MAX_BATCH), so a busy server commits many rotations per transaction and
+ * an idle one commits each at once. Each answer comes only after its COMMIT (nothing acknowledged
+ * is lost on a crash). When a batch fails (a deadlock between two instances' batches, a busy
+ * database), each of its rotations is retried in a transaction of its own, so one rotation's
+ * failure fails only that one.
+ */
+export interface RotationBatcher {
+  /** Resolves, after its transaction committed, to whether this rotation won. */
+  rotate(rotation: Rotation): Promise<boolean>;
+}
+
+export function createRotationBatcher(db: Knex): RotationBatcher {
+  let queue: Array<{ rotation: Rotation; resolve(won: boolean): void; reject(err: unknown): void }> = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(MAX_BATCH);
+      try {
+        const won = await rotateRefreshTokens(db, batch.map((p) => p.rotation));
+        batch.forEach((p, i) => p.resolve(won[i]));
+      } catch (err) {
+        if (batch.length === 1) batch[0].reject(err);
+        else for (const p of batch) await rotateRefreshTokens(db, [p.rotation]).then(([won]) => p.resolve(won), p.reject);
+      }
+    }
+    flushing = false;
+  }
+
+  return {
+    rotate(rotation) {
+      return new Promise((resolve, reject) => {
+        queue.push({ rotation, resolve, reject });
+        if (flushing) return;
+        flushing = true;
+        // The next turn of the event loop: requests already read in this one join the batch.
+        setImmediate(() => void flush());
+      });
+    },
+  };
+}
