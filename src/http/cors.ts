@@ -3,6 +3,13 @@ import type { Context, Next } from 'koa';
 export interface CorsOptions {
   /** Whether a browser app at this origin may call the endpoint. */
   allowOrigin(origin: string): Promise<boolean>;
+  /**
+   * Asked once the request was read, when `allowOrigin` refused: whether this request's own
+   * client may be called from this origin (an app known only by its Client ID Metadata Document,
+   * whose origins no list holds). It admits the answer, never a preflight: a preflight names no
+   * client.
+   */
+  allowOriginForRequest?(origin: string, ctx: Context): Promise<boolean>;
   methods: string[];
   headers: string[];
   /** Seconds a browser may cache the preflight answer. */
@@ -20,11 +27,13 @@ export function cors(opts: CorsOptions) {
   return async function corsMiddleware(ctx: Context, next: Next): Promise<void> {
     const origin = ctx.get('Origin');
     ctx.vary('Origin');
-    const allowed = origin !== '' && origin.length <= 2048 && (await opts.allowOrigin(origin));
-    if (allowed) {
+    const wellFormed = origin !== '' && origin.length <= 2048;
+    const allowed = wellFormed && (await opts.allowOrigin(origin));
+    const admit = () => {
       ctx.set('Access-Control-Allow-Origin', origin);
       ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After, DPoP-Nonce');
-    }
+    };
+    if (allowed) admit();
     if (ctx.method === 'OPTIONS') {
       if (allowed && ctx.get('Access-Control-Request-Method')) {
         ctx.set('Access-Control-Allow-Methods', methods);
@@ -34,7 +43,13 @@ export function cors(opts: CorsOptions) {
       ctx.status = 204;
       return;
     }
-    await next();
+    if (allowed || !wellFormed || !opts.allowOriginForRequest) return next();
+    try {
+      await next();
+    } finally {
+      // An error answer too: the app must be able to read `invalid_grant`.
+      if (await opts.allowOriginForRequest(origin, ctx).catch(() => false)) admit();
+    }
   };
 }
 

@@ -12,8 +12,10 @@ import type { Metrics } from '../http/metrics.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
 import { readJson } from '../http/read-json.js';
+import { webOrigin } from '../lib/web-origin.js';
 import { deleteRegistration, readRegistration, registerClient, REGISTRATION_PATH, updateRegistration } from '../registry/registration.js';
 import type { StatusList } from '../revocation/status-list.js';
+import { isMetadataDocumentUrl } from './client-metadata-document.js';
 import type { GrantDeps } from './grants/grant.js';
 import { nextDpopNonce } from './dpop-proof.js';
 import { handleIntrospectionRequest } from './introspect.js';
@@ -45,6 +47,15 @@ export function formRoutes(deps: OAuthRouteDeps) {
   // of registered redirect URIs (RFC 6749 §3.2 is silent; OAuth 2.1 browser-based apps need it).
   const browserApps = cors({
     allowOrigin: async (origin) => (await deps.readCache.redirectOrigins()).has(origin),
+    // An app known only by its Client ID Metadata Document: its origins are those of its
+    // document's redirect URIs, known once the form names it (a public client's token request
+    // without DPoP is a simple request: no preflight).
+    allowOriginForRequest: async (origin, ctx) => {
+      const clientId = (ctx.state.form as URLSearchParams | undefined)?.get('client_id');
+      if (!clientId || !isMetadataDocumentUrl(clientId)) return false;
+      const client = await deps.readCache.client(clientId);
+      return !!client?.redirectUris.some((uri) => webOrigin(uri) === origin);
+    },
     methods: ['POST'],
     // RFC 9449: browser apps send a DPoP proof and read the DPoP-Nonce answer.
     headers: ['Content-Type', 'Authorization', 'DPoP'],

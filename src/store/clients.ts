@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { paginate } from './paginate.js';
 import type { ClientRow, ClientType, Page, TokenEndpointAuthMethod } from './tables.js';
+import { webOrigin } from '../lib/web-origin.js';
 
 /** `clients.source` of a client that registered itself (RFC 7591). */
 export const REGISTERED = 'registration';
@@ -91,12 +92,8 @@ export async function allRedirectOrigins(db: Knex): Promise<Set<string>> {
   const origins = new Set<string>();
   for (const r of rows) {
     for (const uri of JSON.parse(r.redirect_uris) as string[]) {
-      try {
-        const { protocol, origin } = new URL(uri);
-        if (protocol === 'https:' || protocol === 'http:') origins.add(origin);
-      } catch {
-        // registered URIs are validated; nothing to add for a malformed one
-      }
+      const origin = webOrigin(uri);
+      if (origin) origins.add(origin);
     }
   }
   return origins;

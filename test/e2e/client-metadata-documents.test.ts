@@ -61,6 +61,28 @@ describe('Client ID Metadata Documents', () => {
     });
     afterAll(() => app.close());
 
+    it('lets a browser app known only by its document read its token answers from its redirect origin, and no other origin (CORS, issue #11 item 5)', async () => {
+      const origin = 'https://agent-spa.example.net';
+      const spa = serve('/spa.json', (url) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: doc({ redirect_uris: [`${origin}/callback`] }, url) }));
+      const tokenRequest = (from: string) =>
+        fetch(`${app.url}/oauth/token`, {
+          method: 'POST',
+          // A public client's form POST without DPoP is a simple request: no preflight comes first.
+          headers: { Origin: from, 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: 'nope', redirect_uri: `${origin}/callback`, code_verifier: 'a'.repeat(43), client_id: spa }),
+        });
+      const own = await tokenRequest(origin);
+      expect(own.status).toBe(400);
+      expect((await own.json()).error).toBe('invalid_grant');
+      expect(own.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(own.headers.get('access-control-allow-credentials')).toBeNull();
+      const other = await tokenRequest('https://evil.example');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      // A preflight names no client: it stays for the origins of registered clients only.
+      const preflight = await fetch(`${app.url}/oauth/token`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
     it('advertises client_id_metadata_document_supported in the metadata', async () => {
       const meta = await (await app.request('/.well-known/oauth-authorization-server')).json();
       expect(meta.client_id_metadata_document_supported).toBe(true);
