@@ -67,7 +67,9 @@ describe('revocation events by push (RFC 8935) through the koa receiver', () => 
 
   it('creates a push stream to its endpoint with a secret Authorization header, and is healthy once the verification event arrives (SSF 1.0 §8.1.4.2)', async () => {
     start();
-    await until(() => verifier.revocationState().channel === 'stream', 'verified');
+    // The verifier is healthy as it applies the verification SET, a moment before the transmitter
+    // has read the 202 of that push: wait for both.
+    await until(() => verifier.revocationState().channel === 'stream' && stream().pushes.length > 0, 'verified, and the push answered');
     expect(stream().configurations[0]).toMatchObject({
       delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: `${api.url}/ssf/events`, authorization_header: expect.stringMatching(/^Bearer [A-Za-z0-9_-]{43}$/) },
       aud: API,
