@@ -6,12 +6,18 @@
  * load, N concurrent callers of one key cost about two reads instead of N; alone, a caller costs
  * one read, as before.
  *
+ * `minGapMs` spaces the reads of one key at least that far apart: a caller arriving sooner joins
+ * the read queued for the end of the gap, so a flood of callers, however large, costs one read per
+ * gap and each waits at most the gap (plus one read). With a gap, a key's slot is kept after its
+ * read ends (to remember when it began): use it for a few keys.
+ *
  * @example
  * const grantNow = sharedFreshReads((id: string) => findGrant(db, id));
  * const grant = await grantNow(grantId); // a revocation committed before this call is seen
  */
-export function sharedFreshReads<K, V>(read: (key: K) => Promise<V>): (key: K) => Promise<V> {
-  type Slot = { running: Promise<V> | undefined; queued: Promise<V> | undefined };
+export function sharedFreshReads<K, V>(read: (key: K) => Promise<V>, opts: { minGapMs?: number } = {}): (key: K) => Promise<V> {
+  type Slot = { running: Promise<V> | undefined; queued: Promise<V> | undefined; startedAt: number };
+  const gap = opts.minGapMs ?? 0;
   const slots = new Map<K, Slot>();
   const ignore = () => undefined;
 
@@ -19,10 +25,11 @@ export function sharedFreshReads<K, V>(read: (key: K) => Promise<V>): (key: K) =
     const reading = read(key);
     slot.running = reading;
     slot.queued = undefined;
+    slot.startedAt = Date.now();
     const done = () => {
       if (slot.running !== reading) return;
       slot.running = undefined;
-      if (!slot.queued && slots.get(key) === slot) slots.delete(key);
+      if (gap === 0 && !slot.queued && slots.get(key) === slot) slots.delete(key);
     };
     reading.then(done, done);
     return reading;
@@ -31,13 +38,17 @@ export function sharedFreshReads<K, V>(read: (key: K) => Promise<V>): (key: K) =
   return function freshRead(key: K): Promise<V> {
     let slot = slots.get(key);
     if (!slot) {
-      slot = { running: undefined, queued: undefined };
+      slot = { running: undefined, queued: undefined, startedAt: -Infinity };
       slots.set(key, slot);
     }
-    const { running } = slot;
-    if (!running) return start(key, slot);
+    if (!slot.running && !slot.queued && Date.now() - slot.startedAt >= gap) return start(key, slot);
     const s = slot;
-    s.queued ??= running.then(ignore, ignore).then(() => start(key, s));
+    s.queued ??= (async () => {
+      await s.running?.then(ignore, ignore);
+      const wait = s.startedAt + gap - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return start(key, s);
+    })();
     return s.queued;
   };
 }

@@ -137,46 +137,35 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     misses.set(k, Date.now() + missTtlMs);
   };
 
-  // The resource list is read whole. One read at a time, and reads forced by misses at least
-  // `minRereadMs` apart: callers that need a read begun after they asked (a miss) share the one
-  // queued behind the read in flight, so a flood of misses, however large, costs at most one
-  // read per `minRereadMs`, and a miss waits at most that long (plus one read) for its answer.
+  // The resource list is read whole. Callers that need a read begun after they asked (a miss)
+  // share one (lib/fresh-reads.ts), and such reads are at least `minRereadMs` apart: a flood of
+  // misses, however large, costs at most one read per `minRereadMs`, and a miss waits at most that
+  // long (plus one read) for its answer.
   let reading: { since: number; list: Promise<ResourceRow[]> } | undefined;
-  let queued: Promise<ResourceRow[]> | undefined;
-  let lastReadAt = -Infinity;
-  function startRead(): Promise<ResourceRow[]> {
+  const readResources = (): Promise<ResourceRow[]> => {
     const since = generation;
-    lastReadAt = Date.now();
-    const list: Promise<ResourceRow[]> = allResources(db)
-      .then((rows) => {
-        if (since === generation) resourceList = rows;
-        return rows;
-      })
-      .finally(() => {
-        if (reading?.list === list) reading = undefined;
-      });
+    const list = allResources(db).then((rows) => {
+      if (since === generation) resourceList = rows;
+      return rows;
+    });
     reading = { since, list };
+    const done = () => {
+      if (reading?.list === list) reading = undefined;
+    };
+    list.then(done, done);
     return list;
-  }
+  };
+  const sharedResourceReads = sharedFreshReads((_list: 'resources') => readResources(), { minGapMs: minRereadMs });
   /** A read of the list that begins after this call. */
-  function rereadResources(): Promise<ResourceRow[]> {
-    if (!reading && !queued && Date.now() - lastReadAt >= minRereadMs) return startRead();
-    queued ??= (async () => {
-      await reading?.list.catch(() => undefined);
-      const wait = lastReadAt + minRereadMs - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      queued = undefined;
-      return startRead();
-    })();
-    return queued;
-  }
+  const rereadResources = () => sharedResourceReads('resources');
   /** The held list, or a read of it that began since the copies were last dropped. */
   async function currentResources(): Promise<{ list: ResourceRow[]; justRead: boolean }> {
     await fresh();
     if (resourceList) return { list: resourceList, justRead: false };
+    // A read begun since the copies were dropped will do; else one that begins now (or at the
+    // end of the gap, when a read began less than `minRereadMs` ago).
     if (reading?.since === generation) return { list: await reading.list, justRead: true };
-    // After a change the list is read at once; only reads forced by misses are spaced out.
-    return { list: await (reading || queued ? rereadResources() : startRead()), justRead: true };
+    return { list: await rereadResources(), justRead: true };
   }
   async function resourcesAfterMiss(missing: string): Promise<ResourceRow[]> {
     const current = await currentResources();

@@ -71,4 +71,15 @@ describe('sharedFreshReads(): shared reads that never answer from before the cal
     fail = false;
     await expect(fresh('x')).resolves.toBe('x');
   });
+  it('spaces the reads of a key at least minGapMs apart: callers within the gap share the one read at its end', async () => {
+    const starts: number[] = [];
+    const fresh = sharedFreshReads(async (_key: string) => starts.push(Date.now()), { minGapMs: 40 });
+    expect(await fresh('list')).toBe(1);
+    const asked = Date.now();
+    // A flood within the gap: one more read, not three, and it begins after every caller asked.
+    expect(await Promise.all([fresh('list'), fresh('list'), fresh('list')])).toEqual([2, 2, 2]);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]).toBeGreaterThanOrEqual(asked);
+    expect(starts[1] - starts[0]).toBeGreaterThanOrEqual(39); // timers may round down by a millisecond
+  });
 });
