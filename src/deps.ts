@@ -26,6 +26,7 @@ import { MAX_DOCUMENT_BYTES, withMetadataDocuments } from './oauth/client-metada
 import { createClientKeys, MAX_JWKS_BYTES, type ClientKeys } from './oauth/client-keys.js';
 import { loadKeyEncryptionKey } from './keys/sealing.js';
 import { createDispatcher, type Dispatcher } from './ssf/dispatcher.js';
+import { createVerifiedTokens, type VerifiedTokens } from './oauth/accept-access-token.js';
 
 export interface Deps {
   config: Config;
@@ -41,6 +42,8 @@ export interface Deps {
    * that is an https URL is answered from its metadata document (oauth/client-metadata-document.ts).
    */
   readCache: ReadCache;
+  /** Grantor's own access tokens already verified, with the key set they verified against (oauth/accept-access-token.ts). */
+  verifiedTokens: VerifiedTokens;
   /** Refresh token rotations, committed in groups (group commit). */
   rotations: RotationBatcher;
   /** Server-wide secrets, shared by every instance through the database. */
@@ -148,6 +151,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
         fetch: (url) => fetchDocument(url, { ...config.outbound, maxBytes: MAX_DOCUMENT_BYTES }),
         refused: (clientId, reason) => logger.info({ client_id: clientId, reason }, 'client metadata document refused'),
       }),
+      verifiedTokens: createVerifiedTokens(),
       secrets,
       rotations: createRotationBatcher(db),
       clientKeys: createClientKeys({

@@ -5,7 +5,7 @@ import { bearerAuth } from '../http/bearer-auth.js';
 import { readJson } from '../http/read-json.js';
 import type { KeyRing, SigningKey } from '../keys/key-ring.js';
 import * as keys from '../keys/views.js';
-import { acceptAccessToken } from '../oauth/accept-access-token.js';
+import { acceptAccessToken, type VerifiedTokens } from '../oauth/accept-access-token.js';
 import type { Clock } from '../lib/clock.js';
 import * as blocked from '../registry/blocked-clients.js';
 import * as clients from '../registry/clients.js';
@@ -19,7 +19,7 @@ import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
 import type { Page } from '../store/tables.js';
 
-export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; rotateKeys: () => Promise<SigningKey>; statusList: StatusList; readCache: ReadCache; ssf: EventWake; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'grantIdleTimeout'> };
+export type AdminRouteDeps = { db: Db; clock: Clock; keyRing: KeyRing; rotateKeys: () => Promise<SigningKey>; statusList: StatusList; readCache: ReadCache; verifiedTokens: VerifiedTokens; ssf: EventWake; config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'grantIdleTimeout'> };
 
 export const ADMIN_PREFIX = '/admin';
 

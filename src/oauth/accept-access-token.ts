@@ -13,6 +13,7 @@ export type AcceptDeps = {
   clock: Clock;
   keyRing: KeyRing;
   readCache: Pick<ReadCache, 'client' | 'grantNow'>;
+  verifiedTokens: VerifiedTokens;
   config: Pick<Config, 'issuer' | 'grantIdleTimeout'>;
 };
 
@@ -52,10 +53,18 @@ export async function acceptAccessToken(deps: AcceptDeps, token: string): Promis
   return { ok: true, claims: { ...claims, scope: formatScope(scopes) }, grant: live.grant, client: live.client };
 }
 
-/** Most verified tokens remembered per key ring; past it the memory starts afresh. */
+/**
+ * Tokens whose signature and claims verified: the exact bytes, with the key set they verified
+ * against. One per app (buildDeps), beside the key ring it serves.
+ */
+export type VerifiedTokens = Map<string, { keys: unknown; claims: AccessTokenClaims }>;
+
+/** Most verified tokens remembered; past it the memory starts afresh. */
 const MAX_VERIFIED = 5_000;
-/** Tokens whose signature and claims verified, per key ring: the exact bytes, with the key set they verified against. */
-const verifiedByRing = new WeakMap<KeyRing, Map<string, { keys: unknown; claims: AccessTokenClaims }>>();
+
+export function createVerifiedTokens(): VerifiedTokens {
+  return new Map();
+}
 
 /**
  * verifyAccessToken(), with the RSA verification done once per token: the same bytes verified
@@ -63,10 +72,9 @@ const verifiedByRing = new WeakMap<KeyRing, Map<string, { keys: unknown; claims:
  * again (RFC 7519 §4.1.4 `exp`, §4.1.5 `nbf`). A key leaving the set (a new resolver) makes every
  * token verify afresh. Revocation is not decided here: the grant is read on every call.
  */
-async function verifiedOnce(deps: Pick<AcceptDeps, 'keyRing' | 'config'>, token: string, now: number): Promise<VerifyResult> {
+async function verifiedOnce(deps: Pick<AcceptDeps, 'keyRing' | 'config' | 'verifiedTokens'>, token: string, now: number): Promise<VerifyResult> {
   const keys = deps.keyRing.verificationKeys();
-  let memo = verifiedByRing.get(deps.keyRing);
-  if (!memo) verifiedByRing.set(deps.keyRing, (memo = new Map()));
+  const memo = deps.verifiedTokens;
   const hit = memo.get(token);
   if (hit && hit.keys === keys && stillInTime(hit.claims, now)) return { ok: true, claims: hit.claims };
   const verified = await verifyAccessToken(deps.keyRing, token, { issuer: deps.config.issuer, now });

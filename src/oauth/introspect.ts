@@ -8,12 +8,12 @@ import type { ReadCache } from '../store/read-cache.js';
 import { INTROSPECT_PERMISSION } from '../registry/clients.js';
 import type { RefreshTokenRow } from '../store/refresh-tokens.js';
 import type { ClientRow } from '../store/tables.js';
-import { acceptAccessToken, liveGrant } from './accept-access-token.js';
+import { acceptAccessToken, liveGrant, type VerifiedTokens } from './accept-access-token.js';
 import { authenticateClient } from './client-auth.js';
 import type { ClientKeys } from './client-keys.js';
 import { identifyToken } from './identify-token.js';
 
-export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'grantNow'>; rateLimits: Pick<RateLimits, 'client'>; clientKeys: ClientKeys; config: Pick<Config, 'issuer' | 'grantIdleTimeout'> };
+export type IntrospectDeps = { db: Db; clock: Clock; keyRing: KeyRing; readCache: Pick<ReadCache, 'client' | 'grantNow'>; verifiedTokens: VerifiedTokens; rateLimits: Pick<RateLimits, 'client'>; clientKeys: ClientKeys; config: Pick<Config, 'issuer' | 'grantIdleTimeout'> };
 
 const INACTIVE = { active: false } as const;
 /** Three base64url parts: what a JWS compact serialisation looks like (refresh tokens are one part). */

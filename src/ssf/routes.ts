@@ -7,7 +7,7 @@ import { noStore } from '../http/no-store.js';
 import { readJson } from '../http/read-json.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Clock } from '../lib/clock.js';
-import { acceptAccessToken } from '../oauth/accept-access-token.js';
+import { acceptAccessToken, type VerifiedTokens } from '../oauth/accept-access-token.js';
 import { SSF_SCOPE, ssfAudience } from '../registry/resources.js';
 import type { Db } from '../store/db.js';
 import type { ReadCache } from '../store/read-cache.js';
@@ -22,6 +22,7 @@ export type SsfRouteDeps = {
   keyRing: KeyRing;
   logger: Logger;
   readCache: ReadCache;
+  verifiedTokens: VerifiedTokens;
   sealingKey: Buffer;
   ssf: Dispatcher;
   config: Pick<Config, 'issuer' | 'baseUrl' | 'bodyLimit' | 'grantIdleTimeout' | 'outbound' | 'ssf'>;

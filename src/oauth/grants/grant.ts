@@ -9,6 +9,7 @@ import type { RotationBatcher } from '../../store/rotate-refresh-tokens.js';
 import type { RateLimits } from '../../http/rate-limit.js';
 import type { ProofKeyCache } from '../../resource-server/dpop-proof.js';
 import type { ClientKeys } from '../client-keys.js';
+import type { VerifiedTokens } from '../accept-access-token.js';
 
 /** What every grant may touch. */
 export type GrantDeps = {
@@ -16,6 +17,8 @@ export type GrantDeps = {
   clock: Clock;
   keyRing: KeyRing;
   readCache: ReadCache;
+  /** Access tokens already verified (src/oauth/accept-access-token.ts). */
+  verifiedTokens: VerifiedTokens;
   /** Refresh token rotations, committed in groups (src/store/rotate-refresh-tokens.ts). */
   rotations: RotationBatcher;
   rateLimits: Pick<RateLimits, 'client'>;
