@@ -21,7 +21,9 @@
  *      authentication timing: a wrong secret against an unknown client_id, interleaved
  *      (bench/client-auth-timing.js; alone: `npm run bench:timing`, which exits 1 past 10 %)
  *   7. revocation propagation: a second Grantor with STATUS_LIST_TTL=1; admin revocations, and
- *      how long until the module's verifier refuses each token (bench/revocation-propagation.js);
+ *      how long until the module's verifier refuses each token (bench/revocation-propagation.js),
+ *      through the status list and, on the same revocations, through a Shared Signals stream (poll);
+ *      7d what a stream costs Grantor per revocation with 0, 1, 10, 100 receivers (bench/ssf-cost.js);
  *      7b DPoP (bench/dpop.js); 7c POST /oauth/register under REGISTRATION=open (RFC 7591):
  *      registrations per second, the per-address registration limit and the cap off
  *   8. node-oidc-provider v9 POST /token, same job as 2, own child process
@@ -69,6 +71,7 @@ import { render } from './render.js';
 import { clientCredentialsToken } from './resource-server-module.js';
 import { measureRevocationPropagation } from './revocation-propagation.js';
 import { measureScaleOut } from './scale-out.js';
+import { measureStreamCost } from './ssf-cost.js';
 import { startScriptedLoadGenerator } from './scripted-load.js';
 import { measureSigningCeiling } from './signing-ceiling.js';
 import { measureVerifyCost } from './verify-cost.js';
@@ -108,6 +111,9 @@ const DPOP_CONNECTIONS = list('BENCH_DPOP_CONNECTIONS', byMode([10, 50], [10]));
 const [REGISTRATION_CONNECTIONS] = list('BENCH_REGISTRATION_CONNECTIONS', [10]);
 const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', byMode(40, 3));
 const REVOKE_TTL = num('BENCH_STATUS_LIST_TTL', 1);
+/** 7d: receiver counts (BENCH_SSF_RECEIVERS, default 0,1,10,100) and revocations per count (BENCH_SSF_REVOCATIONS, default BENCH_REVOKE_GRANTS). */
+const SSF_RECEIVERS = list('BENCH_SSF_RECEIVERS', byMode([0, 1, 10, 100], [0, 2]));
+const SSF_REVOCATIONS = num('BENCH_SSF_REVOCATIONS', REVOKE_GRANTS);
 const EDGE_ROUNDS = num('BENCH_EDGE_ROUNDS', byMode(2, 1));
 const TIMING_TRIES = num('BENCH_TIMING_TRIES', byMode(400, 20));
 const TIMING_WARMUP = num('BENCH_TIMING_WARMUP', byMode(100, 10));
@@ -382,6 +388,10 @@ async function main() {
   const revocation = await measureRevocationPropagation({ grantor: revGrantor, ttl: REVOKE_TTL, grants: REVOKE_GRANTS, boundMs: PROPAGATION_BOUND_MS, log });
   await revGrantor.stop();
 
+  // 7d. what a Shared Signals stream costs Grantor per revocation, by number of subscribed receivers
+  log(`7d/9 Shared Signals: Grantor's cost per revocation with ${SSF_RECEIVERS.join(', ')} receivers (jose-only long pollers in a child process)`);
+  const streamCost = await measureStreamCost({ receivers: SSF_RECEIVERS, revocations: SSF_REVOCATIONS, idleSeconds: byMode(2, 0.5), log });
+
   // 7b. DPoP (RFC 9449): issuance beside bearer issuance, the module's DPoP verification beside bearer (bench/dpop.js)
   log('7b/9 DPoP: issuance with a proof beside bearer issuance, and the module verifying a DPoP request beside a bearer one');
   const dpop = await measureDpop({ load: loader, scripted, seconds: SECONDS, connections: DPOP_CONNECTIONS, rounds: byMode(30, 3), iterations: VERIFY_ITERATIONS, warmupSeconds: WARMUP_SECONDS });
@@ -458,6 +468,8 @@ async function main() {
   const introspectionClean = [introspection, introspectionKoa].every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0);
   const ttlBoundMs = (REVOKE_TTL + 1) * 1000;
   const revocationOk = revocation.timedOut === 0 && revocation.errors.length === 0;
+  const streamOk = revocation.stream.timedOut === 0 && revocation.stream.errors.length === 0 && revocation.stream.channel === 'stream';
+  const streamCostOk = streamCost.rows.every((r) => r.delivered === r.expected && r.receiverErrors === 0 && r.grantorCpuMsPerRevocation > 0);
   const SCALEOUT_ROWS = Object.values(scaleOut.runs).map((r) => r.setup);
   const so = scaleOut.ratios;
   const r50Phase4 = at(grantorRefresh, SCALEOUT_CONNECTIONS);
@@ -509,6 +521,12 @@ async function main() {
       pass: revocationOk && revocation.p99Ms <= ttlBoundMs,
     },
     {
+      name: 'revocation through the stream p99 <= 100 ms',
+      measured: revocation.stream.p99Ms,
+      detail: `p99 ${fmt.int(revocation.stream.p99Ms)} ms (p50 ${fmt.int(revocation.stream.p50Ms)}, max ${fmt.int(revocation.stream.maxMs)} ms) beside the status list's p99 ${fmt.int(revocation.p99Ms)} ms, same ${revocation.grants} revocations; channel ${revocation.stream.channel}`,
+      pass: streamOk && revocation.stream.p99Ms <= 100,
+    },
+    {
       name: 'resource-server verify within 10% of bare jwtVerify',
       measured: verifyCost.ratio,
       detail: `${verifyCost.module.wallUs.toFixed(1)} µs vs ${verifyCost.bare.wallUs.toFixed(1)} µs per verify; per-round ratio ${fmt.ratio(verifyCost.ratio)} (CPU ${fmt.ratio(verifyCost.cpuRatio)})`,
@@ -550,6 +568,8 @@ async function main() {
     if (!introspectionClean) broken.push(`introspection: ${introspection.non2xx} non-2xx, ${introspection.script.bad} not active (${introspection.script.firstBad})`);
     positive('verify µs (module)', verifyCost.module.wallUs);
     if (!authTiming.sameAnswers || authTiming.unexpected) broken.push(`client-auth timing: answers differ or unexpected: ${JSON.stringify(authTiming.unexpected ?? null)}`);
+    if (!streamOk) broken.push(`revocation through the stream: ${revocation.stream.timedOut} not refused within the bound, ${revocation.stream.errors.length} refused for another reason (${revocation.stream.errors[0] ?? ''}), channel ${revocation.stream.channel} (${revocation.stream.lastError ?? ''})`);
+    if (!streamCostOk) broken.push(`stream cost: ${JSON.stringify(streamCost.rows.map((r) => ({ receivers: r.receivers, delivered: r.delivered, expected: r.expected, errors: r.receiverErrors, first: r.firstReceiverError, cpu: r.grantorCpuMsPerRevocation })))}`);
     if (!revocationOk) broken.push(`revocation: ${revocation.timedOut} not refused within the bound, ${revocation.errors.length} refused for another reason (${revocation.errors[0] ?? ''})`);
     for (const r of Object.values(scaleOut.runs)) {
       if (r.skipped) continue;
@@ -566,7 +586,7 @@ async function main() {
 
   // ---- printout and BENCH_JSON: bench/render.js -----------------------------------------------
   const { text, json } = render({
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, streamCost, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost,
   });
   process.stdout.write(text);
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
