@@ -148,12 +148,16 @@ async function adminRevoke(app: TestApp, admin: string, grantId: string): Promis
 }
 
 /** A koa API on loopback https whose push receiver is mounted once the verifier exists (its URL is needed first). */
-async function startPushApi(): Promise<{ server: TestHttpsServer; url: string; mount(verifier: Verifier): void }> {
+async function startPushApi(): Promise<{ server: TestHttpsServer; url: string; mount(verifier: Verifier | undefined): void }> {
   const koa = new Koa();
   let receiver: ReturnType<typeof revocationReceiver> | undefined;
   koa.use((ctx, next) => (receiver ? receiver(ctx, next) : next()));
+  // No verifier mounted: the API is down (RFC 8935 §2.3: a 5xx has the transmitter retry).
+  koa.use((ctx) => {
+    ctx.status = 503;
+  });
   const server = await startHttpsServer(koa.callback());
-  return { server, url: `${server.origin}/ssf/events`, mount: (verifier) => void (receiver = revocationReceiver(verifier)) };
+  return { server, url: `${server.origin}/ssf/events`, mount: (verifier) => void (receiver = verifier && revocationReceiver(verifier)) };
 }
 
 describe('the resource-server module against the real transmitter', () => {
@@ -267,6 +271,25 @@ describe('the resource-server module against the real transmitter', () => {
       await adminRevoke(app, creds.admin, grantId);
       await refusedWithin(verifier, token, STREAM_BOUND_MS);
       expect(verifier.revocationState()).toMatchObject({ channel: 'stream', delivery: 'push', revokedGrants: 1 });
+    });
+
+    // Regression: the SET was pushed with the old process's secret before the new one was PATCHed onto
+    // the stream; the receiver answered 400 authentication_failed and Grantor dropped it for good.
+    it('after a receiver restart with its streamId kept, gets the SET pushed while it was down, even when a push with the old secret comes first (nothing lost)', async () => {
+      const first = verifierFor({ delivery: 'push', pushEndpointUrl: api.url, streamId: 'push-first-start' });
+      api.mount(first);
+      await until(() => first.revocationState().channel === 'stream', 'the verification event came back');
+      const streamId = first.revocationState().streamId!;
+      await first.close();
+      api.mount(undefined); // down: pushes answer 503 and are retried
+      const { token, grantId } = await grantOn(app, creds.backend);
+      await adminRevoke(app, creds.admin, grantId);
+      // The new process has a new Authorization secret (PATCHed onto the stream), and no status list.
+      const second = verifierFor({ delivery: 'push', pushEndpointUrl: api.url, streamId }, { statusList: false });
+      api.mount(second);
+      // The retried push comes after the transmitter's backoff (1 s, then 2 s …): a looser bound here.
+      await refusedWithin(second, token, 8000);
+      expect(second.revocationState()).toMatchObject({ streamId });
     });
   });
 
