@@ -12,7 +12,7 @@ import { fmt, round, table } from './report.js';
  */
 export function render(results) {
   const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed, streamCost,
   } = results;
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
@@ -160,6 +160,7 @@ export function render(results) {
   p(`   DELETE /admin/grants/:id itself: p50 ${fmt.ms(revocation.revokeRequestP50Ms)} ms, max ${fmt.ms(revocation.revokeRequestMaxMs)} ms (timing starts when its answer is read)`);
   if (revocation.errors.length) p(`   refused for another reason: ${revocation.errors[0]}`);
   p(`   idle verifier (list fetched, idle past its ttl, grant revoked, idle ${revocation.idleProbe.afterSeconds.toFixed(1)} s more): first verify ${revocation.idleProbe.firstVerify}, next ${revocation.idleProbe.secondVerify}`);
+  p(renderStreams(revocation, streamCost, ttlBoundMs));
   p('');
   p('8b. DPoP (RFC 9449): POST /oauth/token client_credentials with an ES256 proof (signed ahead, each sent once) beside the same');
   p('   request as bearer, alternating on a Grantor of its own (rate limits off: one client); then the resource-server module');
@@ -173,7 +174,7 @@ export function render(results) {
   ]]));
   p('');
   const md = metadataDocuments;
-  p(`8d. Client ID Metadata Documents: GET /oauth/authorize (code, PKCE S256, no one signed in → the login page), ${SECONDS} s each, back to back on a`);
+  p(`8e. Client ID Metadata Documents: GET /oauth/authorize (code, PKCE S256, no one signed in → the login page), ${SECONDS} s each, back to back on a`);
   p(`   Grantor of its own (rate limits off): an admin-registered public client, then an app whose client_id is the URL of its document,`);
   p(`   served over loopback https (throwaway CA) with Cache-Control: max-age=${md.maxAgeSeconds}`);
   const mdRow = (label, r) => [label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.cpu.serverMsPerRequest), r.non2xx];
@@ -343,6 +344,8 @@ export function render(results) {
       documentP99Ms: round(md.document.latencyMs.p99, 2),
       registeredP99Ms: round(md.registered.latencyMs.p99, 2),
     },
+    revocationThroughStream: { ...revocation.stream, p50Ms: round(revocation.stream.p50Ms), p90Ms: round(revocation.stream.p90Ms), p99Ms: round(revocation.stream.p99Ms), maxMs: round(revocation.stream.maxMs), minMs: round(revocation.stream.minMs) },
+    streamCost: { revocations: streamCost.revocations, gapMs: streamCost.gapMs, idleSeconds: streamCost.idleSeconds, rows: streamCost.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v, 2) : v]))) },
     revocationPropagation: {
       ttlSeconds: revocation.ttl,
       grants: revocation.grants,
@@ -443,3 +446,29 @@ function jsonRun(r) {
   };
 }
 
+
+/**
+ * Section 8's Shared Signals rows (issue #13 item 4): the stream beside the status list on the same
+ * revocations, and what a stream costs Grantor per revocation by number of receivers. Also printed
+ * alone by bench/ssf.js (`npm run bench:ssf`).
+ */
+export function renderStreams(revocation, streamCost, ttlBoundMs) {
+  const s = revocation.stream;
+  const lines = [
+    `   Through a Shared Signals stream, on the same revocations: a second verifier of the same module with \`revocationEvents\` (poll delivery,`,
+    `   RFC 8936 long polls; status list still on), each revoked token verified every ${s.pollMs} ms from the same moment:`,
+    table(['channel', 'grants', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'min ms', 'over bound', 'other refusals', 'target p99 ≤ ms'], [
+      ['status list only (ttl ' + revocation.ttl + ' s)', revocation.grants, fmt.int(revocation.p50Ms), fmt.int(revocation.p90Ms), fmt.int(revocation.p99Ms), fmt.int(revocation.maxMs), fmt.int(revocation.minMs), revocation.timedOut, revocation.errors.length, fmt.int(ttlBoundMs)],
+      ['stream (poll)', revocation.grants, fmt.ms(s.p50Ms), fmt.ms(s.p90Ms), fmt.ms(s.p99Ms), fmt.ms(s.maxMs), fmt.ms(s.minMs), s.timedOut, s.errors.length, 100],
+    ]),
+    `   the subscribed verifier's channel at the end: ${s.channel}${s.lastError ? ` (${s.lastError})` : ''}`,
+    '',
+    `8a. What a stream costs Grantor per revocation: ${streamCost.revocations} admin revocations (DELETE /admin/grants/:id, ${streamCost.gapMs[0]}–${streamCost.gapMs[1]} ms apart) per row,`,
+    '   each receiver a jose-only long poller with its own client and poll stream, in a child process (its CPU is not Grantor\'s);',
+    `   Grantor as operators run it (access log at info, rate limits on). "net": minus Grantor's idle CPU with the polls held (${streamCost.idleSeconds} s measured);`,
+    '   "last receiver": from the DELETE\'s answer until the last receiver had verified the SET.',
+    table(['receivers', 'Grantor CPU ms/revocation', 'net ms/revocation', 'idle CPU % (polls held)', 'DELETE p50 ms', 'DELETE p99 ms', 'last receiver p50 ms', 'last receiver p99 ms', 'delivered', 'others CPU %'],
+      streamCost.rows.map((r) => [r.receivers, fmt.ms(r.grantorCpuMsPerRevocation), fmt.ms(r.grantorNetCpuMsPerRevocation), fmt.pct(r.idleCpuPctOfOneCore), fmt.ms(r.revokeP50Ms), fmt.ms(r.revokeP99Ms), r.receivers ? fmt.ms(r.lastReceiverP50Ms) : '—', r.receivers ? fmt.ms(r.lastReceiverP99Ms) : '—', `${r.delivered}/${r.expected}`, fmt.pct(r.othersPctOfOneCore)])),
+  ];
+  return lines.join('\n');
+}

@@ -11,6 +11,12 @@
  * revoked (bounded at `boundMs`). Pollers overlap: one verifier, one status list cache, as in a
  * real resource server.
  *
+ * Beside it, in the same run and on the same revocations (issue #13 item 4), a second verifier
+ * subscribed to Grantor's revocation events (`revocationEvents`, poll delivery: RFC 8936 long
+ * polls; its own client with scope `ssf`, made by the admin) — otherwise the same module as
+ * deployed, status list included — verifies each revoked token every `streamPollMs` from the same
+ * moment: the stream's figure. Its channel must still be `stream` at the end.
+ *
  * Then one probe of an idle verifier: it fetched the list, stays idle past its ttl, the grant is
  * revoked, and after ttl + 1 s more of idleness one verify is made: is the revoked token accepted?
  */
@@ -25,7 +31,7 @@ async function json(res, what) {
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs = [20, 300], pollMs = 20, boundMs = 10_000, log = () => {} }) {
+export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs = [20, 300], pollMs = 20, streamPollMs = 1, boundMs = 10_000, log = () => {} }) {
   const { createVerifier, ResourceServerError } = await loadResourceServerModule();
   const base = grantor.url;
 
@@ -51,6 +57,18 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   // 3. one verifier; every token verifies OK before anything is revoked
   const verifier = createVerifier({ issuer: grantor.url, audience: grantor.resource });
   for (const s of subjects) await verifier.verify(s.token);
+  // 3b. the subscribed verifier: the admin allows its client the `ssf` scope; it long-polls its stream
+  const rs = await json(await adminFetch('/clients', { method: 'POST', body: JSON.stringify({ name: 'bench api (ssf)', grant_types: ['client_credentials'], scopes: ['ssf'] }) }), 'POST /admin/clients (ssf)');
+  const streamLog = [];
+  const streamVerifier = createVerifier({
+    issuer: grantor.url,
+    audience: grantor.resource,
+    revocationEvents: { credentials: { clientId: rs.client_id, clientSecret: rs.client_secret }, logger: (line) => streamLog.push(line) },
+  });
+  for (const s of subjects) await streamVerifier.verify(s.token);
+  for (const until = Date.now() + 10_000; streamVerifier.revocationState().channel !== 'stream'; await sleep(10)) {
+    if (Date.now() > until) throw new Error(`the subscribed verifier never got its stream: ${JSON.stringify(streamVerifier.revocationState())}`);
+  }
   log(`  revocation: ${grants} grants (+2) made and verified in ${setupSeconds.toFixed(1)} s; revoking with ${gapMs[0]}–${gapMs[1]} ms gaps`);
 
   const isRevokedRefusal = (err) => err instanceof ResourceServerError && err.code === 'invalid_token' && /revoked/.test(err.message);
@@ -72,12 +90,12 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   })();
 
   // 5. revoke one after another; poll each token from the moment its revocation was answered
-  const pollUntilRefused = async (token, start) => {
+  const pollUntilRefused = async (token, start, v = verifier, every = pollMs) => {
     let polls = 0;
     for (;;) {
       polls++;
       try {
-        await verifier.verify(token);
+        await v.verify(token);
       } catch (err) {
         const at = performance.now() - start;
         if (isRevokedRefusal(err)) return { ms: at, polls };
@@ -86,10 +104,11 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
       const elapsed = performance.now() - start;
       if (elapsed >= boundMs) return { ms: elapsed, polls, timedOut: true };
       // every pollMs from the revocation's answer, not pollMs after each verify
-      await sleep(Math.max(0, start + polls * pollMs - performance.now()));
+      await sleep(Math.max(0, start + polls * every - performance.now()));
     }
   };
   const pollers = [];
+  const streamPollers = [];
   const revokeMs = [];
   for (let i = 0; i < grants; i++) {
     await sleep(gapMs[0] + Math.random() * (gapMs[1] - gapMs[0]));
@@ -100,8 +119,12 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
     revokeMs.push(answered - sent);
     if (view.status !== 'revoked') throw new Error(`DELETE /admin/grants answered status ${view.status}`);
     pollers.push(pollUntilRefused(subjects[i].token, answered));
+    streamPollers.push(pollUntilRefused(subjects[i].token, answered, streamVerifier, streamPollMs));
   }
   const results = await Promise.all(pollers);
+  const streamResults = await Promise.all(streamPollers);
+  const streamState = streamVerifier.revocationState();
+  await streamVerifier.close();
   trafficOn = false;
   await trafficLoop;
 
@@ -130,6 +153,7 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   const delays = results.filter((r) => !r.error && !r.timedOut).map((r) => r.ms).sort((a, b) => a - b);
   const all = results.map((r) => r.ms).sort((a, b) => a - b);
   revokeMs.sort((a, b) => a - b);
+  const streamAll = streamResults.map((r) => r.ms).sort((a, b) => a - b);
   return {
     ttl,
     grants,
@@ -150,5 +174,20 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
     revokeRequestMaxMs: revokeMs.at(-1),
     traffic: { verifies: trafficVerifies, errors: trafficErrors.length, firstError: trafficErrors[0] },
     idleProbe,
+    stream: {
+      delivery: 'poll',
+      pollMs: streamPollMs,
+      refused: streamResults.filter((r) => !r.error && !r.timedOut).length,
+      errors: streamResults.filter((r) => r.error).map((r) => r.error),
+      timedOut: streamResults.filter((r) => r.timedOut).length,
+      p50Ms: quantile(streamAll, 0.5),
+      p90Ms: quantile(streamAll, 0.9),
+      p99Ms: quantile(streamAll, 0.99),
+      maxMs: streamAll.at(-1),
+      minMs: streamAll[0],
+      channel: streamState.channel,
+      lastError: streamState.lastError,
+      logLines: streamLog.length,
+    },
   };
 }

@@ -22,9 +22,11 @@
  *      assertion with a bad signature against one naming an unknown client_id, interleaved
  *      (bench/client-auth-timing.js; alone: `npm run bench:timing`, which exits 1 past 10 %)
  *   7. revocation propagation: a second Grantor with STATUS_LIST_TTL=1; admin revocations, and
- *      how long until the module's verifier refuses each token (bench/revocation-propagation.js);
+ *      how long until the module's verifier refuses each token (bench/revocation-propagation.js),
+ *      through the status list and, on the same revocations, through a Shared Signals stream (poll);
+ *      7d what a stream costs Grantor per revocation with 0, 1, 10, 100 receivers (bench/ssf-cost.js);
  *      7b DPoP (bench/dpop.js); 7c POST /oauth/register under REGISTRATION=open (RFC 7591):
- *      registrations per second, the per-address registration limit and the cap off; 7d GET
+ *      registrations per second, the per-address registration limit and the cap off; 7e GET
  *      /oauth/authorize for an app known by a Client ID Metadata Document served over loopback https
  *      (bench/metadata-documents.js) beside an admin-registered client: requests per second, and the
  *      document's fetches against its Cache-Control lifetime
@@ -54,7 +56,7 @@
  *      postgres://grantor:grantor@127.0.0.1:5432/grantor_test; a fresh schema per server, dropped
  *      afterwards; unreachable → its rows are skipped), BENCH_SCALEOUT_CONNECTIONS (default 50),
  *      BENCH_EDGE_ROUNDS (2b's rounds, default 2), BENCH_REGISTRATION_CONNECTIONS (7c, default 10),
- *      BENCH_METADATA_DOCUMENT_CONNECTIONS (7d, default 10), BENCH_LOAD_CLIENTS (default 256),
+ *      BENCH_METADATA_DOCUMENT_CONNECTIONS (7e, default 10), BENCH_LOAD_CLIENTS (default 256),
  *      BENCH_ONLY=grantor (skip the signing ceiling and oidc-provider, e.g. when profiling),
  *      BENCH_CPU_PROF=<dir> (run Grantor under `node --cpu-prof`, profile written to <dir> at stop;
  *      the figures of such a run are skewed by the profiler).
@@ -75,6 +77,7 @@ import { render } from './render.js';
 import { clientCredentialsToken } from './resource-server-module.js';
 import { measureRevocationPropagation } from './revocation-propagation.js';
 import { measureScaleOut } from './scale-out.js';
+import { measureStreamCost } from './ssf-cost.js';
 import { startScriptedLoadGenerator } from './scripted-load.js';
 import { measureSigningCeiling } from './signing-ceiling.js';
 import { measureVerifyCost } from './verify-cost.js';
@@ -113,10 +116,13 @@ const VERIFY_ITERATIONS = num('BENCH_VERIFY_ITERATIONS', byMode(100, 10));
 const DPOP_CONNECTIONS = list('BENCH_DPOP_CONNECTIONS', byMode([10, 50], [10]));
 /** Connections of the registration run (7c): BENCH_REGISTRATION_CONNECTIONS, default 10. */
 const [REGISTRATION_CONNECTIONS] = list('BENCH_REGISTRATION_CONNECTIONS', [10]);
-/** Connections of the authorization requests of 7d: BENCH_METADATA_DOCUMENT_CONNECTIONS, default 10. */
+/** Connections of the authorization requests of 7e: BENCH_METADATA_DOCUMENT_CONNECTIONS, default 10. */
 const [METADATA_DOCUMENT_CONNECTIONS] = list('BENCH_METADATA_DOCUMENT_CONNECTIONS', [10]);
 const REVOKE_GRANTS = num('BENCH_REVOKE_GRANTS', byMode(40, 3));
 const REVOKE_TTL = num('BENCH_STATUS_LIST_TTL', 1);
+/** 7d: receiver counts (BENCH_SSF_RECEIVERS, default 0,1,10,100) and revocations per count (BENCH_SSF_REVOCATIONS, default BENCH_REVOKE_GRANTS). */
+const SSF_RECEIVERS = list('BENCH_SSF_RECEIVERS', byMode([0, 1, 10, 100], [0, 2]));
+const SSF_REVOCATIONS = num('BENCH_SSF_REVOCATIONS', REVOKE_GRANTS);
 const EDGE_ROUNDS = num('BENCH_EDGE_ROUNDS', byMode(2, 1));
 const TIMING_TRIES = num('BENCH_TIMING_TRIES', byMode(400, 20));
 const TIMING_WARMUP = num('BENCH_TIMING_WARMUP', byMode(100, 10));
@@ -391,6 +397,10 @@ async function main() {
   const revocation = await measureRevocationPropagation({ grantor: revGrantor, ttl: REVOKE_TTL, grants: REVOKE_GRANTS, boundMs: PROPAGATION_BOUND_MS, log });
   await revGrantor.stop();
 
+  // 7d. what a Shared Signals stream costs Grantor per revocation, by number of subscribed receivers
+  log(`7d/9 Shared Signals: Grantor's cost per revocation with ${SSF_RECEIVERS.join(', ')} receivers (jose-only long pollers in a child process)`);
+  const streamCost = await measureStreamCost({ receivers: SSF_RECEIVERS, revocations: SSF_REVOCATIONS, idleSeconds: byMode(2, 0.5), log });
+
   // 7b. DPoP (RFC 9449): issuance beside bearer issuance, the module's DPoP verification beside bearer (bench/dpop.js)
   log('7b/9 DPoP: issuance with a proof beside bearer issuance, and the module verifying a DPoP request beside a bearer one');
   const dpop = await measureDpop({ load: loader, scripted, seconds: SECONDS, connections: DPOP_CONNECTIONS, rounds: byMode(30, 3), iterations: VERIFY_ITERATIONS, warmupSeconds: WARMUP_SECONDS });
@@ -412,9 +422,9 @@ async function main() {
   const registration = await load(loader, regGrantor, 'POST /oauth/register', regReq, REGISTRATION_CONNECTIONS, SECONDS);
   await regGrantor.stop();
 
-  // 7d. Client ID Metadata Documents: the authorization endpoint for an app known by its document
+  // 7e. Client ID Metadata Documents: the authorization endpoint for an app known by its document
   // URL beside an admin-registered client, and how often the document is fetched (bench/metadata-documents.js).
-  log(`7d/9 authorization requests by Client ID Metadata Document beside a registered client (rate limits off) at c=${METADATA_DOCUMENT_CONNECTIONS}`);
+  log(`7e/9 authorization requests by Client ID Metadata Document beside a registered client (rate limits off) at c=${METADATA_DOCUMENT_CONNECTIONS}`);
   const metadataDocuments = await measureMetadataDocuments({
     connections: METADATA_DOCUMENT_CONNECTIONS,
     seconds: SECONDS,
@@ -495,6 +505,8 @@ async function main() {
   const introspectionClean = [introspection, introspectionKoa].every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0);
   const ttlBoundMs = (REVOKE_TTL + 1) * 1000;
   const revocationOk = revocation.timedOut === 0 && revocation.errors.length === 0;
+  const streamOk = revocation.stream.timedOut === 0 && revocation.stream.errors.length === 0 && revocation.stream.channel === 'stream';
+  const streamCostOk = streamCost.rows.every((r) => r.delivered === r.expected && r.receiverErrors === 0 && r.grantorCpuMsPerRevocation > 0);
   const SCALEOUT_ROWS = Object.values(scaleOut.runs).map((r) => r.setup);
   const so = scaleOut.ratios;
   const r50Phase4 = at(grantorRefresh, SCALEOUT_CONNECTIONS);
@@ -544,6 +556,12 @@ async function main() {
       measured: revocation.p99Ms,
       detail: `p99 ${fmt.int(revocation.p99Ms)} ms vs ${fmt.int(ttlBoundMs)} ms (ttl ${REVOKE_TTL} s; p50 ${fmt.int(revocation.p50Ms)}, max ${fmt.int(revocation.maxMs)} ms; ${revocation.timedOut} over ${PROPAGATION_BOUND_MS / 1000} s, ${revocation.errors.length} refused for another reason)`,
       pass: revocationOk && revocation.p99Ms <= ttlBoundMs,
+    },
+    {
+      name: 'revocation through the stream p99 <= 100 ms',
+      measured: revocation.stream.p99Ms,
+      detail: `p99 ${fmt.int(revocation.stream.p99Ms)} ms (p50 ${fmt.int(revocation.stream.p50Ms)}, max ${fmt.int(revocation.stream.maxMs)} ms) beside the status list's p99 ${fmt.int(revocation.p99Ms)} ms, same ${revocation.grants} revocations; channel ${revocation.stream.channel}`,
+      pass: streamOk && revocation.stream.p99Ms <= 100,
     },
     {
       name: 'resource-server verify within 10% of bare jwtVerify',
@@ -596,6 +614,8 @@ async function main() {
     if (!introspectionClean) broken.push(`introspection: ${introspection.non2xx} non-2xx, ${introspection.script.bad} not active (${introspection.script.firstBad})`);
     positive('verify µs (module)', verifyCost.module.wallUs);
     if (!authTiming.sameAnswers || authTiming.unexpected) broken.push(`client-auth timing: answers differ or unexpected: ${JSON.stringify(authTiming.unexpected ?? null)}`);
+    if (!streamOk) broken.push(`revocation through the stream: ${revocation.stream.timedOut} not refused within the bound, ${revocation.stream.errors.length} refused for another reason (${revocation.stream.errors[0] ?? ''}), channel ${revocation.stream.channel} (${revocation.stream.lastError ?? ''})`);
+    if (!streamCostOk) broken.push(`stream cost: ${JSON.stringify(streamCost.rows.map((r) => ({ receivers: r.receivers, delivered: r.delivered, expected: r.expected, errors: r.receiverErrors, first: r.firstReceiverError, cpu: r.grantorCpuMsPerRevocation })))}`);
     if (!revocationOk) broken.push(`revocation: ${revocation.timedOut} not refused within the bound, ${revocation.errors.length} refused for another reason (${revocation.errors[0] ?? ''})`);
     for (const r of Object.values(scaleOut.runs)) {
       if (r.skipped) continue;
@@ -613,7 +633,7 @@ async function main() {
 
   // ---- printout and BENCH_JSON: bench/render.js -----------------------------------------------
   const { text, json } = render({
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed,
+    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed, streamCost,
   });
   process.stdout.write(text);
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);

@@ -147,7 +147,8 @@ async function readBody(ctx: KoaReceiverContext): Promise<string | undefined> {
 /**
  * Koa middleware receiving pushed revocation events (RFC 8935) at the path of the verifier's
  * `revocationEvents.pushEndpointUrl`: POST with the stream's Authorization and one SET answers 202
- * and applies it; a refused SET answers 400 `{err, description}` (§2.3); other paths pass on.
+ * and applies it; a refused SET answers 400 `{err, description}` (§2.3), another Authorization 401
+ * (retried by the transmitter); other paths pass on.
  * Mount it before any body parser, or with one that leaves application/secevent+jwt alone.
  *
  * @example

@@ -4,7 +4,7 @@ import { MAX_SET_LENGTH, SetError } from './security-event.js';
 
 /** The answer to a pushed SET (RFC 8935 §2.2–2.3), for any HTTP framework. */
 export interface SetAnswer {
-  status: 202 | 400 | 503;
+  status: 202 | 400 | 401 | 503;
   headers: Record<string, string>;
   body: string;
 }
@@ -19,9 +19,9 @@ function header(headers: HeaderBag, name: string): string | undefined {
 }
 
 /** RFC 8935 §2.3: a refusal is 400 with `{err, description}` (err from §2.4). */
-export const refusal = (status: 400 | 503, err: string, description: string): SetAnswer => ({
+export const refusal = (status: 400 | 401 | 503, err: string, description: string): SetAnswer => ({
   status,
-  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...(status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) },
   body: JSON.stringify({ err, description }),
 });
 
@@ -44,8 +44,12 @@ export function checkPushUrl(value: string | undefined): string {
 /**
  * RFC 8935 §2 on the receiving side: the stream's Authorization (compared as SHA-256 hashes in
  * constant time), the media type, one SET that `take` validates and applies. 202 when taken; 400
- * `{err, description}` when refused (never retried by the transmitter); 503 when the issuer's keys
- * cannot be had now (not the SET's fault: a 5xx has the transmitter retry it).
+ * `{err, description}` when the SET is refused (never retried by the transmitter); 503 when the
+ * issuer's keys cannot be had now (not the SET's fault: a 5xx has the transmitter retry it).
+ * An Authorization that is not the stream's is an HTTP-level failure (§2.3: "the applicable HTTP
+ * status code"), 401 with `err` authentication_failed, which the transmitter retries: a restarted
+ * receiver PATCHes its new secret onto the stream, and a SET pushed meanwhile with the old one
+ * would be dropped for good after a 400 (the bug this pins: test/e2e/ssf-module.test.ts).
  */
 export async function answerPushedSet(
   body: string | Uint8Array,
@@ -54,7 +58,7 @@ export async function answerPushedSet(
   take: (jws: string) => Promise<void>,
 ): Promise<SetAnswer> {
   const presented = createHash('sha256').update(header(headers, 'authorization') ?? '').digest();
-  if (!timingSafeEqual(presented, authorizationHash)) return refusal(400, 'authentication_failed', 'the Authorization header is not the stream’s');
+  if (!timingSafeEqual(presented, authorizationHash)) return refusal(401, 'authentication_failed', 'the Authorization header is not the stream’s');
   const type = (header(headers, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/secevent+jwt') return refusal(400, 'invalid_request', 'Content-Type must be application/secevent+jwt');
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');

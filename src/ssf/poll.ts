@@ -51,6 +51,9 @@ export async function pollStream(deps: PollDeps, clientId: string, streamId: str
   if (max === 0) return { sets: {} };
   const deadline = Date.now() + deps.config.ssf.longPollTimeoutMs;
   for (;;) {
+    // A client gone, or a server stopping after a wait, gets nothing more from the database (which
+    // may be closing under the request); what is pending stays queued for the next poll.
+    if (signal?.aborted) return { sets: {} };
     const current = await ownStream(deps, clientId, streamId);
     if (current.status === 'enabled') {
       const events = await pendingEvents(deps.db, stream.id, max + 1);
@@ -69,5 +72,6 @@ export async function pollStream(deps: PollDeps, clientId: string, streamId: str
       const t = setTimeout(resolve, left);
       signal?.addEventListener('abort', () => (clearTimeout(t), resolve()));
     });
+    if (deps.dispatcher.stopped()) return { sets: {} };
   }
 }

@@ -122,13 +122,14 @@ describe('revocation events by push (RFC 8935) through the koa receiver', () => 
     expect(await outcome(verifier, token)).toBe('ok');
   });
 
-  it('answers 400 authentication_failed without the stream’s Authorization, and applies nothing', async () => {
+  it('answers 401 authentication_failed without the stream’s Authorization (an HTTP-level failure the transmitter retries), and applies nothing', async () => {
     start();
     await until(() => verifier.revocationState().channel === 'stream', 'verified');
     const set = await fake.signSet(stream().aud, revokes(), sub());
     for (const authorization of [undefined, 'Bearer wrong', `${stream().delivery.authorization_header}x`]) {
       const res = await push(set.jws, { 'Content-Type': 'application/secevent+jwt', ...(authorization ? { Authorization: authorization } : {}) });
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
       expect(await res.json()).toEqual({ err: 'authentication_failed', description: expect.any(String) });
     }
     expect(await outcome(verifier, await fake.accessToken(API, 'grant-x', 3))).toBe('ok');
@@ -172,7 +173,7 @@ describe('revocation events by push (RFC 8935) through the koa receiver', () => 
     expect(stream().delivery.authorization_header).not.toBe(oldSecret);
     await until(() => verifier.revocationState().channel === 'stream', 'verified');
     const set = await fake.signSet(stream().aud, revokes(), sub());
-    expect((await push(set.jws, { 'Content-Type': 'application/secevent+jwt', Authorization: oldSecret })).status).toBe(400);
+    expect((await push(set.jws, { 'Content-Type': 'application/secevent+jwt', Authorization: oldSecret })).status).toBe(401);
   });
 
   it('falls back to the status list (one log line) when no verification event comes back, and recovers when one does', async () => {

@@ -212,6 +212,29 @@ describe('Shared Signals: revocations by poll (RFC 8936)', () => {
     }
   }, 20_000);
 
+  // Regression: a held poll whose receiver went away (or that a stopping server released) read the
+  // stream and its events once more; at shutdown that raced the database's close (knex then waited a
+  // minute on a pool already destroyed).
+  it('reads the database no more for a held poll once its receiver has gone away', async () => {
+    const streamId = await pollStream();
+    const reads: string[] = [];
+    const watch = (q: { sql: string; bindings?: unknown[] }) => {
+      if (q.bindings?.includes(streamId)) reads.push(q.sql);
+    };
+    const gone = new AbortController();
+    const held = app.request(`/ssf/streams/${streamId}/poll`, { method: 'POST', token, json: {}, signal: gone.signal }).catch(() => 'aborted');
+    await new Promise((r) => setTimeout(r, 200));
+    app.deps.db.on('query', watch);
+    try {
+      gone.abort();
+      expect(await held).toBe('aborted');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(reads).toEqual([]);
+    } finally {
+      app.deps.db.removeListener('query', watch);
+    }
+  });
+
   it('holds a long poll past REQUEST_TIMEOUT (which bounds receiving the request, not answering it) and then answers { sets: {} }', async () => {
     const other = await startTestApp({ env: { SSF_LONG_POLL_TIMEOUT: '3', REQUEST_TIMEOUT: '1', HEADERS_TIMEOUT: '1' } });
     try {
