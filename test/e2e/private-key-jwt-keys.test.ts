@@ -187,11 +187,13 @@ describe('private_key_jwt keys', () => {
       const key = await clientKey();
       fs.writeFileSync(path.join(cwd, 'jwks.json'), JSON.stringify({ keys: [key.publicJwk] }));
       const created = await cli(['clients', 'create', '--name', 'Signer', '--jwks-file', 'jwks.json', '--json']);
-      expect(created.stderr).toBe('');
+      expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
       const client = JSON.parse(created.stdout);
       expect(client).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
       expect(client.client_secret).toBeUndefined();
       const moved = await cli(['clients', 'update', client.client_id, '--jwks-uri', 'https://keys.example.com/jwks.json', '--json']);
+      // Exit code and stderr first: a failed run then says why, not just that stdout was empty.
+      expect({ code: moved.code, stderr: moved.stderr }).toEqual({ code: 0, stderr: '' });
       expect(JSON.parse(moved.stdout)).toMatchObject({ jwks_uri: 'https://keys.example.com/jwks.json' });
       expect(JSON.parse(moved.stdout).jwks).toBeUndefined();
       const bad = await cli(['clients', 'create', '--name', 'Bad', '--jwks-file', 'missing.json']);
