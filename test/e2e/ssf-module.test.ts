@@ -11,16 +11,16 @@
  * measured by `npm run bench`.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import Koa from 'koa';
-import { createVerifier, ResourceServerError, revocationReceiver, type Verifier, type VerifierOptions } from '../../src/resource-server/index.js';
+import { createVerifier, revocationReceiver, type Verifier, type VerifierOptions } from '../../src/resource-server/index.js';
 import { Person, formFields } from '../helpers/browserless.js';
 import { API, delegatedFixture, delegatedTokens } from '../helpers/delegated.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { createTestDatabase, onPostgres } from '../helpers/test-database.js';
+import { outcome, sleep, until } from '../helpers/eventually.js';
+import { createWorkspace } from '../helpers/workspace.js';
 
 type Creds = { client_id: string; client_secret: string };
 type RevocationEvents = NonNullable<VerifierOptions['revocationEvents']>;
@@ -28,27 +28,6 @@ type RevocationEvents = NonNullable<VerifierOptions['revocationEvents']>;
 const LONG_TTL = { STATUS_LIST_TTL: '300' };
 /** The correctness bound of a refusal through the stream (the bench measures the real figure). */
 const STREAM_BOUND_MS = 3000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
-}
-
-/** What the verifier says of a token: 'ok', or the error's code and message. */
-async function outcome(verifier: Verifier, token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ResourceServerError) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-}
-
 const REVOKED = 'invalid_token: the token’s grant is revoked';
 
 /** Verifies `token` every 20 ms until it is refused as revoked, or fails after `ms`; resolves to the ms it took. */
@@ -81,16 +60,15 @@ interface Cluster {
 
 async function startCluster(env: Record<string, string> = {}): Promise<Cluster> {
   const issuer = 'https://grantor.example';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-ssf-module-'));
-  const database = onPostgres ? await createTestDatabase() : { url: `sqlite:${path.join(dir, 'shared.sqlite')}`, drop: async () => undefined };
-  const shared = { DATABASE_URL: database.url, KEY_ENCRYPTION_SECRET: 'the same secret on every instance', ISSUER: issuer, ...env };
+  const ws = await createWorkspace('ssf-module');
+  const shared = { DATABASE_URL: ws.databaseUrl, KEY_ENCRYPTION_SECRET: 'the same secret on every instance', ISSUER: issuer, ...env };
   const running = new Set<TestApp>();
   let target: TestApp | undefined;
   const cluster: Cluster = {
     issuer,
     ssfUnreachable: false,
     async start(extra = {}) {
-      const app = await startTestApp({ env: { ...shared, ...extra }, keysDir: fs.mkdtempSync(path.join(dir, 'keys-')) });
+      const app = await startTestApp({ env: { ...shared, ...extra }, keysDir: fs.mkdtempSync(path.join(ws.cwd, 'keys-')) });
       running.add(app);
       const close = app.close.bind(app);
       app.close = async () => {
@@ -111,8 +89,7 @@ async function startCluster(env: Record<string, string> = {}): Promise<Cluster> 
     }) as typeof fetch,
     async close() {
       for (const app of [...running]) await app.close();
-      await database.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await ws.remove();
     },
   };
   return cluster;
