@@ -2,11 +2,12 @@
  * The registry: builds every shared dependency once, from the configuration, and hands them out
  * explicitly. No module keeps state of its own.
  */
+import { fileURLToPath } from 'node:url';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openKeyRing, type KeyRing, type SigningKey } from './keys/key-ring.js';
-import { systemClock, type Clock } from './lib/clock.js';
 import { batchedOutput } from './lib/batched-output.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createRateLimits, type RateLimits } from './http/rate-limit.js';
 import { randomId, randomToken } from './lib/random.js';
@@ -71,18 +72,44 @@ export interface BuildDepsOptions {
   logger?: Logger;
 }
 
-/** Log lines go to stdout in batches of at least this many bytes (one write per ~25 access-log lines)… */
-const LOG_BATCH_BYTES = 4096;
+/** Log lines are handed to the writer thread in batches of at least this many characters… */
+const LOG_BATCH_BYTES = 16_384;
 /** …or this long after the first line of a batch, so a quiet server's lines still appear promptly. */
 const LOG_FLUSH_MS = 200;
 
 /**
- * The JSON-lines logger (pino), writing to `destination` (default: stdout, in batches, flushed on
- * exit: see lib/batched-output.ts). Belt and braces: the names below never carry a value worth logging
- * (authorization codes, secrets, passwords, refresh tokens, Authorization headers), so they are
- * redacted wherever they appear, even one level down.
+ * Where the log goes by default: stdout, written by a worker thread (a pino transport running
+ * lib/log-writer.ts) fed through shared memory in batches (lib/batched-output.ts). The event loop only
+ * formats a line and, once per batch, copies the batch there: a slow reader of stdout never stalls a
+ * request. On `exit` (after `process.exit()` or an uncaught exception) the waiting batch is handed on
+ * and pino flushes the thread, so a crash loses no line already logged; only a kill -9 can lose the
+ * last 200 ms. A broken stdout (EPIPE) ends the logging, never the process.
  */
-export function createLogger(level: string, destination: DestinationStream = batchedOutput({ fd: 1, batchBytes: LOG_BATCH_BYTES, flushMs: LOG_FLUSH_MS })): Logger {
+function stdoutInAWorker(): DestinationStream {
+  let broken = false;
+  // Made first, so that its `exit` handler hands the last batch on before pino's flushes the thread.
+  const batches = batchedOutput({
+    sink: (chunk) => {
+      if (!broken) writer.write(chunk);
+    },
+    batchBytes: LOG_BATCH_BYTES,
+    flushMs: LOG_FLUSH_MS,
+  });
+  const writer = pino.transport({ target: fileURLToPath(new URL('./lib/log-writer.js', import.meta.url)), options: { fd: 1 } });
+  writer.on('error', () => {
+    broken = true;
+  });
+  return batches;
+}
+
+/**
+ * The JSON-lines logger (pino), writing to `destination` (default: stdout from a worker thread, see
+ * stdoutInAWorker). Belt and braces: the names below never carry a value worth logging
+ * (authorization codes, secrets, passwords, refresh tokens, Authorization headers), so they are
+ * redacted wherever they appear, even one level down. (Access-log lines, whose fixed shape carries
+ * none of them, skip the redaction: http/access-log.ts.)
+ */
+export function createLogger(level: string, destination: DestinationStream = stdoutInAWorker()): Logger {
   const names = ['client_secret', 'client_assertion', 'password', 'refresh_token', 'code', 'authorization'];
   return pino(
     {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
+import { logRequest } from './access-log.js';
 import { chooseRequestId } from './request-id.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
@@ -45,7 +46,5 @@ export function sendLean(res: ServerResponse, edge: LeanEdge, answer: LeanAnswer
   // From here on the answer is sent: a fault below must not answer again (see leanPostRoute).
   const ms = performance.now() - answer.start;
   edge.metrics.recordRequest(answer.method, answer.route, answer.status, ms / 1000, answer.error);
-  if (edge.logger.isLevelEnabled('info')) {
-    edge.logger.info({ requestId: answer.requestId, method: answer.method, path: answer.route, status: answer.status, ms: Math.round(ms * 10) / 10 }, 'request');
-  }
+  logRequest(edge.logger, { requestId: answer.requestId, method: answer.method, path: answer.route, status: answer.status, ms });
 }

@@ -68,6 +68,22 @@ describe('the batched log loses no line on exit', () => {
     expect(run.code).toBe(0);
   });
 
+  it('keeps working when nobody reads stdout any more: a broken stdout ends the logging, not the process', async () => {
+    const script = path.join(cwd, 'stdout-closed-while-running.mjs');
+    // Logs, lets `head -c 1` close the pipe, logs on for a while (EPIPE in the writer thread), then ends
+    // by itself with its own exit code.
+    fs.writeFileSync(
+      script,
+      `import { createLogger } from ${JSON.stringify(path.join(ROOT, 'dist/src/deps.js'))};\n` +
+        `const logger = createLogger('info');\n` +
+        `for (let round = 0; round < 20; round++) { for (let i = 0; i < 500; i++) logger.info({ i }, 'line'); await new Promise((r) => setTimeout(r, 50)); }\n` +
+        `process.exit(5);\n`,
+    );
+    const run = await runProcess(['-e', `const { spawnSync } = require('node:child_process'); const r = spawnSync('/bin/bash', ['-c', ${JSON.stringify(`"${process.execPath}" ${script} 2>&1 | head -c 1 > /dev/null; echo "\${PIPESTATUS[0]}"`)}], { encoding: 'utf8', timeout: 20000 }); process.stdout.write(r.stdout);`], { cwd });
+    // The exit status is the script's own (5), not a crash's (1) nor a signal's.
+    expect(run.stdout.trim()).toBe('5');
+  });
+
   it.each([['1 process', {}], ['WORKERS=2', { WORKERS: '2' }]])('keeps every access-log line of a server stopped by SIGTERM (%s)', async (_label, env: Record<string, string>) => {
     const server = await startServerProcess({ cwd, env: { ...env, DATABASE_URL: `sqlite:${path.join(cwd, `g-${Object.keys(env).length}.sqlite`)}`, KEY_ENCRYPTION_SECRET: 'log on exit test secret' } });
     const ids: string[] = [];
