@@ -12,20 +12,19 @@
  * playwright-core; the suite fails without it, it is never skipped); the others go through the
  * pages over plain HTTP.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { createUser } from '../../src/registry/users.js';
 import { formFields, Person as Browserless } from '../helpers/browserless.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { connectMcpClient, MemoryOAuthProvider, whoami, type Person } from '../helpers/mcp-client.js';
 import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const STATUS_LIST_TTL = 1;
 const ACCESS_TOKEN_TTL = 60;
 const PASSWORD = 'correct horse battery';
@@ -66,7 +65,7 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
   };
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`this suite needs chromium at ${CHROMIUM} (apt-get install chromium); it is not skipped`);
+    browser = await launchChromium();
     documents = await startHttpsServer((req, res) => {
       const body = served.get(new URL(req.url ?? '/', 'https://x').pathname);
       res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
@@ -80,10 +79,6 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
       bob: await createUser(app.deps, { username: 'bob', password: PASSWORD }),
       carol: await createUser(app.deps, { username: 'carol', password: PASSWORD }),
     };
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
   }, 30_000);
 
   afterAll(async () => {
