@@ -25,6 +25,25 @@ import { sleep } from './procs.js';
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
 
+/**
+ * How the pollers of one verifier ended, the same figures for the status list and the stream:
+ * how many saw their token refused as revoked, the other refusals, how many reached the bound,
+ * and quantiles over every grant (a timed-out one counts with the bound: it only makes them worse).
+ */
+function summarize(results) {
+  const all = results.map((r) => r.ms).sort((a, b) => a - b);
+  return {
+    refused: results.filter((r) => !r.error && !r.timedOut).length,
+    errors: results.filter((r) => r.error).map((r) => r.error),
+    timedOut: results.filter((r) => r.timedOut).length,
+    p50Ms: quantile(all, 0.5),
+    p90Ms: quantile(all, 0.9),
+    p99Ms: quantile(all, 0.99),
+    maxMs: all.at(-1),
+    minMs: all[0],
+  };
+}
+
 async function json(res, what) {
   const text = await res.text();
   if (res.status < 200 || res.status > 299) throw new Error(`${what} answered ${res.status}: ${text.slice(0, 300)}`);
@@ -136,24 +155,19 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   const revokedAt = performance.now();
   await sleep((ttl + 1) * 1000); // idle past ttl + 1 s after the revocation
   const idleProbe = { afterSeconds: (performance.now() - revokedAt) / 1000 };
-  try {
-    await idle.verify(probe.token);
-    idleProbe.firstVerify = 'accepted';
-  } catch (err) {
-    idleProbe.firstVerify = isRevokedRefusal(err) ? 'refused (revoked)' : `refused: ${err?.message ?? err}`;
-  }
+  const idleVerdict = async () => {
+    try {
+      await idle.verify(probe.token);
+      return 'accepted';
+    } catch (err) {
+      return isRevokedRefusal(err) ? 'refused (revoked)' : `refused: ${err?.message ?? err}`;
+    }
+  };
+  idleProbe.firstVerify = await idleVerdict();
   await sleep(100);
-  try {
-    await idle.verify(probe.token);
-    idleProbe.secondVerify = 'accepted';
-  } catch (err) {
-    idleProbe.secondVerify = isRevokedRefusal(err) ? 'refused (revoked)' : `refused: ${err?.message ?? err}`;
-  }
+  idleProbe.secondVerify = await idleVerdict();
 
-  const delays = results.filter((r) => !r.error && !r.timedOut).map((r) => r.ms).sort((a, b) => a - b);
-  const all = results.map((r) => r.ms).sort((a, b) => a - b);
   revokeMs.sort((a, b) => a - b);
-  const streamAll = streamResults.map((r) => r.ms).sort((a, b) => a - b);
   return {
     ttl,
     grants,
@@ -161,15 +175,7 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
     pollMs,
     boundMs,
     setupSeconds,
-    refused: delays.length,
-    errors: results.filter((r) => r.error).map((r) => r.error),
-    timedOut: results.filter((r) => r.timedOut).length,
-    // quantiles over every grant: a timed-out one counts with the bound (it only makes them worse)
-    p50Ms: quantile(all, 0.5),
-    p90Ms: quantile(all, 0.9),
-    p99Ms: quantile(all, 0.99),
-    maxMs: all.at(-1),
-    minMs: all[0],
+    ...summarize(results),
     revokeRequestP50Ms: quantile(revokeMs, 0.5),
     revokeRequestMaxMs: revokeMs.at(-1),
     traffic: { verifies: trafficVerifies, errors: trafficErrors.length, firstError: trafficErrors[0] },
@@ -177,14 +183,7 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
     stream: {
       delivery: 'poll',
       pollMs: streamPollMs,
-      refused: streamResults.filter((r) => !r.error && !r.timedOut).length,
-      errors: streamResults.filter((r) => r.error).map((r) => r.error),
-      timedOut: streamResults.filter((r) => r.timedOut).length,
-      p50Ms: quantile(streamAll, 0.5),
-      p90Ms: quantile(streamAll, 0.9),
-      p99Ms: quantile(streamAll, 0.99),
-      maxMs: streamAll.at(-1),
-      minMs: streamAll[0],
+      ...summarize(streamResults),
       channel: streamState.channel,
       lastError: streamState.lastError,
       logLines: streamLog.length,

@@ -1,15 +1,14 @@
 import type { Context, Next } from 'koa';
 
 export interface CorsOptions {
-  /** Whether a browser app at this origin may call the endpoint. */
-  allowOrigin(origin: string): Promise<boolean>;
   /**
-   * Asked once the request was read, when `allowOrigin` refused: whether this request's own
-   * client may be called from this origin (an app known only by its Client ID Metadata Document,
-   * whose origins no list holds). It admits the answer, never a preflight: a preflight names no
-   * client.
+   * Whether a browser app at this origin may read the answer: the one decision, asked as the
+   * request arrives (a preflight is decided then) and, when that refused, once more after the
+   * endpoint ran, with what the route read in `ctx.state` (the client a form names: an app known
+   * only by its Client ID Metadata Document, whose origins no list holds). That second asking
+   * admits the answer, error answers too, never a preflight: a preflight names no client.
    */
-  allowOriginForRequest?(origin: string, ctx: Context): Promise<boolean>;
+  allowOrigin(origin: string, ctx: Context): Promise<boolean>;
   methods: string[];
   headers: string[];
   /** Seconds a browser may cache the preflight answer. */
@@ -28,7 +27,7 @@ export function cors(opts: CorsOptions) {
     const origin = ctx.get('Origin');
     ctx.vary('Origin');
     const wellFormed = origin !== '' && origin.length <= 2048;
-    const allowed = wellFormed && (await opts.allowOrigin(origin));
+    const allowed = wellFormed && (await opts.allowOrigin(origin, ctx));
     const admit = () => {
       ctx.set('Access-Control-Allow-Origin', origin);
       ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After, DPoP-Nonce');
@@ -43,12 +42,12 @@ export function cors(opts: CorsOptions) {
       ctx.status = 204;
       return;
     }
-    if (allowed || !wellFormed || !opts.allowOriginForRequest) return next();
+    if (allowed || !wellFormed) return next();
     try {
       await next();
     } finally {
       // An error answer too: the app must be able to read `invalid_grant`.
-      if (await opts.allowOriginForRequest(origin, ctx).catch(() => false)) admit();
+      if (await opts.allowOrigin(origin, ctx).catch(() => false)) admit();
     }
   };
 }

@@ -11,3 +11,13 @@ export function webOrigin(uri: string): string | undefined {
     return undefined;
   }
 }
+
+/** The origins a browser app with these redirect URIs runs at: those of its http(s) ones. */
+export function webOrigins(uris: readonly string[]): Set<string> {
+  const origins = new Set<string>();
+  for (const uri of uris) {
+    const origin = webOrigin(uri);
+    if (origin) origins.add(origin);
+  }
+  return origins;
+}

@@ -12,10 +12,9 @@ import type { Metrics } from '../http/metrics.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { noStore } from '../http/no-store.js';
 import { readJson } from '../http/read-json.js';
-import { webOrigin } from '../lib/web-origin.js';
 import { deleteRegistration, readRegistration, registerClient, REGISTRATION_PATH, updateRegistration } from '../registry/registration.js';
 import type { StatusList } from '../revocation/status-list.js';
-import { isMetadataDocumentUrl } from './client-metadata-document.js';
+import { browserAppMayRead } from './browser-app-origin.js';
 import type { GrantDeps } from './grants/grant.js';
 import { nextDpopNonce } from './dpop-proof.js';
 import { handleIntrospectionRequest } from './introspect.js';
@@ -43,19 +42,12 @@ async function tokenAnswer(deps: OAuthRouteDeps, form: URLSearchParams, authoriz
  * the lean paths are built from these descriptions.
  */
 export function formRoutes(deps: OAuthRouteDeps) {
-  // Browser apps (public clients) call these endpoints from their own origin: CORS for the origins
-  // of registered redirect URIs (RFC 6749 §3.2 is silent; OAuth 2.1 browser-based apps need it).
+  // Browser apps (public clients) call these endpoints from their own origin; which origins may read
+  // the answers is decided in one place (src/oauth/browser-app-origin.ts). The client a form names is
+  // known once the route read it (a public client's token request without DPoP is a simple request:
+  // no preflight comes first).
   const browserApps = cors({
-    allowOrigin: async (origin) => (await deps.readCache.redirectOrigins()).has(origin),
-    // An app known only by its Client ID Metadata Document: its origins are those of its
-    // document's redirect URIs, known once the form names it (a public client's token request
-    // without DPoP is a simple request: no preflight).
-    allowOriginForRequest: async (origin, ctx) => {
-      const clientId = (ctx.state.form as URLSearchParams | undefined)?.get('client_id');
-      if (!clientId || !isMetadataDocumentUrl(clientId)) return false;
-      const client = await deps.readCache.client(clientId);
-      return !!client?.redirectUris.some((uri) => webOrigin(uri) === origin);
-    },
+    allowOrigin: (origin, ctx) => browserAppMayRead(deps, origin, (ctx.state.form as URLSearchParams | undefined)?.get('client_id')),
     methods: ['POST'],
     // RFC 9449: browser apps send a DPoP proof and read the DPoP-Nonce answer.
     headers: ['Content-Type', 'Authorization', 'DPoP'],

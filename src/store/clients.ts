@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { paginate } from './paginate.js';
 import type { ClientRow, ClientType, Page, TokenEndpointAuthMethod } from './tables.js';
-import { webOrigin } from '../lib/web-origin.js';
+import { webOrigins } from '../lib/web-origin.js';
 
 /** `clients.source` of a client that registered itself (RFC 7591). */
 export const REGISTERED = 'registration';
@@ -90,12 +90,7 @@ export async function findClient(db: Knex, clientId: string): Promise<ClientRow 
 export async function allRedirectOrigins(db: Knex): Promise<Set<string>> {
   const rows = (await db('clients').where({ disabled: false }).select('redirect_uris')) as Array<{ redirect_uris: string }>;
   const origins = new Set<string>();
-  for (const r of rows) {
-    for (const uri of JSON.parse(r.redirect_uris) as string[]) {
-      const origin = webOrigin(uri);
-      if (origin) origins.add(origin);
-    }
-  }
+  for (const r of rows) for (const origin of webOrigins(JSON.parse(r.redirect_uris) as string[])) origins.add(origin);
   return origins;
 }
 

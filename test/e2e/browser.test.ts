@@ -5,17 +5,16 @@
  *
  * Needs /usr/bin/chromium: without it the suite fails (it is never skipped).
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createUser } from '../../src/registry/users.js';
 import { createVerifier } from '../../src/resource-server/index.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startThirdPartyApp, type ThirdPartyApp } from '../helpers/third-party-app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const API = 'https://photos.example.com';
 const SCOPES = [
   { name: 'photos:read', description: 'See your photos' },
@@ -33,7 +32,7 @@ describe('in a real browser', () => {
   let alice: { id: string };
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`the browser test needs chromium at ${CHROMIUM} (apt-get install chromium); it is not skipped`);
+    browser = await launchChromium();
     app = await startTestApp({ env: { STATUS_LIST_TTL: String(STATUS_LIST_TTL) } });
     await app.resource({ identifier: API, name: 'Photos', scopes: SCOPES });
     alice = await createUser(app.deps, { username: 'alice', password: PASSWORD });
@@ -44,10 +43,6 @@ describe('in a real browser', () => {
       apiUrl: `${api.url}/me`,
       scope: SCOPES.map((s) => s.name).join(' '),
       register: (redirectUri) => app.client({ name: 'Photo Printer', type: 'public', redirect_uris: [redirectUri], scopes: SCOPES.map((s) => s.name) }),
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     });
   }, 30_000);
 

@@ -12,20 +12,20 @@
  * playwright-core; the suite fails without it, it is never skipped); the others go through the
  * pages over plain HTTP.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OAuthClientMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { createUser } from '../../src/registry/users.js';
 import { formFields, Person as Browserless } from '../helpers/browserless.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { connectMcpClient, MemoryOAuthProvider, whoami, type Person } from '../helpers/mcp-client.js';
 import { startMcpServer, type TestMcpServer } from '../helpers/mcp-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const STATUS_LIST_TTL = 1;
 const ACCESS_TOKEN_TTL = 60;
 const PASSWORD = 'correct horse battery';
@@ -66,7 +66,7 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
   };
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`this suite needs chromium at ${CHROMIUM} (apt-get install chromium); it is not skipped`);
+    browser = await launchChromium();
     documents = await startHttpsServer((req, res) => {
       const body = served.get(new URL(req.url ?? '/', 'https://x').pathname);
       res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
@@ -80,10 +80,6 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
       bob: await createUser(app.deps, { username: 'bob', password: PASSWORD }),
       carol: await createUser(app.deps, { username: 'carol', password: PASSWORD }),
     };
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
   }, 30_000);
 
   afterAll(async () => {
@@ -125,6 +121,27 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
       status = (await rawCall(token, server)).status;
     }
     return status;
+  };
+
+  /**
+   * A tool call with the agent's first token, then the same call once that token expired: the MCP
+   * server's 401 makes the SDK refresh (a new access and refresh token, for the same person, client
+   * and MCP server) and call again. Answers the refreshed tokens.
+   */
+  const callThenRefresh = async (client: Client, provider: MemoryOAuthProvider, server: TestMcpServer, sub: string, clientId: string) => {
+    const first = provider.tokens()!;
+    expect(decodeJwt(first.access_token)).toMatchObject({ iss: app.issuer, aud: server.url, client_id: clientId, sub, scope: SCOPE });
+    expect(await whoami(client)).toEqual({ sub, client_id: clientId, scope: SCOPE });
+
+    pass(ACCESS_TOKEN_TTL + 10);
+    expect(await whoami(client)).toEqual({ sub, client_id: clientId, scope: SCOPE });
+    expect(provider.savedTokens).toHaveLength(2);
+    const second = provider.tokens()!;
+    expect(second.access_token).not.toBe(first.access_token);
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(decodeJwt(second.access_token)).toMatchObject({ aud: server.url, client_id: clientId, sub });
+    expect((await rawCall(second.access_token, server)).status).toBe(200);
+    return second;
   };
 
   /** What the person saw on Grantor's pages during a scripted authorization. */
@@ -197,20 +214,9 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
       // RFC 9207: the authorization response names the issuer; state came back unchanged.
       expect(provider.callback?.searchParams.get('iss')).toBe(app.issuer);
       expect(provider.callback?.searchParams.get('state')).toBe(provider.lastState);
-      // RFC 8707: the token is for the MCP server, and the tool sees who it speaks for.
-      const first = provider.tokens()!;
-      expect(decodeJwt(first.access_token)).toMatchObject({ iss: app.issuer, aud: notes.url, client_id: clientId, sub: users.alice.id, scope: SCOPE });
-      expect(await whoami(client)).toEqual({ sub: users.alice.id, client_id: clientId, scope: SCOPE });
-
-      // The access token expires: the MCP server's 401 makes the SDK refresh and call again.
-      pass(ACCESS_TOKEN_TTL + 10);
-      expect(await whoami(client)).toEqual({ sub: users.alice.id, client_id: clientId, scope: SCOPE });
-      expect(provider.savedTokens).toHaveLength(2);
-      const second = provider.tokens()!;
-      expect(second.access_token).not.toBe(first.access_token);
-      expect(second.refresh_token).not.toBe(first.refresh_token);
-      expect(decodeJwt(second.access_token)).toMatchObject({ aud: notes.url, client_id: clientId, sub: users.alice.id });
-      expect((await rawCall(second.access_token, notes)).status).toBe(200);
+      // RFC 8707: the token is for the MCP server, and the tool sees who it speaks for; then the
+      // access token expires, and the SDK refreshes and calls again.
+      const second = await callThenRefresh(client, provider, notes, users.alice.id, clientId);
 
       // The person revokes the agent on the connected-apps page.
       await page.goto(`${app.url}/account`);
@@ -255,15 +261,7 @@ describe('an MCP server and client (official SDK, Streamable HTTP) in front of G
     expect(seen.consent).toContain('was not registered by an administrator');
     expect(seen.consent).toContain(`<strong>${new URL(callback.url).host}</strong>`);
     expect(provider.callback?.searchParams.get('iss')).toBe(app.issuer);
-    const first = provider.tokens()!;
-    expect(decodeJwt(first.access_token)).toMatchObject({ iss: app.issuer, aud: notes.url, client_id: clientId, sub: users.bob.id, scope: SCOPE });
-    expect(await whoami(client)).toEqual({ sub: users.bob.id, client_id: clientId, scope: SCOPE });
-
-    pass(ACCESS_TOKEN_TTL + 10);
-    expect(await whoami(client)).toEqual({ sub: users.bob.id, client_id: clientId, scope: SCOPE });
-    const second = provider.tokens()!;
-    expect(provider.savedTokens).toHaveLength(2);
-    expect(second.access_token).not.toBe(first.access_token);
+    const second = await callThenRefresh(client, provider, notes, users.bob.id, clientId);
 
     const account = await (await bob.get('/account')).text();
     const action = /<tr data-grant="[^"]+">(?:(?!<\/tr>)[\s\S])*?Registered Notes Agent[\s\S]*?action="(\/account\/grants\/[^"]+\/revoke)"/.exec(account)?.[1];
