@@ -25,7 +25,7 @@ import { healthRoutes } from './http/health.js';
 import { measureRequests } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 
-export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'verifiedTokens' | 'rotateKeys' | 'metrics' | 'rateLimits' | 'clientKeys' | 'ssf' | 'sealingKey' | 'rotations'>;
+export type AppDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'keyRing' | 'statusList' | 'secrets' | 'loginLimiter' | 'readCache' | 'verifiedTokens' | 'rotateKeys' | 'metrics' | 'rateLimits' | 'clientKeys' | 'ssf' | 'sealingKey' | 'rotations' | 'reads'>;
 
 /**
  * The GET endpoints served from prepared documents, described once (src/http/prepared-route.ts):

@@ -21,6 +21,7 @@ import { createProofKeyCache, type ProofKeyCache } from './resource-server/dpop-
 import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
 import { migrate, openDb, type Db } from './store/db.js';
+import { openHotReads, type HotReads } from './store/hot-reads.js';
 import { createDocumentCache } from './outbound/document-cache.js';
 import { fetchDocument } from './outbound/fetch-document.js';
 import { MAX_DOCUMENT_BYTES, withMetadataDocuments } from './oauth/client-metadata-document.js';
@@ -47,6 +48,8 @@ export interface Deps {
   verifiedTokens: VerifiedTokens;
   /** Refresh token rotations, committed in groups (group commit). */
   rotations: RotationBatcher;
+  /** The refresh grant's read, off the writer's path (store/hot-reads.ts). */
+  reads: HotReads;
   /** Server-wide secrets, shared by every instance through the database. */
   secrets: { refreshSuccessor: string; dpopNonce: string };
   /** private_key_jwt clients' public keys: registered, or fetched from their jwks_uri and cached. */
@@ -133,6 +136,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
   const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   const db = openDb(config.database);
+  let reads: HotReads | undefined;
   try {
     await migrate(db);
     const keys = await openKeyRing({ db, clock, config });
@@ -144,6 +148,8 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     };
     await beat();
     const ring = keys.ring;
+    // Opened after the migrations: its readers only read the schema they made.
+    reads = openHotReads(config.database, db);
     const sealingKey = (await loadKeyEncryptionKey({ secret: config.keyEncryptionSecret, keysDir: config.keysDir })).key;
     const ssf = createDispatcher({ db, clock, keyRing: ring, logger, config, sealingKey });
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
@@ -181,6 +187,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
       verifiedTokens: createVerifiedTokens(),
       secrets,
       rotations: createRotationBatcher(db),
+      reads,
       clientKeys: createClientKeys({
         documents: createDocumentCache(METADATA_DOCUMENT_CACHE(clock)),
         fetch: (url) => fetchDocument(url, { ...config.outbound, maxBytes: MAX_JWKS_BYTES, accept: 'application/jwk-set+json, application/json' }),
@@ -202,10 +209,12 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
         ssf.stop();
         for (const t of timers) clearInterval(t);
         await forgetInstance(db, instanceId).catch(() => undefined);
+        await reads?.close();
         await db.destroy();
       },
     };
   } catch (err) {
+    await reads?.close();
     await db.destroy();
     throw err;
   }

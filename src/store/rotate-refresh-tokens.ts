@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { narrowGrantScope } from './grants.js';
+import { rawTransaction, type RawStatements } from './raw-transaction.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
 
 /** One refresh token rotation: spend `tokenId`, store its successor, maybe narrow or touch the grant. */
@@ -30,18 +30,21 @@ export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation
   const named = new Map<string, Rotation>();
   for (const r of rotations) if (!named.has(r.tokenId)) named.set(r.tokenId, r);
   const candidates = [...named.values()];
-  return db.transaction(async (trx) => {
-    const won = new Set(await markRotatedMany(trx, candidates));
+  return rawTransaction(db, async (sql) => {
+    const won = new Set(await markRotatedMany(sql, candidates));
     const winners = candidates.filter((r) => won.has(r.successor.id));
     if (winners.length > 0) {
-      await trx('refresh_tokens').insert(winners.map(({ successor: s }) => ({
-        id: s.id, token_hash: s.tokenHash, grant_id: s.grantId, client_id: s.clientId, scope: s.scope, created_at: s.createdAt, expires_at: s.expiresAt, dpop_jkt: s.dpopJkt,
-      })));
+      await sql.all(
+        'INSERT INTO refresh_tokens (id, token_hash, grant_id, client_id, scope, created_at, expires_at, dpop_jkt) ' +
+          `VALUES ${winners.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        winners.flatMap(({ successor: s }) => [s.id, s.tokenHash, s.grantId, s.clientId, s.scope, s.createdAt, s.expiresAt, s.dpopJkt]),
+      );
     }
-    for (const r of winners) if (r.narrowGrant) await narrowGrantScope(trx, r.successor.grantId, r.narrowGrant.from, r.narrowGrant.to);
+    // Issue #10: the grant narrowed only from the scope it had when read (a concurrent change wins).
+    for (const r of winners) if (r.narrowGrant) await sql.all('UPDATE grants SET scope = ? WHERE id = ? AND scope = ?', [r.narrowGrant.to, r.successor.grantId, r.narrowGrant.from]);
     const touches = new Map<number, string[]>();
     for (const r of winners) if (r.touchGrantAt !== undefined) touches.set(r.touchGrantAt, [...(touches.get(r.touchGrantAt) ?? []), r.successor.grantId]);
-    for (const [at, grantIds] of touches) await trx('grants').whereIn('id', grantIds).update({ last_used_at: at });
+    for (const [at, grantIds] of touches) await sql.all(`UPDATE grants SET last_used_at = ? WHERE id IN (${grantIds.map(() => '?').join(', ')})`, [at, ...grantIds]);
     return rotations.map((r) => named.get(r.tokenId) === r && won.has(r.successor.id));
   });
 }
@@ -51,7 +54,7 @@ export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation
  * PostgreSQL); RETURNING names the successors of the rows it spent, i.e. the winners. A token whose
  * grant was revoked meanwhile is not spent (RFC 9700 §4.14.2: revoking a grant ends its refresh tokens).
  */
-async function markRotatedMany(trx: Knex.Transaction, rotations: readonly Rotation[]): Promise<string[]> {
+async function markRotatedMany(sql: RawStatements, rotations: readonly Rotation[]): Promise<string[]> {
   const cases = (cast: string) => `CASE id ${rotations.map(() => `WHEN ? THEN CAST(? AS ${cast})`).join(' ')} END`;
   const bindings = [
     ...rotations.flatMap((r) => [r.tokenId, r.rotatedAt]),
@@ -59,15 +62,14 @@ async function markRotatedMany(trx: Knex.Transaction, rotations: readonly Rotati
     ...rotations.flatMap((r) => [r.tokenId, r.successorAccess]),
     ...rotations.map((r) => r.tokenId),
   ];
-  const result = await trx.raw(
+  const rows = await sql.all(
     `UPDATE refresh_tokens SET used_at = ${cases('BIGINT')}, successor_id = ${cases('TEXT')}, successor_access = ${cases('TEXT')} ` +
       `WHERE id IN (${rotations.map(() => '?').join(', ')}) AND used_at IS NULL ` +
       'AND EXISTS (SELECT 1 FROM grants WHERE grants.id = refresh_tokens.grant_id AND grants.revoked_at IS NULL) ' +
       'RETURNING successor_id',
     bindings,
   );
-  const rows: Array<{ successor_id: string }> = Array.isArray(result) ? result : result.rows;
-  return rows.map((r) => r.successor_id);
+  return rows.map((r) => r.successor_id as string);
 }
 
 /**

@@ -136,3 +136,22 @@ export function setCookies(res: Response): Map<string, string> {
   for (const line of res.headers.getSetCookie()) out.set(line.slice(0, line.indexOf('=')), line);
   return out;
 }
+
+/**
+ * Refreshes each token three times at once (concurrent duplicates across many grants) and checks
+ * that every answer is 200, that the three of a token got the same tokens back, and that each grant
+ * holds exactly one successor. Answers the bodies, three per token, in order.
+ */
+export async function refreshEachThriceAtOnce(app: TestApp, clientId: string, tokens: Array<Pick<Tokens, 'refresh_token' | 'grant_id'>>): Promise<Array<Record<string, any>>> {
+  const answers = await Promise.all(tokens.flatMap((t) => [t, t, t]).map((t) => refresh(app, clientId, t.refresh_token)));
+  const bodies = await Promise.all(answers.map(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> })));
+  expect(bodies.map((b) => b.status)).toEqual(Array(3 * tokens.length).fill(200));
+  for (let i = 0; i < tokens.length; i++) {
+    const mine = bodies.slice(3 * i, 3 * i + 3).map((b) => b.body);
+    expect(new Set(mine.map((b) => b.refresh_token)).size).toBe(1);
+    expect(new Set(mine.map((b) => b.access_token)).size).toBe(1);
+    expect(await countRows(app, 'refresh_tokens', { grant_id: tokens[i].grant_id })).toBe(2);
+  }
+  expect(new Set(bodies.map((b) => b.body.refresh_token)).size).toBe(tokens.length);
+  return bodies.map((b) => b.body);
+}

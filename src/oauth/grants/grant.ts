@@ -5,6 +5,7 @@ import type { StatusList } from '../../revocation/status-list.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Db } from '../../store/db.js';
 import type { ReadCache } from '../../store/read-cache.js';
+import type { HotReads } from '../../store/hot-reads.js';
 import type { RotationBatcher } from '../../store/rotate-refresh-tokens.js';
 import type { RateLimits } from '../../http/rate-limit.js';
 import type { ProofKeyCache } from '../../resource-server/dpop-proof.js';
@@ -21,6 +22,8 @@ export type GrantDeps = {
   verifiedTokens: VerifiedTokens;
   /** Refresh token rotations, committed in groups (src/store/rotate-refresh-tokens.ts). */
   rotations: RotationBatcher;
+  /** The refresh grant's read, off the writer's path (src/store/hot-reads.ts). */
+  reads: HotReads;
   rateLimits: Pick<RateLimits, 'client'>;
   /** private_key_jwt clients' keys (RFC 7523 §2.2; src/oauth/client-keys.ts). */
   clientKeys: ClientKeys;

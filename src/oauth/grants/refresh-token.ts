@@ -1,7 +1,7 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
 import { revokeGrant } from '../../revocation/revoke-grant.js';
-import { findRefreshTokenById, findRefreshTokenWithGrant, type RefreshTokenRow } from '../../store/refresh-tokens.js';
+import { findRefreshTokenById, type RefreshTokenRow } from '../../store/refresh-tokens.js';
 import { signAccessToken, type AccessTokenClaims } from '../../tokens/access-token.js';
 import { hashRefreshToken, successorRefreshToken } from '../../tokens/refresh-token.js';
 import { allowedNow } from '../allowed-now.js';
@@ -43,8 +43,8 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
 
   // 3. load and check
   const now = startedAt;
-  // One read for the token and its grant.
-  const found = presented.length <= 512 ? await findRefreshTokenWithGrant(deps.db, hashRefreshToken(presented)) : undefined;
+  // One read for the token and its grant, beside the writer: never queued behind a group commit.
+  const found = presented.length <= 512 ? await deps.reads.refreshTokenWithGrant(hashRefreshToken(presented)) : undefined;
   if (!found || found.token.clientId !== client.clientId) throw invalidGrant('unknown token or another client’s');
   const { token: row, grant } = found;
   if (!grantUsable(deps, grant, now) || row.expiresAt <= now) throw invalidGrant('grant revoked, expired or idle');

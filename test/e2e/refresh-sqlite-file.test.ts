@@ -1,0 +1,66 @@
+/**
+ * The refresh grant on a SQLite file (issue #14 item 2): its read runs on read-only connections
+ * beside the one writer (src/store/hot-reads.ts) and its rotations on the writer's own connection
+ * through the driver (src/store/raw-transaction.ts). The in-memory database of the other tests has
+ * neither (one connection is the whole database), so this file pins them on a file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createUser } from '../../src/registry/users.js';
+import { fixedClock } from '../../src/lib/clock.js';
+import { revokeGrant } from '../../src/revocation/revoke-grant.js';
+import { Person } from '../helpers/browserless.js';
+import { delegatedFixture, delegatedTokens, PASSWORD, refresh, refreshEachThriceAtOnce, type Delegated } from '../helpers/delegated.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+const onSqlite = !process.env.TEST_DATABASE_URL;
+
+(onSqlite ? describe : describe.skip)('the refresh grant on a SQLite file', () => {
+  const clock = fixedClock(Math.floor(Date.now() / 1000));
+  let dir: string;
+  let app: TestApp;
+  let fx: Delegated;
+  let people = 0;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-refresh-file-'));
+    app = await startTestApp({ clock, env: { DATABASE_URL: `sqlite:${path.join(dir, 'grantor.sqlite')}` } });
+    fx = await delegatedFixture(app);
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function freshTokens() {
+    const username = `person${++people}`;
+    await createUser(app.deps, { username, password: PASSWORD });
+    return delegatedTokens(app, new Person(app.url), fx.spa.client_id, { username });
+  }
+
+  it('answers concurrent refreshes of many grants, each rotated once, duplicates alike', async () => {
+    const tokens = await Promise.all(Array.from({ length: 6 }, () => freshTokens()));
+    clock.advance(5);
+    const bodies = await refreshEachThriceAtOnce(app, fx.spa.client_id, tokens);
+    // A successor read back at once from the readers: committed before it was answered.
+    const next = await refresh(app, fx.spa.client_id, bodies[0].refresh_token);
+    expect(next.status).toBe(200);
+  });
+
+  it('sees a revocation committed by the writer at once: the next refresh is refused', async () => {
+    const t = await freshTokens();
+    await revokeGrant(app.deps, t.grant_id, { reason: 'test', by: 'system' });
+    const res = await refresh(app, fx.spa.client_id, t.refresh_token);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe('invalid_grant');
+  });
+
+  it('leaves no read snapshot open after a refresh: a checkpoint can empty the WAL', async () => {
+    const t = await freshTokens();
+    expect((await refresh(app, fx.spa.client_id, t.refresh_token)).status).toBe(200);
+    // A reader that stopped on a row (sqlite3's get()) would keep its snapshot, and every later
+    // write would pile up in the WAL until its next read.
+    const [result] = await app.deps.db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+    expect(result.busy).toBe(0);
+  });
+});
