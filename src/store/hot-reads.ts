@@ -1,7 +1,8 @@
 import sqlite3 from 'sqlite3';
 import type { DatabaseConfig } from '../config.js';
 import type { Db } from './db.js';
-import { findRefreshTokenWithGrant, tokenWithGrant, TOKEN_WITH_GRANT, type RefreshTokenWithGrant } from './refresh-tokens.js';
+import { rawQuery } from './raw-sql.js';
+import { tokenWithGrant, TOKEN_WITH_GRANT, type RefreshTokenWithGrant } from './refresh-tokens.js';
 
 /**
  * The refresh grant's one read (a refresh token with its grant), kept off the writer's path.
@@ -12,7 +13,8 @@ import { findRefreshTokenWithGrant, tokenWithGrant, TOKEN_WITH_GRANT, type Refre
  * PostgreSQL pool connection does. Each connection keeps the statement prepared, so a read is one
  * trip to the thread pool (knex makes three: prepare, run, finalize, each waiting for the event
  * loop). On PostgreSQL (a pool already) and an in-memory SQLite database (its own per connection)
- * it is the same query through `db`.
+ * it is the same query on a connection of `db`'s pool, through the driver (raw-sql.ts), prepared
+ * once per connection on PostgreSQL.
  */
 export interface HotReads {
   refreshTokenWithGrant(tokenHash: string): Promise<RefreshTokenWithGrant | undefined>;
@@ -24,7 +26,13 @@ const READERS = 2;
 
 export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
   if (database.client === 'pg' || database.filename === ':memory:') {
-    return { refreshTokenWithGrant: (tokenHash) => findRefreshTokenWithGrant(db, tokenHash), close: async () => undefined };
+    return {
+      async refreshTokenWithGrant(tokenHash) {
+        const [row] = await rawQuery(db, { name: 'refresh-token-with-grant', sql: TOKEN_WITH_GRANT }, [tokenHash]);
+        return row ? tokenWithGrant(row) : undefined;
+      },
+      close: async () => undefined,
+    };
   }
   const readers = Array.from({ length: READERS }, () => preparedReader(database.filename, TOKEN_WITH_GRANT));
   let next = 0;

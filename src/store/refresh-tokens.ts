@@ -49,7 +49,7 @@ export async function findRefreshToken(db: Knex, tokenHash: string): Promise<Ref
   return r ? toRow(r) : undefined;
 }
 
-/** The join of findRefreshTokenWithGrant, written once: the hottest read of the refresh grant skips knex's builder. */
+/** A refresh token with its grant, in one query: the refresh grant's read (store/hot-reads.ts). */
 export const TOKEN_WITH_GRANT = `SELECT refresh_tokens.*, grants.user_id AS g_user_id, grants.resource AS g_resource, grants.scope AS g_scope,
   grants.kind AS g_kind, grants.status_index AS g_status_index, grants.created_at AS g_created_at,
   grants.last_used_at AS g_last_used_at, grants.revoked_at AS g_revoked_at, grants.expires_at AS g_expires_at
@@ -59,14 +59,6 @@ FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE ref
 export interface RefreshTokenWithGrant {
   token: RefreshTokenRow;
   grant: GrantRow;
-}
-
-/** A refresh token with its grant, in one query. */
-export async function findRefreshTokenWithGrant(db: Knex, tokenHash: string): Promise<RefreshTokenWithGrant | undefined> {
-  const result = await db.raw(TOKEN_WITH_GRANT, [tokenHash]);
-  // SQLite answers the rows, PostgreSQL a result holding them; token_hash is unique.
-  const r: Record<string, any> | undefined = (Array.isArray(result) ? result : result.rows)[0];
-  return r ? tokenWithGrant(r) : undefined;
 }
 
 /** A row of TOKEN_WITH_GRANT, typed. */

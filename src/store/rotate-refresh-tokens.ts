@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { rawTransaction, type RawStatements } from './raw-transaction.js';
+import { rawTransaction, type RawStatements } from './raw-sql.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
 
 /** One refresh token rotation: spend `tokenId`, store its successor, maybe narrow or touch the grant. */

@@ -1,7 +1,7 @@
 /**
  * The refresh grant on a SQLite file (issue #14 item 2): its read runs on read-only connections
  * beside the one writer (src/store/hot-reads.ts) and its rotations on the writer's own connection
- * through the driver (src/store/raw-transaction.ts). The in-memory database of the other tests has
+ * through the driver (src/store/raw-sql.ts). The in-memory database of the other tests has
  * neither (one connection is the whole database), so this file pins them on a file.
  */
 import fs from 'node:fs';

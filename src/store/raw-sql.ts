@@ -11,7 +11,7 @@ interface SqliteConnection {
   all(sql: string, params: readonly unknown[], cb: (err: Error | null, rows: Array<Record<string, unknown>>) => void): void;
 }
 interface PgConnection {
-  query(text: string, values?: readonly unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  query(text: string | { name: string; text: string; values: readonly unknown[] }, values?: readonly unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
 }
 /** The part of knex's client this module uses: its pool, and which driver it holds. */
 interface PooledClient {
@@ -35,6 +35,22 @@ export async function rawTransaction<T>(db: Knex, work: (statements: RawStatemen
   try {
     if (client.config.client === 'pg') return await inPg(conn as PgConnection, work);
     return await inSqlite(conn as SqliteConnection, work);
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+/**
+ * One read through the driver on a pooled connection: on PostgreSQL as a named statement, prepared
+ * once per connection and then sent as Bind/Execute only; knex's builder and runner cost the
+ * refresh grant's read more main-thread time than the query itself (issue #14 item 2).
+ */
+export async function rawQuery(db: Knex, statement: { name: string; sql: string }, params: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
+  const client = db.client as unknown as PooledClient;
+  const conn = await client.acquireConnection();
+  try {
+    if (client.config.client === 'pg') return (await (conn as PgConnection).query({ name: statement.name, text: numbered(statement.sql), values: params })).rows;
+    return await new Promise((resolve, reject) => (conn as SqliteConnection).all(statement.sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
   } finally {
     await client.releaseConnection(conn);
   }
