@@ -20,7 +20,7 @@ import { createRotationBatcher, type RotationBatcher } from './store/rotate-refr
 import { createProofKeyCache, type ProofKeyCache } from './resource-server/dpop-proof.js';
 import { pruneExpired, type PruneRetention } from './store/prune.js';
 import { serverSecret } from './store/server-secrets.js';
-import { migrate, openDb, type Db } from './store/db.js';
+import { migrate, openDb, startWalCheckpoints, type Db } from './store/db.js';
 import { openHotReads, type HotReads } from './store/hot-reads.js';
 import { createDocumentCache } from './outbound/document-cache.js';
 import { fetchDocument } from './outbound/fetch-document.js';
@@ -137,6 +137,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
   const clock = opts.clock ?? systemClock;
   const db = openDb(config.database);
   let reads: HotReads | undefined;
+  let stopCheckpoints: (() => Promise<void>) | undefined;
   try {
     await migrate(db);
     const keys = await openKeyRing({ db, clock, config });
@@ -150,6 +151,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     const ring = keys.ring;
     // Opened after the migrations: its readers only read the schema they made.
     reads = openHotReads(config.database, db);
+    stopCheckpoints = await startWalCheckpoints(config.database, db);
     const sealingKey = (await loadKeyEncryptionKey({ secret: config.keyEncryptionSecret, keysDir: config.keysDir })).key;
     const ssf = createDispatcher({ db, clock, keyRing: ring, logger, config, sealingKey });
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
@@ -210,11 +212,13 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
         for (const t of timers) clearInterval(t);
         await forgetInstance(db, instanceId).catch(() => undefined);
         await reads?.close();
+        await stopCheckpoints?.();
         await db.destroy();
       },
     };
   } catch (err) {
     await reads?.close();
+    await stopCheckpoints?.();
     await db.destroy();
     throw err;
   }

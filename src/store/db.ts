@@ -16,12 +16,17 @@ export function openDb(database: DatabaseConfig): Db {
     });
   }
   if (database.filename !== ':memory:') fs.mkdirSync(path.dirname(database.filename), { recursive: true });
+  // One connection: SQLite serialises writers anyway, and each :memory: connection would be its own
+  // empty database.
+  return openSqlite(database.filename);
+}
+
+/** A knex pool of one SQLite connection, in WAL mode, waiting up to 5 s for another writer. */
+function openSqlite(filename: string): Db {
   return knexFactory({
     client: 'sqlite3',
-    connection: { filename: database.filename },
+    connection: { filename },
     useNullAsDefault: true,
-    // One connection: SQLite serialises writers anyway, and each :memory: connection would be
-    // its own empty database.
     pool: {
       min: 1,
       max: 1,
@@ -40,4 +45,39 @@ export function openDb(database: DatabaseConfig): Db {
 /** Brings the schema to the newest migration. Safe to run from several instances at once. */
 export async function migrate(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
+}
+
+/** How often a SQLite file's WAL is checkpointed, off the commit path (see startWalCheckpoints). */
+export const WAL_CHECKPOINT_MS = 1000;
+
+/**
+ * On a SQLite file, moves the WAL checkpoint off the writer: SQLite's automatic checkpoint runs in
+ * the COMMIT that crosses 1,000 pages, copying them into the database and syncing it there, which
+ * stalled that commit — and every refresh rotation waiting on it — for ~20 ms about once in a
+ * hundred group commits (the p99 of issue #14 item 2). Instead the writer never checkpoints and a
+ * connection of its own runs a PASSIVE checkpoint every WAL_CHECKPOINT_MS: it never blocks the
+ * writer nor a reader, and pages written many times between two checkpoints are copied once.
+ * Returns a stop function; a no-op for PostgreSQL and an in-memory database.
+ */
+export async function startWalCheckpoints(database: DatabaseConfig, db: Db): Promise<() => Promise<void>> {
+  if (database.client === 'pg' || database.filename === ':memory:') return async () => undefined;
+  const checkpointer = openSqlite(database.filename);
+  try {
+    await checkpointer.raw('PRAGMA wal_checkpoint(PASSIVE)');
+  } catch (err) {
+    await checkpointer.destroy();
+    throw err;
+  }
+  // Only once the checkpointer works: the writer (knex's one pooled connection) stops checkpointing.
+  await db.raw('PRAGMA wal_autocheckpoint = 0');
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    // A checkpoint that fails (the database busy beyond busy_timeout) is simply tried again next time.
+    running ??= checkpointer.raw('PRAGMA wal_checkpoint(PASSIVE)').catch(() => undefined).finally(() => (running = undefined));
+  }, WAL_CHECKPOINT_MS).unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+    await checkpointer.destroy();
+  };
 }

@@ -13,6 +13,7 @@ import { revokeGrant } from '../../src/revocation/revoke-grant.js';
 import { Person } from '../helpers/browserless.js';
 import { delegatedFixture, delegatedTokens, PASSWORD, refresh, refreshEachThriceAtOnce, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { WAL_CHECKPOINT_MS } from '../../src/store/db.js';
 
 const onSqlite = !process.env.TEST_DATABASE_URL;
 
@@ -62,5 +63,24 @@ const onSqlite = !process.env.TEST_DATABASE_URL;
     // write would pile up in the WAL until its next read.
     const [result] = await app.deps.db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
     expect(result.busy).toBe(0);
+  });
+
+  it('checkpoints the WAL off the commit path: the writer never does, a checkpointer keeps the WAL from growing', async () => {
+    const [setting] = await app.deps.db.raw('PRAGMA wal_autocheckpoint');
+    expect(Object.values(setting)[0]).toBe(0);
+    const wal = path.join(dir, 'grantor.sqlite-wal');
+    // Rounds of writes well past SQLite's own 1,000-page threshold, each followed by a pause
+    // longer than the checkpoint period: checkpointed, the WAL is reused from its start and its
+    // file stays the size of one round; nobody checkpointing, it would grow by a round each time.
+    const round = () => app.deps.db.transaction(async (trx) => {
+      for (let i = 0; i < 3; i++) await trx('server_secrets').insert({ name: `wal-test-${Math.random()}`, value: 'x'.repeat(1_000_000), created_at: 0 });
+    });
+    const sizes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await round();
+      sizes.push(fs.statSync(wal).size);
+      await new Promise((r) => setTimeout(r, WAL_CHECKPOINT_MS * 2.5));
+    }
+    expect(sizes[2]).toBeLessThan(sizes[0] * 1.5);
   });
 });
