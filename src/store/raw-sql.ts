@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /** Statements run on the one connection a raw transaction holds. */
@@ -76,13 +77,20 @@ async function inSqlite<T>(conn: SqliteConnection, work: (statements: RawStateme
 async function inPg<T>(conn: PgConnection, work: (statements: RawStatements) => Promise<T>): Promise<T> {
   await conn.query('BEGIN');
   try {
-    const result = await work({ all: async (sql, params) => (await conn.query(numbered(sql), params)).rows });
+    // Each statement named after its text: PostgreSQL parses and plans it once per connection, then
+    // only binds and runs it (a group commit's statements differ only by their batch's size).
+    const result = await work({ all: async (sql, params) => (await conn.query({ name: statementName(sql), text: numbered(sql), values: params })).rows });
     await conn.query('COMMIT');
     return result;
   } catch (err) {
     await conn.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** A prepared statement's name derived from its text: the same text, the same statement. */
+function statementName(sql: string): string {
+  return `g${createHash('sha256').update(sql).digest('base64url').slice(0, 24)}`;
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the statements here hold no `?` of their own). */

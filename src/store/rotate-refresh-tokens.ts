@@ -73,45 +73,63 @@ async function markRotatedMany(sql: RawStatements, rotations: readonly Rotation[
 }
 
 /**
- * Group commit: rotations asked for while a transaction is in flight wait for it, then go together
- * in the next one (at most MAX_BATCH), so a busy server commits many rotations per transaction and
- * an idle one commits each at once. Each answer comes only after its COMMIT (nothing acknowledged
- * is lost on a crash). When a batch fails (a deadlock between two instances' batches, a busy
+ * Group commit: rotations asked for while transactions are in flight wait for one to end, then go
+ * together in the next (at most MAX_BATCH), so a busy server commits many rotations per transaction
+ * and an idle one commits each at once. Each answer comes only after its COMMIT (nothing
+ * acknowledged is lost on a crash). When a batch fails (a deadlock between two batches, a busy
  * database), each of its rotations is retried in a transaction of its own, so one rotation's
  * failure fails only that one.
+ *
+ * How many transactions may be in flight at once: one on SQLite, whose single writer runs them one
+ * after the other anyway; several on PostgreSQL, where a batch waits mostly for its COMMIT's WAL
+ * flush and the server flushes concurrent commits together. Two batches holding the same token are
+ * decided by its row lock: the second UPDATE finds it spent, as between two instances.
  */
 export interface RotationBatcher {
   /** Resolves, after its transaction committed, to whether this rotation won. */
   rotate(rotation: Rotation): Promise<boolean>;
 }
 
-export function createRotationBatcher(db: Knex): RotationBatcher {
-  let queue: Array<{ rotation: Rotation; resolve(won: boolean): void; reject(err: unknown): void }> = [];
-  let flushing = false;
+/** Transactions in flight at most on PostgreSQL (see RotationBatcher); under the pool's 10 connections. */
+const PG_IN_FLIGHT = 4;
 
-  async function flush(): Promise<void> {
-    while (queue.length > 0) {
+export function createRotationBatcher(db: Knex): RotationBatcher {
+  const inFlightAtMost = (db.client as { config: { client: string } }).config.client === 'pg' ? PG_IN_FLIGHT : 1;
+  let queue: Array<{ rotation: Rotation; resolve(won: boolean): void; reject(err: unknown): void }> = [];
+  let inFlight = 0;
+  let scheduled = false;
+
+  async function commit(batch: typeof queue): Promise<void> {
+    try {
+      const won = await rotateRefreshTokens(db, batch.map((p) => p.rotation));
+      batch.forEach((p, i) => p.resolve(won[i]));
+    } catch (err) {
+      if (batch.length === 1) batch[0].reject(err);
+      else for (const p of batch) await rotateRefreshTokens(db, [p.rotation]).then(([won]) => p.resolve(won), p.reject);
+    }
+  }
+
+  function start(): void {
+    scheduled = false;
+    while (queue.length > 0 && inFlight < inFlightAtMost) {
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(MAX_BATCH);
-      try {
-        const won = await rotateRefreshTokens(db, batch.map((p) => p.rotation));
-        batch.forEach((p, i) => p.resolve(won[i]));
-      } catch (err) {
-        if (batch.length === 1) batch[0].reject(err);
-        else for (const p of batch) await rotateRefreshTokens(db, [p.rotation]).then(([won]) => p.resolve(won), p.reject);
-      }
+      inFlight++;
+      void commit(batch).finally(() => {
+        inFlight--;
+        start();
+      });
     }
-    flushing = false;
   }
 
   return {
     rotate(rotation) {
       return new Promise((resolve, reject) => {
         queue.push({ rotation, resolve, reject });
-        if (flushing) return;
-        flushing = true;
+        if (scheduled || inFlight >= inFlightAtMost) return;
+        scheduled = true;
         // The next turn of the event loop: requests already read in this one join the batch.
-        setImmediate(() => void flush());
+        setImmediate(start);
       });
     },
   };
