@@ -2,18 +2,38 @@
  * The one renderer of the bench: turns the results of every phase (bench/run.js) into the printed
  * tables and the `BENCH_JSON {...}` line, so a figure is printed and exported from one place.
  */
-import { LOAD_CLIENTS } from './grantor-server.js';
 import { renderDpop } from './dpop.js';
+import { at, deriveFigures } from './figures.js';
+import { LOAD_CLIENTS } from './grantor-server.js';
+import { VIA_KOA } from './load-runs.js';
 import { fmt, round, table } from './report.js';
+import { benchTargets, NOISY_PCT, noisyMeasurements } from './targets.js';
+
+/** @typedef {import('./types.js').MeasuredRun} MeasuredRun */
 
 /**
- * @param {any} results every phase's result and the figures derived from them (see bench/run.js)
+ * The printout and the BENCH_JSON object of one run.
+ * @param {import('./types.js').BenchResults} results every phase's result (bench/run.js)
  * @returns {{ text: string, json: Record<string, unknown> }}
  */
 export function render(results) {
-  const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed, streamCost,
-  } = results;
+  const { config, env, startedAt, signing, signingAfter, issuance, documents, edgeCosts, delegated, revocation, streamCost, dpop, registration, metadataDocuments, oidcProvider, scaleOut } = results;
+  const f = deriveFigures(results);
+  const { ceiling, rawCeiling, best, g50, r50, ratios, signMs, signShare, soRefresh, r50Phase4, refreshPgOverSqlite, g50Phase2, ttlBoundMs } = f;
+  const targets = benchTargets(results, f);
+  const noisy = noisyMeasurements(results, f);
+  const { cpuProfDir: CPU_PROF_DIR, oidcConnections: OIDC_CONNECTIONS, refreshConnections: REFRESH_CONNECTIONS, refConnections: REF_CONNECTIONS,
+    scaleOutConnections: SCALEOUT_CONNECTIONS, seconds: SECONDS, signSeconds: SIGN_SECONDS, warmupSeconds: WARMUP_SECONDS } = config;
+  const SCALEOUT_ROWS = f.scaleOutRows;
+  const { cores } = env;
+  const { sample: gSample, runs: grantorToken, bare } = issuance;
+  const [{ lean: jwks }, { lean: metadata }] = documents;
+  const { refresh: { seed, runs: grantorRefresh, chainCheck }, introspection: { accessToken, lean: introspection, koa: introspectionKoa }, verifyCost, authTiming } = delegated;
+  const oidc = oidcProvider;
+  const oidcToken = oidcProvider?.token ?? [];
+  const oidcRefresh = oidcProvider?.refresh ?? [];
+  const oidcSeed = oidcProvider?.seed;
+  const so = scaleOut.ratios;
   // ---- printout -----------------------------------------------------------------------------
   const out = [];
   const p = (s = '') => out.push(s);
@@ -91,7 +111,7 @@ export function render(results) {
   if (oidcRefresh.length) {
     p('');
     p(`4b. node-oidc-provider v9 POST /token grant_type=refresh_token (same job as 5: a public client's refresh tokens, rotated on every use, in-memory adapter);`);
-    p(`   ${oidcSeed.tokens.length} refresh tokens seeded through its own authorization code flow (PKCE; login and consent granted by the bench's interaction stand-in) in ${oidcSeed.seconds.toFixed(1)} s`);
+    p(`   ${oidcSeed.count} refresh tokens seeded through its own authorization code flow (PKCE; login and consent granted by the bench's interaction stand-in) in ${oidcSeed.seconds.toFixed(1)} s`);
     p(table(['conns', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'rotated', 'server CPU', 'CPU ms/req', 'oidc-provider refresh / its client_credentials', 'Grantor refresh / oidc-provider refresh'], oidcRefresh.map((r) => {
       const cc = at(oidcToken, r.connections);
       const g = at(grantorRefresh, r.connections);
@@ -101,8 +121,8 @@ export function render(results) {
   p('');
   p('5. Grantor POST /oauth/token grant_type=refresh_token (public client; every request spends its refresh token and stores the successor)');
   p('   5 to 7 run on a Grantor with rate limits off (one public app, one resource server: far past 1200/min per client), access log at info.');
-  p(`   seeding: ${seed.tokens.length} refresh tokens through the authorization code flow over HTTP (one sign-in and consent, then per token`);
-  p(`   GET /oauth/authorize with PKCE → 302 with a code, POST /oauth/token) in ${seed.seconds.toFixed(1)} s = ${fmt.int(seed.tokens.length / seed.seconds)} tokens/s, 8 at a time.`);
+  p(`   seeding: ${seed.count} refresh tokens through the authorization code flow over HTTP (one sign-in and consent, then per token`);
+  p(`   GET /oauth/authorize with PKCE → 302 with a code, POST /oauth/token) in ${seed.seconds.toFixed(1)} s = ${fmt.int(seed.count / seed.seconds)} tokens/s, 8 at a time.`);
   p('   Each connection walks its own rotation chain (the successor of each answer is the next request\'s token).');
   const refreshRow = (r) => [
     r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script.ok),
@@ -110,7 +130,7 @@ export function render(results) {
     fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
   ];
   p(table(['conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'rotated', 'of ceiling', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], grantorRefresh.map(refreshRow)));
-  p(`   afterwards: ${chainCheck.poolLeft} chains left in the pool; one introspected → active ${chainCheck.active}${chainCheck.token_type ? ` (${chainCheck.token_type})` : ''}`);
+  p(`   afterwards: ${chainCheck.poolLeft} chains left in the pool; one introspected → active ${chainCheck.active}${chainCheck.tokenType ? ` (${chainCheck.tokenType})` : ''}`);
   p('');
   p(table(['conns', 'client_credentials req/s', 'p99 ms', 'refresh req/s', 'p99 ms', 'refresh / client_credentials'], REFRESH_CONNECTIONS.map((c) => {
     const g = at(grantorToken, c);
@@ -284,9 +304,9 @@ export function render(results) {
       bestRps: round(best.rps),
     },
     refresh: {
-      seeded: seed.tokens.length,
+      seeded: seed.count,
       seedSeconds: round(seed.seconds, 2),
-      seedTokensPerSecond: round(seed.tokens.length / seed.seconds),
+      seedTokensPerSecond: round(seed.count / seed.seconds),
       runs: grantorRefresh.map((r) => ({ ...jsonRun(r), rotated: r.script.ok, failedRotations: r.script.bad, starved: r.script.starved, firstFailure: r.script.firstBad, poolBefore: r.script.poolBefore, poolAfter: r.script.poolAfter })),
       chainCheck: { poolLeft: chainCheck.poolLeft, active: chainCheck.active === true },
     },
