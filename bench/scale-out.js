@@ -171,6 +171,7 @@ async function measureRefresh({ setup, server, name, scripted, connections, seco
   return {
     setup,
     ...run,
+    script: run.script ?? { ok: 0, bad: 0 },
     seeded: seed.tokens.length,
     seedSeconds: seed.seconds,
     warmup: { requests: warm.total, non2xx: warm.non2xx, errors: warm.errors, failedRotations: warm.script?.bad },

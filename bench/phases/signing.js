@@ -8,13 +8,17 @@
  */
 import { measureSigningCeiling } from '../signing-ceiling.js';
 
+/** @typedef {import('../signing-ceiling.js').SignerRun} SignerRun */
+/** @typedef {import('../signing-ceiling.js').SignerRow} SignerRow */
+
 /**
  * Every row of the ceiling.
  * @param {{ seconds: number, log: (msg: string) => void }} o
  */
 export async function measureSigning({ seconds, log }) {
   log('1/9 RS256 signing ceiling');
-  return measureSigningCeiling({ seconds, log });
+  const m = await measureSigningCeiling({ seconds, log });
+  return { cores: m.cores, uvThreadpoolSize: m.uvThreadpoolSize, seconds: m.seconds, ...measuredRows(m, ['nodeSingle', 'nodeAll', 'joseSingle', 'joseAll', 'joseOneLoopPool']) };
 }
 
 /**
@@ -23,23 +27,34 @@ export async function measureSigning({ seconds, log }) {
  */
 export async function measureSigningAgain({ seconds, log }) {
   log('  signing ceilings again, after the issuance runs');
-  return measureSigningCeiling({ seconds, log, only: ['nodeAll', 'joseAll', 'joseOneLoopPool'] });
+  const m = await measureSigningCeiling({ seconds, log, only: ['nodeAll', 'joseAll', 'joseOneLoopPool'] });
+  return measuredRows(m, ['nodeAll', 'joseAll', 'joseOneLoopPool']);
 }
 
-/** @typedef {import('../signing-ceiling.js').SigningCeiling} SigningCeiling */
+/**
+ * The rows `names` of `m`, each present.
+ * @template {SignerRow} N
+ * @param {import('../signing-ceiling.js').SigningCeiling} m
+ * @param {N[]} names
+ * @returns {Record<N, SignerRun>}
+ */
+function measuredRows(m, names) {
+  return /** @type {Record<N, SignerRun>} */ (Object.fromEntries(names.map((n) => {
+    const row = m[n];
+    if (!row) throw new Error(`signing ceiling: no ${n} row`);
+    return [n, row];
+  })));
+}
 
 /**
  * THE CEILING and the raw node:crypto all-core ceiling from the two measurements.
- * @param {SigningCeiling} before
- * @param {SigningCeiling} after
+ * @param {Record<'nodeAll' | 'joseAll' | 'joseOneLoopPool', SignerRun>} before
+ * @param {Record<'nodeAll' | 'joseAll' | 'joseOneLoopPool', SignerRun>} after
  */
 export function ceilings(before, after) {
-  const joseBest = (/** @type {SigningCeiling} */ m) => Math.max(rate(m.joseAll), rate(m.joseOneLoopPool));
+  const joseBest = (/** @type {typeof before} */ m) => Math.max(m.joseAll.signaturesPerSecond, m.joseOneLoopPool.signaturesPerSecond);
   return {
     ceiling: (joseBest(before) + joseBest(after)) / 2,
-    rawCeiling: (rate(before.nodeAll) + rate(after.nodeAll)) / 2,
+    rawCeiling: (before.nodeAll.signaturesPerSecond + after.nodeAll.signaturesPerSecond) / 2,
   };
 }
-
-/** @param {import('../signing-ceiling.js').SignerRun | undefined} r */
-const rate = (r) => r?.signaturesPerSecond ?? NaN;
