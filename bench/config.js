@@ -29,9 +29,9 @@ export function readBenchConfig() {
   const scaleOutConnections = num('BENCH_SCALEOUT_CONNECTIONS', refConnections);
   return {
     smoke,
-    seconds: num('BENCH_SECONDS', byMode(5, 0.3)),
+    seconds: num('BENCH_SECONDS', byMode(5, 0.5)),
     signSeconds: num('BENCH_SIGN_SECONDS', byMode(3, 0.1)),
-    warmupSeconds: num('BENCH_WARMUP_SECONDS', byMode(2, 0.2)),
+    warmupSeconds: num('BENCH_WARMUP_SECONDS', byMode(2, 0.3)),
     // Let closed sockets and GC settle between load runs (a smoke run's figures mean nothing).
     settleMs: byMode(300, 0),
     connections,

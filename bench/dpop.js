@@ -82,8 +82,9 @@ async function measureOn(grantor, { load, scripted, seconds: SECONDS, connection
   await load.run({ ...request, connections: 10, duration: warmupSeconds });
   for (const connections of CONNECTIONS) {
     const bearer = await load.run({ ...request, connections, duration: SECONDS });
-    // Enough proofs for twice the bearer rate; signed now, so their iat is fresh for the run.
-    const needed = Math.ceil(bearer.rps * SECONDS * 2) + connections;
+    // Enough proofs for twice the bearer rate (and at least 200: a short run's bearer rate may read
+    // near 0 on a busy machine); signed now, so their iat is fresh for the run.
+    const needed = Math.max(200, Math.ceil(bearer.rps * SECONDS * 2) + connections);
     const proofs = [];
     for (let i = 0; i < needed; i++) proofs.push(await sign('POST', tokenUrl));
     await scripted.setPool(proofs);

@@ -6,6 +6,13 @@
 import autocannon from 'autocannon';
 
 /**
+ * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
+ * a second (a smoke run's) would last a whole second; sampled every 100 ms it ends on time.
+ * @param {number | undefined} duration seconds
+ */
+const sampleInterval = (duration) => (duration !== undefined && duration < 1 ? 100 : 1000);
+
+/**
  * `opts.rotate = { authorizations, forwardedFor }`: each request takes the next Authorization
  * header and the next X-Forwarded-For address, round-robin, so that a load spread over many
  * clients and addresses stays within Grantor's default per-client and per-address rate limits.
@@ -26,7 +33,7 @@ function rotating({ rotate, ...opts }) {
 
 process.on('message', async ({ id, opts }) => {
   try {
-    const r = await autocannon({ ...rotating(opts), pipelining: 1 });
+    const r = await autocannon({ ...rotating(opts), pipelining: 1, sampleInt: sampleInterval(opts.duration) });
     const total = r.requests.total;
     process.send({
       id,

@@ -44,13 +44,13 @@
  * and 9 drive one client far past the per-client limit and run with the limits off (they say so).
  *
  * BENCH_SMOKE=1 (`npm run bench:smoke`, the last step of `npm test`): every phase briefly (tiny
- * durations and counts, no settling pause between runs) and in three lanes side by side, each lane
+ * durations and counts, no settling pause between runs) and in four lanes side by side, each lane
  * with load generators of its own; exit 1 when a phase throws or returns insane results
  * (bench/sanity.js). Its figures mean nothing. BENCH_SMOKE_SERIAL=1: the smoke run's phases in order.
  *
  * env (default of the full run / of the smoke run):
- *      BENCH_SECONDS (per load run, 5 / 0.3), BENCH_SIGN_SECONDS (per signing row, 3 / 0.1),
- *      BENCH_WARMUP_SECONDS (2 / 0.2), BENCH_CONNECTIONS (1,10,50,100 / 10),
+ *      BENCH_SECONDS (per load run, 5 / 0.5), BENCH_SIGN_SECONDS (per signing row, 3 / 0.1),
+ *      BENCH_WARMUP_SECONDS (2 / 0.3), BENCH_CONNECTIONS (1,10,50,100 / 10),
  *      BENCH_OIDC_CONNECTIONS (default: same as BENCH_CONNECTIONS),
  *      BENCH_REFRESH_CONNECTIONS (10,50 / 10), BENCH_REFRESH_SEED (refresh tokens made through the
  *      code flow first; default: enough for every run's in-flight losses), BENCH_INTROSPECT_CONNECTIONS
@@ -79,7 +79,7 @@ import { measureEdgeCosts } from './edge-costs.js';
 import { measureDpop } from './dpop.js';
 import { LOAD_CLIENTS, startGrantor } from './grantor-server.js';
 import { startLoadGenerator } from './load.js';
-import { BenchBroken, loadTools, tokenRequest, verifyIssuance, introspect } from './load-runs.js';
+import { BenchBroken, introspect, loadTools, tokenRequest, verifyIssuance } from './load-runs.js';
 import { measureMetadataDocuments } from './metadata-documents.js';
 import { measureDelegatedAccess } from './phases/delegated-access.js';
 import { measureDocuments } from './phases/documents.js';
@@ -222,7 +222,7 @@ async function scaleOutPhase(config, tools) {
 }
 
 /**
- * Every phase: in order on one pair of load generators; or, in a smoke run, in three lanes side by
+ * Every phase: in order on one pair of load generators; or, in a smoke run, in four lanes side by
  * side, each with load generators of its own (their figures skew each other: a smoke run's figures
  * mean nothing, only their sanity is judged).
  * @param {BenchConfig} config
@@ -240,12 +240,13 @@ async function runPhases(config) {
       ...(await scaleOutPhase(config, tools)),
     };
   }
-  const [a, b, c] = await Promise.all([
-    newLoadTools(config).then(async (tools) => ({ ...(await issuancePhases(config, tools)), ...(await registrationPhases(config, tools)) })),
+  const [a, b, c, d] = await Promise.all([
+    newLoadTools(config).then(async (tools) => issuancePhases(config, tools)),
     newLoadTools(config).then(async (tools) => ({ ...(await delegatedPhases(config, tools)), ...(await dpopPhase(config, tools)), ...(await oidcProviderPhase(config, tools)) })),
-    newLoadTools(config).then(async (tools) => ({ ...(await revocationPhases(config)), ...(await scaleOutPhase(config, tools)) })),
+    newLoadTools(config).then(async (tools) => ({ ...(await revocationPhases(config)), ...(await registrationPhases(config, tools)) })),
+    newLoadTools(config).then(async (tools) => scaleOutPhase(config, tools)),
   ]);
-  return { ...a, ...b, ...c };
+  return { ...a, ...b, ...c, ...d };
 }
 
 // ---- the run --------------------------------------------------------------------------------
@@ -255,7 +256,7 @@ async function main() {
   const startedAt = Date.now();
   const cores = os.availableParallelism();
   const env = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpu: os.cpus()[0]?.model?.trim(), cores, loadavg: os.loadavg().map((v) => round(v, 2)) };
-  log(`bench: node ${env.node}, ${cores} cores (${env.cpu}), load average ${env.loadavg.join(' ')}${config.concurrent ? '; smoke run: phases in three lanes side by side' : ''}`);
+  log(`bench: node ${env.node}, ${cores} cores (${env.cpu}), load average ${env.loadavg.join(' ')}${config.concurrent ? '; smoke run: phases in four lanes side by side' : ''}`);
 
   /** @type {import('./types.js').BenchResults} */
   const results = { config, env, startedAt, ...(await runPhases(config)) };
