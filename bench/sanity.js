@@ -19,11 +19,17 @@ export function insaneResults(results, f) {
   const broken = [];
   const positive = (/** @type {string} */ label, /** @type {unknown} */ v) => { if (!(typeof v === 'number' && v > 0)) broken.push(`${label}: ${v}`); };
   if (signing) for (const k of /** @type {const} */ (['nodeSingle', 'nodeAll', 'joseSingle', 'joseAll', 'joseOneLoopPool'])) positive(`signing ${k} sig/s`, signing[k]?.signaturesPerSecond);
-  const rated = [
-    ...issuance.runs, ...(issuance.bare ? [issuance.bare] : []), ...documents.flatMap((d) => [d.koa, d.lean]), ...refresh.runs, introspection.lean, introspection.koa,
-    registration, md.registered, md.document, ...(oidcProvider?.token ?? []),
-  ];
-  for (const r of rated) positive(`${r.connections} connections req/s`, r.rps);
+  const rate = (/** @type {string} */ label, /** @type {{ connections: number, rps: number }} */ r) => positive(`${label} c=${r.connections} req/s`, r.rps);
+  for (const r of issuance.runs) rate('client_credentials', r);
+  if (issuance.bare) rate('bare signer', issuance.bare);
+  for (const d of documents) { rate(`GET ${d.label} via koa`, d.koa); rate(`GET ${d.label}`, d.lean); }
+  for (const r of refresh.runs) rate('refresh', r);
+  rate('introspection', introspection.lean);
+  rate('introspection via koa', introspection.koa);
+  rate('registration', registration);
+  rate('authorize, registered client', md.registered);
+  rate('authorize, metadata document', md.document);
+  for (const r of oidcProvider?.token ?? []) rate('oidc-provider client_credentials', r);
   for (const row of edgeCosts.rows) positive(`2b ${row.label} req/s`, row.meanRps);
   const scriptOf = (/** @type {import('./types.js').ScriptedRun[]} */ runs) => JSON.stringify(runs.map((r) => ({ non2xx: r.non2xx, bad: r.script.bad, starved: r.script.starved, firstBad: r.script.firstBad })));
   if (!f.refreshClean || !refresh.chainCheck.active) broken.push(`refresh: ${scriptOf(refresh.runs)}, pooled token active ${refresh.chainCheck.active}`);
