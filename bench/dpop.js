@@ -60,7 +60,7 @@ export async function measureDpop({ load, scripted, seconds, connections: connec
 
 /**
  * @typedef {{ rps: number, p50: number, p99: number, non2xx: number }} IssuanceFigures
- * @typedef {{ connections: number, bearer: IssuanceFigures, dpop: IssuanceFigures & { starved?: number, firstBad?: string } }} DpopIssuanceRow
+ * @typedef {{ connections: number, bearer: IssuanceFigures, dpop: IssuanceFigures & { starved?: number, firstBad?: string | null } }} DpopIssuanceRow
  * @typedef {{ rounds: number, iterations: number, bearerUs: number, dpopUs: number, ratio: number }} DpopVerify
  * @typedef {{ issuance: DpopIssuanceRow[], verify: DpopVerify | undefined }} DpopResult
  */

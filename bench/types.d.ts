@@ -15,7 +15,7 @@ export interface LoadResult {
   timeouts: number;
   statusCodeStats: Record<string, { count: number }>;
   /** bench/scripted-load-child.js only: answers that passed or failed the script's check. */
-  script?: { ok: number; bad: number; starved?: number; firstBad?: string; poolBefore?: number; poolAfter?: number };
+  script?: { ok: number; bad: number; starved?: number; firstBad?: string | null; poolBefore?: number; poolAfter?: number };
 }
 
 /** Autocannon options the load generators take (url, method, headers, body, connections, duration in s). */
