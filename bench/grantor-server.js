@@ -7,9 +7,11 @@
  * behind a trusted proxy (TRUST_PROXY=127.0.0.1: the load generator stands in for a reverse proxy
  * forwarding many users, each request naming its own address in X-Forwarded-For). A row that runs
  * otherwise passes `env` (QUIET_LOG, LIMITS_OFF) and says so.
- * One resource and one confidential client are registered first with the CLI (bin/grantor.js),
- * through the same environment, exactly as an operator would; `clients: n` registers n - 1 more
- * through the admin API, so that a load spread over them stays within the per-client limit.
+ * One resource and one confidential client are registered first with the CLI, through the same
+ * environment, with the commands an operator would type (run in the bench process through the
+ * CLI's own entry, runCli, which bin/grantor.js calls: a node process per command took most of a
+ * server's set-up time); `clients: n` registers n - 1 more through the admin API, so that a load
+ * spread over them stays within the per-client limit.
  *
  * Ready when GET /readyz answers 200 (database and signing key). With WORKERS=N > 1 (node:cluster)
  * that only says one worker listens: the primary shares the port as soon as the first one does.
