@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * PostgreSQL for the bench: which server (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local
  * default), whether it answers, and a fresh schema per Grantor (as test/helpers/test-database.ts
@@ -18,7 +19,7 @@ export function benchDatabaseUrl() {
   return { url: DEFAULT_DATABASE_URL, from: 'default' };
 }
 
-/** The URL without its password, for printing. */
+/** The URL without its password, for printing. @param {string} url */
 export function redactUrl(url) {
   try {
     const u = new URL(url);
@@ -29,15 +30,19 @@ export function redactUrl(url) {
   }
 }
 
-const admin = (url) => knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 5000 });
+const admin = (/** @type {string} */ url) => knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 5000 });
 
-/** Resolves to null when `url` answers `select 1` within a few seconds, else to the reason it did not. */
+/**
+ * Resolves to null when `url` answers `select 1` within a few seconds, else to the reason it did not.
+ * @param {string} url
+ * @returns {Promise<string | null>}
+ */
 export async function postgresUnreachable(url) {
   const db = admin(url);
   try {
     await db.raw('select 1');
     return null;
-  } catch (err) {
+  } catch (/** @type {any} */ err) {
     return err?.message ?? String(err);
   } finally {
     await db.destroy().catch(() => undefined);
@@ -48,6 +53,7 @@ export async function postgresUnreachable(url) {
  * A fresh schema in `url`'s database; `url` of the answer selects it (search_path in `options`);
  * `drop()` removes it and everything in it (idempotent). Drop only once every server using it has
  * stopped: CASCADE waits for their locks (at most 10 s here, then it fails and says so).
+ * @param {string} url
  */
 export async function createSchema(url) {
   const schema = `bench_${randomBytes(6).toString('hex')}`;

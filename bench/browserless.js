@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The authorization code flow without a browser, to seed refresh tokens for the refresh-grant
  * bench: a cookie jar and the hidden form fields of Grantor's login and consent pages (as in
@@ -8,10 +9,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 export class CookieJar {
+  /** @type {Map<string, string>} */
   cookies = new Map();
   header() {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
+  /** @param {Response} res */
   take(res) {
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
@@ -24,10 +27,15 @@ export class CookieJar {
   }
 }
 
-const decode = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decode = (/** @type {string} */ s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** The named inputs of a page's form (hidden csrf, return_to, the authorization parameters…). */
+/**
+ * @param {string} page
+ * @returns {Record<string, string>}
+ */
 function formFields(page) {
+  /** @type {Record<string, string>} */
   const fields = {};
   for (const m of page.matchAll(/<input[^>]*>/g)) {
     const name = /name="([^"]*)"/.exec(m[0])?.[1];
@@ -46,31 +54,47 @@ export function pkce() {
 export class Person {
   jar = new CookieJar();
 
+  /** @param {{ baseUrl: string, clientId: string, redirectUri: string, scope: string, resource?: string }} app */
   constructor({ baseUrl, clientId, redirectUri, scope, resource }) {
-    Object.assign(this, { baseUrl, clientId, redirectUri, scope, resource });
+    this.baseUrl = baseUrl;
+    this.clientId = clientId;
+    this.redirectUri = redirectUri;
+    this.scope = scope;
+    this.resource = resource;
   }
 
+  /**
+   * @param {string} pathOrUrl
+   * @param {RequestInit & { headers?: Record<string, string> }} [init]
+   */
   async #send(pathOrUrl, init = {}) {
     const res = await fetch(new URL(pathOrUrl, this.baseUrl), { ...init, headers: { ...init.headers, Cookie: this.jar.header() }, redirect: 'manual' });
     this.jar.take(res);
     return res;
   }
 
+  /** @param {string} pathOrUrl */
   get(pathOrUrl) {
     return this.#send(pathOrUrl);
   }
 
+  /** @param {string} path @param {Record<string, string>} fields */
   post(path, fields) {
     return this.#send(path, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
   }
 
+  /** @param {string} challenge */
   authorizeUrl(challenge) {
     const q = new URLSearchParams({ response_type: 'code', client_id: this.clientId, redirect_uri: this.redirectUri, scope: this.scope, state: randomBytes(8).toString('base64url'), code_challenge: challenge, code_challenge_method: 'S256' });
     if (this.resource) q.set('resource', this.resource);
     return `/oauth/authorize?${q}`;
   }
 
-  /** The code of a redirect to the app, or a thrown error saying what came instead. */
+  /**
+   * The code of a redirect to the app, or a thrown error saying what came instead.
+   * @param {Response} res
+   * @param {string} step
+   */
   codeOf(res, step, page = '') {
     const location = res.headers.get('location');
     if ((res.status !== 302 && res.status !== 303) || !location) throw new Error(`${step}: expected a redirect to the app, got HTTP ${res.status} ${page.slice(0, 300)}`);
@@ -81,6 +105,7 @@ export class Person {
   }
 
   /** First authorization: login page → POST /login → consent page → allow. Returns one code (and its verifier). */
+  /** @param {{ username: string, password: string }} credentials */
   async signInAndConsent({ username, password }) {
     const p = pkce();
     let res = await this.get(this.authorizeUrl(p.challenge));
@@ -89,13 +114,16 @@ export class Person {
     res = await this.post('/login', { ...formFields(page), username, password });
     if (res.status !== 303) throw new Error(`POST /login answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     await res.arrayBuffer();
-    res = await this.get(res.headers.get('location'));
+    res = await this.get(res.headers.get('location') ?? '');
     page = await res.text();
     if (!page.includes('name="decision"')) throw new Error(`after login, no consent page (HTTP ${res.status}): ${page.slice(0, 300)}`);
     return { code: await this.allow(page), verifier: p.verifier };
   }
 
-  /** Presses Allow on a consent page; the code of the redirect back to the app. */
+  /**
+   * Presses Allow on a consent page; the code of the redirect back to the app.
+   * @param {string} page
+   */
   async allow(page) {
     const fields = formFields(page);
     delete fields.decision;
@@ -115,7 +143,11 @@ export class Person {
     return { code: this.codeOf(res, 'GET /oauth/authorize', page), verifier: p.verifier };
   }
 
-  /** RFC 6749 §4.1.3 for a public client: the code (and its PKCE verifier) for tokens. */
+  /**
+   * RFC 6749 §4.1.3 for a public client: the code (and its PKCE verifier) for tokens.
+   * @param {{ code: string, verifier: string }} grant
+   * @returns {Promise<{ access_token: string, refresh_token: string } & Record<string, unknown>>}
+   */
   async redeem({ code, verifier }) {
     const res = await fetch(new URL('/oauth/token', this.baseUrl), {
       method: 'POST',
@@ -134,6 +166,7 @@ export class Person {
  * `count` refresh tokens, each from its own authorization code (so each starts its own rotation
  * chain), made `concurrency` at a time over one session. Returns the tokens, one sample token
  * answer, and how long it took.
+ * @param {{ person: Person, username: string, password: string, count: number, concurrency?: number }} o
  */
 export async function seedRefreshTokens({ person, username, password, count, concurrency = 8 }) {
   const t0 = performance.now();

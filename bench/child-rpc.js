@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A child process spoken to by request and answer over IPC: each `send(msg)` gets an id and
  * resolves with the child's `{id, result}` (or rejects with its `{id, error}`). The child first
@@ -6,12 +7,17 @@
 import { fork } from 'node:child_process';
 import { tail, trackChild } from './procs.js';
 
+/**
+ * @param {string | URL} file
+ * @param {string} label
+ */
 export async function startChild(file, label) {
   const child = trackChild(fork(file, [], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }), label);
-  const stderr = tail(child.stderr);
+  const stderr = tail(/** @type {import('node:stream').Readable} */ (child.stderr));
+  /** @type {Map<number, { resolve: (result: any) => void, reject: (err: Error) => void }>} */
   const pending = new Map();
   let nextId = 1;
-  child.on('message', (msg) => {
+  child.on('message', (/** @type {any} */ msg) => {
     const p = pending.get(msg.id);
     if (!p) return;
     pending.delete(msg.id);
@@ -23,12 +29,17 @@ export async function startChild(file, label) {
     pending.clear();
   });
   await new Promise((resolve, reject) => {
-    child.once('message', (m) => (m?.ready ? resolve() : reject(new Error(`unexpected first message from ${label}`))));
+    child.once('message', (/** @type {any} */ m) => (m?.ready ? resolve(undefined) : reject(new Error(`unexpected first message from ${label}`))));
     child.once('error', reject);
   });
   return {
     pid: child.pid,
     child,
+    /**
+     * One request to the child; resolves with its answer's `result`.
+     * @param {Record<string, unknown>} msg
+     * @returns {Promise<any>}
+     */
     send(msg) {
       const id = nextId++;
       return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `npm run bench:timing`: does the token endpoint's answer time tell whether a client_id exists?
  * (issue #10 item 6). Against the built server (dist/, like the other bench scripts), it sends
@@ -33,7 +34,14 @@ import { cleanupAll } from './procs.js';
 import { num } from './env.js';
 
 
-/** One POST on the shared keep-alive connection; resolves with the status, the answer and the time in ms. */
+/**
+ * One POST on the shared keep-alive connection; resolves with the status, the answer and the time in ms.
+ * @param {http.Agent} agent
+ * @param {string} url
+ * @param {string} body
+ * @param {Record<string, string>} headers
+ * @returns {Promise<{ status: number | undefined, answer: string, ms: number }>}
+ */
 function post(agent, url, body, headers) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
@@ -53,12 +61,13 @@ function post(agent, url, body, headers) {
   });
 }
 
-const median = (xs) => {
+const median = (/** @type {number[]} */ xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
+/** @template T @param {T[]} xs */
 function shuffle(xs) {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
@@ -77,6 +86,11 @@ export const ASSERTION_ALGORITHMS = ['ES256', 'RS256'];
  * the client's, signed by a foreign key under the registered kid (a bad signature); and one whose
  * sub is a client_id that does not exist, signed by the client's own key.
  */
+/**
+ * @param {import('./types.js').GrantorServer} grantor
+ * @param {string} alg
+ * @param {string} unknownId
+ */
 async function assertionClient(grantor, alg, unknownId) {
   const kid = randomUUID();
   const own = await generateKeyPair(alg, { extractable: true });
@@ -87,7 +101,7 @@ async function assertionClient(grantor, alg, unknownId) {
     fs.writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(own.publicKey)), kid, alg, use: 'sig' }] }));
     const client = await grantor.cli(['clients', 'create', '--name', `bench signer ${alg}`, '--grant-types', 'client_credentials', '--scopes', grantor.scope, '--auth-method', 'private_key_jwt', '--jwks-file', file, '--json']);
     const now = Math.floor(Date.now() / 1000);
-    const sign = (sub, key) => new SignJWT({ iss: sub, sub, aud: `${grantor.url}`, iat: now, exp: now + 300, jti: randomUUID() }).setProtectedHeader({ alg, kid }).sign(key);
+    const sign = (/** @type {string} */ sub, /** @type {import('jose').CryptoKey} */ key) => new SignJWT({ iss: sub, sub, aud: `${grantor.url}`, iat: now, exp: now + 300, jti: randomUUID() }).setProtectedHeader({ alg, kid }).sign(key);
     return { existing: await sign(client.client_id, foreign.privateKey), unknown: await sign(unknownId, own.privateKey) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -97,13 +111,15 @@ async function assertionClient(grantor, alg, unknownId) {
 /**
  * Measures on a running Grantor (bench/grantor-server.js) with its registered client. Returns the
  * medians (ms) per method and kind, the ratios, and whether every answer was the same 401.
+ * @param {{ grantor: import('./types.js').GrantorServer, tries?: number, warmup?: number, tolerance?: number, log?: (msg: string) => void }} o
  */
 export async function measureClientAuthTiming({ grantor, tries = 400, warmup = 100, tolerance = 0.1, log = () => {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const unknownId = `unknown-${randomBytes(8).toString('hex')}`;
-  const basic = (id, secret) => ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}` });
-  const form = (extra) => new URLSearchParams({ grant_type: 'client_credentials', ...extra }).toString();
+  const basic = (/** @type {string} */ id, /** @type {string} */ secret) => ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}` });
+  const form = (/** @type {Record<string, string>} */ extra) => new URLSearchParams({ grant_type: 'client_credentials', ...extra }).toString();
   const wrong = randomBytes(32).toString('base64url');
+  /** @type {Record<string, () => ReturnType<typeof post>>} */
   const requests = {
     'basic existing': () => post(agent, grantor.url, form({}), basic(grantor.clientId, wrong)),
     'basic unknown': () => post(agent, grantor.url, form({}), basic(unknownId, wrong)),
@@ -117,8 +133,11 @@ export async function measureClientAuthTiming({ grantor, tries = 400, warmup = 1
     requests[`${alg} unknown`] = () => post(agent, grantor.url, form({ client_assertion_type: JWT_BEARER, client_assertion: signed.unknown }), {});
   }
   const methods = ['basic', 'post', ...ASSERTION_ALGORITHMS];
+  /** @type {Record<string, number[]>} */
   const times = Object.fromEntries(Object.keys(requests).map((k) => [k, []]));
+  /** @type {Record<string, Set<string>>} */
   const answers = Object.fromEntries(Object.keys(requests).map((k) => [k, new Set()]));
+  /** @type {string | undefined} */
   let unexpected;
   try {
     for (let round = 0; round < warmup + tries; round++) {
@@ -134,7 +153,7 @@ export async function measureClientAuthTiming({ grantor, tries = 400, warmup = 1
     agent.destroy();
   }
   const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-  const ratio = (method) => medians[`${method} unknown`] / medians[`${method} existing`];
+  const ratio = (/** @type {string} */ method) => medians[`${method} unknown`] / medians[`${method} existing`];
   const ratios = Object.fromEntries(methods.map((m) => [m, ratio(m)]));
   // Per method, an unknown client and a wrong secret (a bad signature) must get byte-identical answers (bar date and request id).
   const sameAnswers = methods.every((m) => answers[`${m} existing`].size === 1 && [...answers[`${m} unknown`]].every((a) => answers[`${m} existing`].has(a)));
@@ -142,8 +161,14 @@ export async function measureClientAuthTiming({ grantor, tries = 400, warmup = 1
   return { tries, warmup, tolerance, medians, ratios, freshUnknownRatio: medians['post fresh unknown'] / medians['post existing'], sameAnswers, unexpected, pass: within && sameAnswers && !unexpected };
 }
 
+/** @typedef {Awaited<ReturnType<typeof measureClientAuthTiming>>} ClientAuthTiming */
+
+/**
+ * @param {ClientAuthTiming} r
+ * @param {(line: string) => void} [p]
+ */
 export function printClientAuthTiming(r, p = console.log) {
-  const ms = (v) => `${v.toFixed(3)} ms`;
+  const ms = (/** @type {number} */ v) => `${v.toFixed(3)} ms`;
   p(`client authentication timing, lean token path, ${r.tries} interleaved tries each (after ${r.warmup} rounds of warm-up):`);
   for (const method of ['basic', 'post']) {
     p(`  ${method === 'basic' ? 'client_secret_basic' : 'client_secret_post '}  wrong secret ${ms(r.medians[`${method} existing`])}   unknown client_id ${ms(r.medians[`${method} unknown`])}   ratio ${r.ratios[method].toFixed(3)}`);
@@ -174,7 +199,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     } finally {
       await grantor.stop();
     }
-  } catch (err) {
+  } catch (/** @type {any} */ err) {
     process.stderr.write(`bench:timing: BROKEN: ${err?.stack ?? err}\n`);
   } finally {
     await cleanupAll();

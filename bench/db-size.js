@@ -1,3 +1,4 @@
+// @ts-check
 // How big the database is per million grants: fills a fresh SQLite file (and PostgreSQL schema,
 // when TEST_DATABASE_URL names one) with N delegated grants as Grantor writes them — a grant, its
 // status index, one live refresh token, and a revocation entry for 1% — and reports bytes per
@@ -13,13 +14,18 @@ const N = Number(process.argv[2] ?? 200_000);
 const now = Math.floor(Date.now() / 1000);
 const hash = () => randomBytes(32).toString('base64url');
 
+/** @param {import('knex').Knex} db */
 async function fill(db) {
   await migrate(db);
   const batch = 500;
   for (let start = 0; start < N; start += batch) {
+    /** @type {Record<string, unknown>[]} */
     const grants = [];
+    /** @type {Record<string, unknown>[]} */
     const indexes = [];
+    /** @type {Record<string, unknown>[]} */
     const tokens = [];
+    /** @type {Record<string, unknown>[]} */
     const revocations = [];
     for (let i = start; i < Math.min(N, start + batch); i++) {
       const id = randomUUID();

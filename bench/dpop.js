@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `npm run bench:dpop`: what DPoP (RFC 9449) costs, in one run.
  *
@@ -30,7 +31,7 @@ const CONNECTIONS = list('BENCH_CONNECTIONS', [10, 50]);
 const ROUNDS = num('BENCH_VERIFY_ROUNDS', 30);
 const ITERATIONS = num('BENCH_VERIFY_ITERATIONS', 100);
 
-const median = (xs) => {
+const median = (/** @type {number[]} */ xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
@@ -38,14 +39,15 @@ const median = (xs) => {
 async function dpopSigner() {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = await exportJWK(publicKey);
-  return (htm, htu, extra = {}) =>
+  return (/** @type {string} */ htm, /** @type {string} */ htu, /** @type {Record<string, string>} */ extra = {}) =>
     new SignJWT({ htm, htu, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), ...extra }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).sign(privateKey);
 }
 
 /**
  * DPoP issuance beside bearer issuance, and the module's DPoP verification beside its bearer
  * verification, on a Grantor of its own (stopped at the end).
- * @param {{ load: any, scripted: any, seconds: number, connections: number[], rounds: number, iterations: number, warmupSeconds?: number }} opts
+ * @param {{ load: import('./types.js').LoadGenerator, scripted: import('./types.js').ScriptedLoadGenerator, seconds: number, connections: number[], rounds: number, iterations: number, warmupSeconds?: number }} opts
+ * @returns {Promise<DpopResult>}
  */
 export async function measureDpop({ load, scripted, seconds, connections: connectionCounts, rounds, iterations, warmupSeconds = 2 }) {
   const grantor = await startGrantor({ env: LIMITS_OFF }); // one client, far past the per-client limit
@@ -56,24 +58,38 @@ export async function measureDpop({ load, scripted, seconds, connections: connec
   }
 }
 
+/**
+ * @typedef {{ rps: number, p50: number, p99: number, non2xx: number }} IssuanceFigures
+ * @typedef {{ connections: number, bearer: IssuanceFigures, dpop: IssuanceFigures & { starved?: number, firstBad?: string | null } }} DpopIssuanceRow
+ * @typedef {{ rounds: number, iterations: number, bearerUs: number, dpopUs: number, ratio: number }} DpopVerify
+ * @typedef {{ issuance: DpopIssuanceRow[], verify: DpopVerify | undefined }} DpopResult
+ */
+
+/**
+ * @param {import('./types.js').GrantorServer} grantor
+ * @param {{ load: import('./types.js').LoadGenerator, scripted: import('./types.js').ScriptedLoadGenerator, seconds: number, connectionCounts: number[], rounds: number, iterations: number, warmupSeconds: number }} o
+ * @returns {Promise<DpopResult>}
+ */
 async function measureOn(grantor, { load, scripted, seconds: SECONDS, connectionCounts: CONNECTIONS, rounds: ROUNDS, iterations: ITERATIONS, warmupSeconds }) {
   const sign = await dpopSigner();
   const tokenUrl = `${grantor.url}/oauth/token`;
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(grantor.clientId)}:${encodeURIComponent(grantor.clientSecret)}`).toString('base64')}`;
   const request = { url: tokenUrl, method: 'POST', headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=read' };
+  /** @type {DpopResult} */
   const out = { issuance: [], verify: undefined };
 
   // 1. issuance, bearer and DPoP alternating (warm-up first)
   await load.run({ ...request, connections: 10, duration: warmupSeconds });
   for (const connections of CONNECTIONS) {
     const bearer = await load.run({ ...request, connections, duration: SECONDS });
-    // Enough proofs for twice the bearer rate; signed now, so their iat is fresh for the run.
-    const needed = Math.ceil(bearer.rps * SECONDS * 2) + connections;
+    // Enough proofs for twice the bearer rate (and at least 200: a short run's bearer rate may read
+    // near 0 on a busy machine); signed now, so their iat is fresh for the run.
+    const needed = Math.max(200, Math.ceil(bearer.rps * SECONDS * 2) + connections);
     const proofs = [];
     for (let i = 0; i < needed; i++) proofs.push(await sign('POST', tokenUrl));
     await scripted.setPool(proofs);
     const dpop = await scripted.run('dpop', { ...request, connections, duration: SECONDS });
-    out.issuance.push({ connections, bearer: { rps: bearer.rps, p50: bearer.latency.p50, p99: bearer.latency.p99, non2xx: bearer.non2xx }, dpop: { rps: dpop.rps, p50: dpop.latency.p50, p99: dpop.latency.p99, non2xx: dpop.non2xx, starved: dpop.script.starved, firstBad: dpop.script.firstBad } });
+    out.issuance.push({ connections, bearer: { rps: bearer.rps, p50: bearer.latency.p50, p99: bearer.latency.p99, non2xx: bearer.non2xx }, dpop: { rps: dpop.rps, p50: dpop.latency.p50, p99: dpop.latency.p99, non2xx: dpop.non2xx, starved: dpop.script?.starved, firstBad: dpop.script?.firstBad } });
   }
 
   // 2. the module: bearer verify() against DPoP verifyRequest()
@@ -86,15 +102,16 @@ async function measureOn(grantor, { load, scripted, seconds: SECONDS, connection
   const ath = createHash('sha256').update(bound.access_token).digest('base64url');
   const variants = {
     bearer: async () => verifier.verify(bearerToken),
-    dpop: async (proof) => verifier.verifyRequest({ method: 'GET', url: apiUrl, authorization: `DPoP ${bound.access_token}`, dpop: proof }),
+    dpop: async (/** @type {string} */ proof) => verifier.verifyRequest({ method: 'GET', url: apiUrl, authorization: `DPoP ${bound.access_token}`, dpop: proof }),
   };
-  const freshProofs = async (n) => Promise.all(Array.from({ length: n }, () => sign('GET', apiUrl, { ath })));
+  const freshProofs = async (/** @type {number} */ n) => Promise.all(Array.from({ length: n }, () => sign('GET', apiUrl, { ath })));
   for (let i = 0; i < 300; i++) await variants.bearer();
   for (const p of await freshProofs(300)) await variants.dpop(p);
+  /** @type {{ bearer: number[], dpop: number[] }} */
   const samples = { bearer: [], dpop: [] };
   for (let r = 0; r < ROUNDS; r++) {
     const proofs = await freshProofs(ITERATIONS);
-    for (const name of r % 2 ? ['dpop', 'bearer'] : ['bearer', 'dpop']) {
+    for (const name of /** @type {Array<'bearer' | 'dpop'>} */ (r % 2 ? ['dpop', 'bearer'] : ['bearer', 'dpop'])) {
       const t0 = performance.now();
       for (let i = 0; i < ITERATIONS; i++) await variants[name](proofs[i]);
       samples[name].push(((performance.now() - t0) * 1000) / ITERATIONS);
@@ -104,12 +121,15 @@ async function measureOn(grantor, { load, scripted, seconds: SECONDS, connection
   return out;
 }
 
-/** The printout of measureDpop()'s result: two tables (used by bench/render.js and when run alone). */
+/**
+ * The printout of measureDpop()'s result: two tables (used by bench/render.js and when run alone).
+ * @param {DpopResult} out
+ */
 export function renderDpop(out) {
   return [
     table(['connections', 'bearer req/s', 'DPoP req/s', 'DPoP/bearer', 'bearer p50 ms', 'DPoP p50 ms', 'non-2xx (b/d)'], out.issuance.map((r) => [r.connections, fmt.int(r.bearer.rps), fmt.int(r.dpop.rps), fmt.ratio(r.dpop.rps / r.bearer.rps), fmt.ms(r.bearer.p50), fmt.ms(r.dpop.p50), `${r.bearer.non2xx}/${r.dpop.non2xx}`])),
     '   resource-server module (in the bench process, median µs per call):',
-    table(['bearer verify()', 'DPoP verifyRequest()', 'ratio (median per round)'], [[fmt.ms(out.verify.bearerUs), fmt.ms(out.verify.dpopUs), fmt.ratio(out.verify.ratio)]]),
+    table(['bearer verify()', 'DPoP verifyRequest()', 'ratio (median per round)'], [[fmt.ms(out.verify?.bearerUs), fmt.ms(out.verify?.dpopUs), fmt.ratio(out.verify?.ratio)]]),
   ].join('\n');
 }
 

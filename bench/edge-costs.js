@@ -17,7 +17,7 @@ export const EDGE_SETUPS = /** @type {const} */ ([
 ]);
 
 /**
- * @typedef {{ connections: number, rps: number, requests: number, latencyMs: { p50: number, p99: number, max: number }, non2xx: number, cpu: { serverMsPerRequest?: number, othersPctOfOneCore?: number } }} LoadRun
+ * @typedef {import('./types.js').MeasuredRun} LoadRun
  * @typedef {{ key: string, label: string, runs: LoadRun[], meanRps: number, meanCpuMsPerRequest: number | null }} EdgeRow
  * @typedef {{ rounds: number, connections: number, rows: EdgeRow[], logCost: number, limiterCost: number, logCpuCost: number | null, limiterCpuCost: number | null }} EdgeCosts
  */

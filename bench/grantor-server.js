@@ -7,9 +7,11 @@
  * behind a trusted proxy (TRUST_PROXY=127.0.0.1: the load generator stands in for a reverse proxy
  * forwarding many users, each request naming its own address in X-Forwarded-For). A row that runs
  * otherwise passes `env` (QUIET_LOG, LIMITS_OFF) and says so.
- * One resource and one confidential client are registered first with the CLI (bin/grantor.js),
- * through the same environment, exactly as an operator would; `clients: n` registers n - 1 more
- * through the admin API, so that a load spread over them stays within the per-client limit.
+ * One resource and one confidential client are registered first with the CLI, through the same
+ * environment, with the commands an operator would type (run in the bench process through the
+ * CLI's own entry, runCli, which bin/grantor.js calls: a node process per command took most of a
+ * server's set-up time); `clients: n` registers n - 1 more through the admin API, so that a load
+ * spread over them stays within the per-client limit.
  *
  * Ready when GET /readyz answers 200 (database and signing key). With WORKERS=N > 1 (node:cluster)
  * that only says one worker listens: the primary shares the port as soon as the first one does.
@@ -21,7 +23,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { childPids, freePort, makeTempDir, sleep, stopChild, stopTrackedPid, tail, trackChild, trackPid, waitForHttp } from './procs.js';
 
@@ -65,13 +67,11 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1
   const cli = async (...args) => {
     const last = args.at(-1);
     const input = typeof last === 'object' ? (args.pop(), last.input) : undefined;
+    const argv = /** @type {string[]} */ (args);
     try {
-      const pending = run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), .../** @type {string[]} */ (args)], { env, cwd: ROOT });
-      pending.child.stdin?.end(input ?? '');
-      const { stdout } = await pending;
-      return JSON.parse(stdout);
+      return JSON.parse(input === undefined ? await cliInProcess(argv, env) : await cliProcess(argv, env, input));
     } catch (/** @type {any} */ err) {
-      throw new Error(`grantor ${args.slice(0, 2).join(' ')} failed: ${err.stderr || err.message}`);
+      throw new Error(`grantor ${argv.slice(0, 2).join(' ')} failed: ${err.stderr || err.message}`);
     }
   };
   await cli('resources', 'create', '--identifier', BENCH_RESOURCE, '--name', 'Bench API', '--scope', `${BENCH_SCOPE}=read things`, '--json');
@@ -127,6 +127,36 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1
       await Promise.all([...workerPids].map((pid) => stopTrackedPid(pid)));
     },
   };
+}
+
+/**
+ * `grantor <argv>` as its own process (bin/grantor.js), `input` on its stdin (a password): resolves to its stdout.
+ * @param {string[]} argv
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} input
+ */
+async function cliProcess(argv, env, input) {
+  const pending = run(process.execPath, [path.join(ROOT, 'bin/grantor.js'), ...argv], { env, cwd: ROOT });
+  pending.child.stdin?.end(input);
+  return (await pending).stdout;
+}
+
+/**
+ * `grantor <argv>` without stdin, in this process: the CLI's own entry (runCli of dist/src/cli/main.js,
+ * which bin/grantor.js calls) with the server's environment; resolves to what it printed. The same
+ * commands as an operator's, without a node start-up each (most of a fresh server's set-up time).
+ * @param {string[]} argv
+ * @param {NodeJS.ProcessEnv} env
+ */
+async function cliInProcess(argv, env) {
+  const { runCli } = await import(pathToFileURL(path.join(ROOT, 'dist/src/cli/main.js')).href);
+  /** @type {string[]} */
+  const out = [];
+  /** @type {string[]} */
+  const err = [];
+  const code = await runCli(argv, env, { out: (/** @type {string} */ t) => out.push(t), err: (/** @type {string} */ t) => err.push(t) });
+  if (code !== 0) throw Object.assign(new Error(`exit code ${code}`), { stderr: err.join('\n') });
+  return out.join('\n');
 }
 
 /** One GET on a connection of its own (a keep-alive connection would stay on one worker). */

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The load generator, in a process of its own so its event loop is not the bench's. Receives
  * {id, opts} over IPC, runs autocannon with them, and answers {id, result} with the figures the
@@ -6,9 +7,18 @@
 import autocannon from 'autocannon';
 
 /**
+ * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
+ * a second (a smoke run's) would last a whole second; sampled every 100 ms it ends on time.
+ * @param {number | undefined} duration seconds
+ */
+const sampleInterval = (duration) => (duration !== undefined && duration < 1 ? 100 : 1000);
+
+/**
  * `opts.rotate = { authorizations, forwardedFor }`: each request takes the next Authorization
  * header and the next X-Forwarded-For address, round-robin, so that a load spread over many
  * clients and addresses stays within Grantor's default per-client and per-address rate limits.
+ * @param {import('./types.js').LoadOptions} options
+ * @returns {import('autocannon').AutocannonOptions}
  */
 function rotating({ rotate, ...opts }) {
   if (!rotate) return opts;
@@ -16,7 +26,7 @@ function rotating({ rotate, ...opts }) {
   return {
     ...opts,
     requests: [{
-      setupRequest: (req) => {
+      setupRequest: (/** @type {import('autocannon').AutocannonRequest} */ req) => {
         const i = n++;
         return { ...req, headers: { ...req.headers, authorization: rotate.authorizations[i % rotate.authorizations.length], 'x-forwarded-for': rotate.forwardedFor[i % rotate.forwardedFor.length] } };
       },
@@ -24,11 +34,11 @@ function rotating({ rotate, ...opts }) {
   };
 }
 
-process.on('message', async ({ id, opts }) => {
+process.on('message', async (/** @type {{ id: number, opts: import('./types.js').LoadOptions }} */ { id, opts }) => {
   try {
-    const r = await autocannon({ ...rotating(opts), pipelining: 1 });
+    const r = await autocannon({ ...rotating(opts), pipelining: 1, sampleInt: sampleInterval(opts.duration) });
     const total = r.requests.total;
-    process.send({
+    process.send?.({
       id,
       result: {
         connections: opts.connections,
@@ -42,9 +52,9 @@ process.on('message', async ({ id, opts }) => {
         statusCodeStats: r.statusCodeStats,
       },
     });
-  } catch (err) {
-    process.send({ id, error: err?.stack ?? String(err) });
+  } catch (/** @type {any} */ err) {
+    process.send?.({ id, error: err?.stack ?? String(err) });
   }
 });
 process.on('SIGTERM', () => process.exit(0));
-process.send({ ready: true });
+process.send?.({ ready: true });

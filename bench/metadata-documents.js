@@ -25,7 +25,7 @@ const CACHE_FLOOR = 60;
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 
 /**
- * @typedef {{ connections: number, rps: number, requests: number, latencyMs: { p50: number, p99: number }, non2xx: number, cpu: { serverMsPerRequest?: number, serverPctOfOneCore?: number, othersPctOfOneCore?: number } }} LoadRun
+ * @typedef {import('./types.js').MeasuredRun} LoadRun
  * @param {{ connections: number, seconds: number,
  *   warmUp: (target: any, req: any) => Promise<void>,
  *   load: (target: any, label: string, req: any, connections: number, seconds: number) => Promise<LoadRun>,

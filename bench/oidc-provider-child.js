@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * node-oidc-provider v9 doing Grantor's job, in a process of its own: client_credentials with
  * client_secret_basic, an RFC 9068 JWT access token (RS256, one RSA-2048 key) for one resource
@@ -46,10 +47,10 @@ const provider = new Provider(issuer, {
       scope: SCOPE,
     },
   ],
-  findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
-  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  findAccount: (/** @type {unknown} */ _ctx, /** @type {string} */ accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
+  interactions: { url: (/** @type {unknown} */ _ctx, /** @type {{ uid: string }} */ interaction) => `/interaction/${interaction.uid}` },
   // Like Grantor: a client allowed the refresh_token grant gets a refresh token (no offline_access dance).
-  issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  issueRefreshToken: (/** @type {unknown} */ _ctx, /** @type {{ grantTypeAllowed(grantType: string): boolean }} */ client) => client.grantTypeAllowed('refresh_token'),
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
@@ -57,7 +58,7 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => RESOURCE,
       useGrantedResource: () => true,
-      getResourceServerInfo: (_ctx, resourceIndicator) => {
+      getResourceServerInfo: (/** @type {unknown} */ _ctx, /** @type {string} */ resourceIndicator) => {
         if (resourceIndicator !== RESOURCE) throw new errors.InvalidTarget();
         return {
           scope: SCOPE,
@@ -71,9 +72,13 @@ const provider = new Provider(issuer, {
   },
 });
 // Like Grantor's app.silent: no stack traces on stderr for refused requests.
-provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc-provider server_error: ${err?.stack}\n`));
+provider.on('server_error', (/** @type {unknown} */ _ctx, /** @type {Error | undefined} */ err) => process.stderr.write(`oidc-provider server_error: ${err?.stack}\n`));
 
-/** The login and consent pages' stand-in: the bench person, signed in, granting what is asked. */
+/**
+ * The login and consent pages' stand-in: the bench person, signed in, granting what is asked.
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ */
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
   const accountId = details.session?.accountId ?? 'bench-person';

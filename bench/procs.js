@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Process plumbing for the bench: every child, worker and temp dir is registered here so that one
  * cleanup (normal end, error, SIGINT/SIGTERM) stops and removes all of them. Also a free loopback
@@ -9,19 +10,33 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const children = new Set(); // ChildProcess
-const workers = new Set(); // Worker
-const tempDirs = new Set(); // string
-const pids = new Map(); // pid → { label, cmdline }: grandchildren (e.g. a cluster primary's workers)
-const cleanups = new Set(); // async () => void, run after every child is stopped
+/** @typedef {import('node:child_process').ChildProcess & { benchLabel?: string }} TrackedChild */
 
+/** @type {Set<TrackedChild>} */
+const children = new Set();
+/** @type {Set<import('node:worker_threads').Worker>} */
+const workers = new Set();
+/** @type {Set<string>} */
+const tempDirs = new Set();
+/** @type {Map<number, { label: string, cmdline: string }>} grandchildren (e.g. a cluster primary's workers) */
+const pids = new Map();
+/** @type {Set<() => Promise<unknown>>} run after every child is stopped */
+const cleanups = new Set();
+
+/**
+ * @template {import('node:child_process').ChildProcess} C
+ * @param {C} child
+ * @param {string} label
+ * @returns {C & { benchLabel?: string }}
+ */
 export function trackChild(child, label) {
-  child.benchLabel = label;
+  /** @type {TrackedChild} */ (child).benchLabel = label;
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
 }
 
+/** @param {import('node:worker_threads').Worker} worker */
 export function trackWorker(worker) {
   workers.add(worker);
   worker.once('exit', () => workers.delete(worker));
@@ -33,15 +48,18 @@ export function trackWorker(worker) {
  * killed by its pid at cleanup if it outlived its parent, and only while its command line is still
  * the one recorded here (never a recycled pid).
  */
+/** @param {number} pid @param {string} label */
 export function trackPid(pid, label) {
   const cmdline = readCmdline(pid);
   if (cmdline !== undefined) pids.set(pid, { label, cmdline });
 }
 
+/** @param {number} pid */
 export function untrackPid(pid) {
   pids.delete(pid);
 }
 
+/** @param {number} pid */
 function readCmdline(pid) {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -51,6 +69,7 @@ function readCmdline(pid) {
 }
 
 /** Whether `pid` is alive and still runs the command line tracked for it. */
+/** @param {number} pid */
 export function trackedPidAlive(pid) {
   const t = pids.get(pid);
   if (!t) return false;
@@ -58,6 +77,7 @@ export function trackedPidAlive(pid) {
   return now !== undefined && now === t.cmdline;
 }
 
+/** @param {number} pid @param {NodeJS.Signals} signal */
 function killTrackedPid(pid, signal) {
   if (!trackedPidAlive(pid)) return;
   try { process.kill(pid, signal); } catch { /* gone */ }
@@ -66,6 +86,7 @@ function killTrackedPid(pid, signal) {
 /**
  * Stops a tracked pid (SIGTERM, SIGKILL after `graceMs`) unless it is already gone; resolves once
  * it is gone (or after the SIGKILL). For processes that are not our children (no exit event).
+ * @param {number} pid
  */
 export async function stopTrackedPid(pid, graceMs = 3000) {
   const deadline = Date.now() + graceMs;
@@ -80,6 +101,7 @@ export async function stopTrackedPid(pid, graceMs = 3000) {
 }
 
 /** An async clean-up (e.g. dropping a PostgreSQL schema) run by cleanupAll after the children are stopped; returns an unregister function. */
+/** @param {() => Promise<unknown>} fn */
 export function onCleanup(fn) {
   cleanups.add(fn);
   return () => cleanups.delete(fn);
@@ -90,13 +112,18 @@ export function cleaningUp() {
   return cleaned;
 }
 
+/** @param {string} prefix */
 export function makeTempDir(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tempDirs.add(dir);
   return dir;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited.
+ * @param {import('node:child_process').ChildProcess} child
+ * @returns {Promise<void>}
+ */
 export function stopChild(child, graceMs = 3000) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -120,7 +147,7 @@ export async function cleanupAll() {
   await Promise.all([...children].map((c) => stopChild(c)));
   await Promise.all([...pids.keys()].map((pid) => stopTrackedPid(pid)));
   for (const fn of [...cleanups]) {
-    try { await fn(); } catch (err) { process.stderr.write(`bench: clean-up step failed: ${err?.message ?? err}\n`); }
+    try { await fn(); } catch (/** @type {any} */ err) { process.stderr.write(`bench: clean-up step failed: ${err?.message ?? err}\n`); }
   }
   cleanups.clear();
   for (const dir of tempDirs) {
@@ -139,33 +166,42 @@ process.once('exit', () => {
 /**
  * Forks `file` as a tracked child (stdout and stderr kept for `logs()`) and waits until it sends
  * `{ready: true}`; rejects if it exits first or takes longer than `timeoutMs`.
+ * @param {string | URL} file
+ * @param {{ env: NodeJS.ProcessEnv, label: string, timeoutMs?: number }} o
  */
 export async function forkUntilReady(file, { env, label, timeoutMs = 20_000 }) {
   const child = trackChild(fork(file, [], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }), label);
-  const out = tail(child.stdout);
-  const err = tail(child.stderr);
+  const out = tail(/** @type {import('node:stream').Readable} */ (child.stdout));
+  const err = tail(/** @type {import('node:stream').Readable} */ (child.stderr));
   const logs = () => `--- ${label} stdout ---\n${out()}\n--- ${label} stderr ---\n${err()}`;
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} did not start within ${timeoutMs / 1000} s\n${logs()}`)), timeoutMs);
-    child.once('message', (m) => { clearTimeout(timer); m?.ready ? resolve() : reject(new Error(`unexpected first message from ${label}`)); });
+    child.once('message', (/** @type {any} */ m) => { clearTimeout(timer); m?.ready ? resolve(undefined) : reject(new Error(`unexpected first message from ${label}`)); });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${label} exited (code ${code})\n${logs()}`)); });
   });
   return { child, logs };
 }
 
-/** A port the kernel says is free on 127.0.0.1 right now. */
+/**
+ * A port the kernel says is free on 127.0.0.1 right now.
+ * @returns {Promise<number>}
+ */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const { port } = /** @type {net.AddressInfo} */ (srv.address());
       srv.close(() => resolve(port));
     });
   });
 }
 
-/** Polls `url` until it answers 2xx, the child dies, or `timeoutMs` passes. */
+/**
+ * Polls `url` until it answers 2xx, the child dies, or `timeoutMs` passes.
+ * @param {string} url
+ * @param {TrackedChild | undefined} child
+ */
 export async function waitForHttp(url, child, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   let lastErr;
@@ -178,7 +214,7 @@ export async function waitForHttp(url, child, timeoutMs = 20_000) {
       await res.arrayBuffer();
       if (res.ok) return;
       lastErr = new Error(`HTTP ${res.status}`);
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       lastErr = err;
     }
     await sleep(100);
@@ -186,16 +222,21 @@ export async function waitForHttp(url, child, timeoutMs = 20_000) {
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${lastErr?.message}`);
 }
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Keeps the last `max` lines a child wrote to a stream, to show them when something breaks. */
+/**
+ * Keeps the last `max` lines a child wrote to a stream, to show them when something breaks.
+ * @param {import('node:stream').Readable} stream
+ * @param {(line: string) => boolean} [keep]
+ */
 export function tail(stream, max = 40, keep = (_line) => true) {
+  /** @type {string[]} */
   const lines = [];
   let partial = '';
   stream.setEncoding('utf8');
-  stream.on('data', (chunk) => {
+  stream.on('data', (/** @type {string} */ chunk) => {
     const parts = (partial + chunk).split('\n');
-    partial = parts.pop();
+    partial = parts.pop() ?? '';
     for (const l of parts) {
       if (!keep(l)) continue;
       lines.push(l);
@@ -218,6 +259,8 @@ const hasProc = fs.existsSync('/proc/stat');
  * utime+stime of a process (all its threads), in seconds; with `mainThreadOnly`, of its main thread
  * alone (for node: the event loop; the libuv pool and V8 helper threads excluded). Undefined
  * without /proc.
+ * @param {number | undefined} pid
+ * @returns {number | undefined}
  */
 function processCpuSeconds(pid, mainThreadOnly = false) {
   if (!hasProc || !pid) return undefined;
@@ -246,6 +289,10 @@ function machineJiffies() {
  * Starts a CPU measurement over the named pids; `end()` returns, per name, the CPU used in
  * core-seconds and as a percentage of one core (and, for the names in `mainThreadOf`, the main
  * thread's share), plus the machine's busy percentage (all cores, every process on it).
+ * @template {string} K
+ * @param {Record<K, number | undefined>} pids
+ * @param {{ mainThreadOf?: NoInfer<K>[] }} [opts]
+ * @returns {{ end(): CpuReading<K> }}
  */
 export function cpuMeter(pids, { mainThreadOf = [] } = {}) {
   const t0 = process.hrtime.bigint();
@@ -255,33 +302,54 @@ export function cpuMeter(pids, { mainThreadOf = [] } = {}) {
   return {
     end() {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      const out = { wallSeconds: wall };
-      for (const [k, pid] of Object.entries(pids)) {
+      /** @type {Partial<Record<K, ProcessCpu>>} */
+      const per = {};
+      for (const [k, pid] of /** @type {Array<[K, number | undefined]>} */ (Object.entries(pids))) {
         const s = start[k];
         const e = processCpuSeconds(pid);
-        out[k] = s === undefined || e === undefined ? undefined : { cpuSeconds: e - s, pctOfOneCore: ((e - s) / wall) * 100 };
+        if (s !== undefined && e !== undefined) per[k] = { cpuSeconds: e - s, pctOfOneCore: ((e - s) / wall) * 100 };
       }
       for (const k of mainThreadOf) {
         const s = startMain[k];
         const e = processCpuSeconds(pids[k], true);
-        if (out[k] && s !== undefined && e !== undefined) out[k].mainThreadPctOfOneCore = ((e - s) / wall) * 100;
+        const p = per[k];
+        if (p && s !== undefined && e !== undefined) p.mainThreadPctOfOneCore = ((e - s) / wall) * 100;
       }
-      const m1 = machineJiffies();
-      if (m0 && m1) {
-        const total = m1.total - m0.total;
-        out.machineBusyPct = total > 0 ? (1 - (m1.idle - m0.idle) / total) * 100 : undefined;
-        // Everything else on the machine (other tenants, the bench's own process…), in % of one core.
-        const ours = Object.keys(pids).reduce((sum, k) => sum + (out[k]?.pctOfOneCore ?? 0), 0);
-        if (out.machineBusyPct !== undefined) out.othersPctOfOneCore = Math.max(0, out.machineBusyPct * os.availableParallelism() - ours);
-      }
-      return out;
+      // Everything else on the machine (other tenants, the bench's own process…), in % of one core.
+      const ours = Object.values(per).reduce((/** @type {number} */ sum, p) => sum + /** @type {ProcessCpu} */ (p).pctOfOneCore, 0);
+      return { wallSeconds: wall, ...machineShare(m0, ours), ...per };
     },
   };
 }
 
+/** @typedef {{ cpuSeconds: number, pctOfOneCore: number, mainThreadPctOfOneCore?: number }} ProcessCpu */
+/**
+ * @template {string} K
+ * @typedef {{ wallSeconds: number, machineBusyPct?: number, othersPctOfOneCore?: number } & Partial<Record<K, ProcessCpu>>} CpuReading
+ */
+
+/**
+ * The machine's busy share since `m0` (all cores, every process on it), and what of it was not `oursPct`.
+ * @param {{ idle: number, total: number } | undefined} m0
+ * @param {number} oursPct
+ * @returns {{ machineBusyPct?: number, othersPctOfOneCore?: number }}
+ */
+function machineShare(m0, oursPct) {
+  const m1 = machineJiffies();
+  if (!m0 || !m1) return {};
+  const total = m1.total - m0.total;
+  if (!(total > 0)) return { machineBusyPct: undefined };
+  const machineBusyPct = (1 - (m1.idle - m0.idle) / total) * 100;
+  return { machineBusyPct, othersPctOfOneCore: Math.max(0, machineBusyPct * os.availableParallelism() - oursPct) };
+}
+
 // ---- process groups (a cluster primary and its workers; PostgreSQL's processes) ---------------
 
-/** The pids whose parent is `ppid` (from /proc; [] without it). */
+/**
+ * The pids whose parent is `ppid` (from /proc; [] without it).
+ * @param {number | undefined} ppid
+ * @returns {number[]}
+ */
 export function childPids(ppid) {
   if (!hasProc) return [];
   const out = [];
@@ -296,7 +364,11 @@ export function childPids(ppid) {
   return out;
 }
 
-/** The pids whose command name (/proc/PID/comm) is `comm`, e.g. every `postgres` process on the machine. */
+/**
+ * The pids whose command name (/proc/PID/comm) is `comm`, e.g. every `postgres` process on the machine.
+ * @param {string} comm
+ * @returns {number[]}
+ */
 export function pidsByComm(comm) {
   if (!hasProc) return [];
   const out = [];
@@ -316,20 +388,26 @@ export function pidsByComm(comm) {
  * and listed in `gone`. Per group: cpuSeconds, pctOfOneCore, and per process its share and its main
  * thread's (for node: its event loop). Plus machineBusyPct and othersPctOfOneCore (everything on
  * the machine outside the groups).
+ * @template {string} K
+ * @param {Record<K, () => Array<number | undefined>>} groups
+ * @returns {{ end(): GroupCpuReading<K> }}
  */
 export function groupCpuMeter(groups) {
   const t0 = process.hrtime.bigint();
-  const sample = (pid) => ({ total: processCpuSeconds(pid), main: processCpuSeconds(pid, true) });
-  const start = Object.fromEntries(Object.entries(groups).map(([k, f]) => [k, new Map(f().map((pid) => [pid, sample(pid)]))]));
+  const sample = (/** @type {number | undefined} */ pid) => ({ total: processCpuSeconds(pid), main: processCpuSeconds(pid, true) });
+  const entries = /** @type {Array<[K, () => Array<number | undefined>]>} */ (Object.entries(groups));
+  const start = Object.fromEntries(entries.map(([k, f]) => [k, new Map(f().map((pid) => [pid, sample(pid)]))]));
   const m0 = machineJiffies();
   return {
     end() {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      const out = { wallSeconds: wall };
-      if (!hasProc) return out;
-      for (const [k, f] of Object.entries(groups)) {
+      if (!hasProc) return /** @type {GroupCpuReading<K>} */ ({ wallSeconds: wall });
+      /** @type {Partial<Record<K, GroupCpu>>} */
+      const per = {};
+      for (const [k, f] of entries) {
         const before = start[k];
         const now = new Map(f().map((pid) => [pid, sample(pid)]));
+        /** @type {GroupCpu['processes']} */
         const processes = [];
         let cpu = 0;
         for (const [pid, e] of now) {
@@ -340,16 +418,19 @@ export function groupCpuMeter(groups) {
           cpu += total;
           processes.push({ pid, new: !before.has(pid), pctOfOneCore: (total / wall) * 100, mainThreadPctOfOneCore: main === undefined ? undefined : (main / wall) * 100 });
         }
-        out[k] = { cpuSeconds: cpu, pctOfOneCore: (cpu / wall) * 100, processes, gone: [...before.keys()].filter((pid) => !now.has(pid)) };
+        per[k] = { cpuSeconds: cpu, pctOfOneCore: (cpu / wall) * 100, processes, gone: [...before.keys()].filter((pid) => !now.has(pid)) };
       }
-      const m1 = machineJiffies();
-      if (m0 && m1) {
-        const total = m1.total - m0.total;
-        out.machineBusyPct = total > 0 ? (1 - (m1.idle - m0.idle) / total) * 100 : undefined;
-        const ours = Object.keys(groups).reduce((sum, k) => sum + (out[k]?.pctOfOneCore ?? 0), 0);
-        if (out.machineBusyPct !== undefined) out.othersPctOfOneCore = Math.max(0, out.machineBusyPct * os.availableParallelism() - ours);
-      }
-      return out;
+      const ours = Object.values(per).reduce((/** @type {number} */ sum, g) => sum + /** @type {GroupCpu} */ (g).pctOfOneCore, 0);
+      return { wallSeconds: wall, ...machineShare(m0, ours), ...per };
     },
   };
 }
+
+/**
+ * @typedef {{ cpuSeconds: number, pctOfOneCore: number, gone: Array<number | undefined>,
+ *   processes: Array<{ pid: number | undefined, new: boolean, pctOfOneCore: number, mainThreadPctOfOneCore?: number }> }} GroupCpu
+ */
+/**
+ * @template {string} K
+ * @typedef {{ wallSeconds: number, machineBusyPct?: number, othersPctOfOneCore?: number } & Partial<Record<K, GroupCpu>>} GroupCpuReading
+ */

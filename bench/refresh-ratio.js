@@ -36,10 +36,10 @@ async function dbEnv() {
   return env;
 }
 
-async function measure(/** @type {any} */ server, /** @type {number} */ loadgenPid, /** @type {string} */ label, /** @type {() => Promise<any>} */ go) {
+async function measure(/** @type {any} */ server, /** @type {number | undefined} */ loadgenPid, /** @type {string} */ label, /** @type {() => Promise<any>} */ go) {
   const meter = cpuMeter({ server: server.pid, loadgen: loadgenPid });
   const r = await go();
-  const cpu = /** @type {any} */ (meter.end());
+  const cpu = meter.end();
   await sleep(300);
   const row = {
     label,

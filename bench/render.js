@@ -1,20 +1,53 @@
+// @ts-check
 /**
  * The one renderer of the bench: turns the results of every phase (bench/run.js) into the printed
  * tables and the `BENCH_JSON {...}` line, so a figure is printed and exported from one place.
  */
-import { LOAD_CLIENTS } from './grantor-server.js';
 import { renderDpop } from './dpop.js';
+import { at, deriveFigures } from './figures.js';
+import { LOAD_CLIENTS } from './grantor-server.js';
+import { VIA_KOA } from './load-runs.js';
 import { fmt, round, table } from './report.js';
+import { benchTargets, NOISY_PCT, noisyMeasurements } from './targets.js';
+
+/** @typedef {import('./types.js').MeasuredRun} MeasuredRun */
+/** @typedef {import('./scale-out.js').ScaleOutSetup['key']} ScaleOutKey */
+
+/** a / b, or undefined when either is unknown. @param {number | undefined} a @param {number | undefined} b */
+const per = (a, b) => (a !== undefined && b !== undefined ? a / b : undefined);
 
 /**
- * @param {any} results every phase's result and the figures derived from them (see bench/run.js)
+ * The printout and the BENCH_JSON object of one run.
+ * @param {import('./types.js').BenchResults} results every phase's result (bench/run.js)
  * @returns {{ text: string, json: Record<string, unknown> }}
  */
 export function render(results) {
-  const {
-    CPU_PROF_DIR, NOISY_PCT, OIDC_CONNECTIONS, REFRESH_CONNECTIONS, REF_CONNECTIONS, SCALEOUT_CONNECTIONS, SCALEOUT_ROWS, SECONDS, SIGN_SECONDS, VIA_KOA, WARMUP_SECONDS, accessToken, at, authTiming, bare, best, ceiling, chainCheck, cores, documents, dpop, edgeCosts, env, g50, g50Phase2, gSample, grantorRefresh, grantorToken, introspection, introspectionKoa, jwks, metadata, metadataDocuments, noisy, oidc, oidcToken, r50, r50Phase4, ratios, rawCeiling, refreshPgOverSqlite, registration, revocation, scaleOut, seed, signMs, signShare, signing, signingAfter, so, soRefresh, startedAt, targets, ttlBoundMs, verifyCost, oidcRefresh, oidcSeed, streamCost,
-  } = results;
+  const { config, env, startedAt, signing, signingAfter, issuance, documents, edgeCosts, delegated, revocation, streamCost, dpop, registration, metadataDocuments, oidcProvider, scaleOut } = results;
+  const f = deriveFigures(results);
+  const { ceiling, rawCeiling, best, g50, r50, ratios, signMs, signShare, soRefresh, r50Phase4, refreshPgOverSqlite, g50Phase2, ttlBoundMs } = f;
+  const targets = benchTargets(results, f);
+  const noisy = noisyMeasurements(results, f);
+  const { cpuProfDir: CPU_PROF_DIR, oidcConnections: OIDC_CONNECTIONS, refreshConnections: REFRESH_CONNECTIONS, refConnections: REF_CONNECTIONS,
+    scaleOutConnections: SCALEOUT_CONNECTIONS, seconds: SECONDS, signSeconds: SIGN_SECONDS, warmupSeconds: WARMUP_SECONDS } = config;
+  const SCALEOUT_ROWS = f.scaleOutRows;
+  const { cores } = env;
+  const { sample: gSample, runs: grantorToken, bare } = issuance;
+  const [{ lean: jwks }, { lean: metadata }] = documents;
+  const { refresh: { seed, runs: grantorRefresh, chainCheck }, introspection: { accessToken, lean: introspection, koa: introspectionKoa }, verifyCost, authTiming } = delegated;
+  const oidc = oidcProvider;
+  const oidcToken = oidcProvider?.token ?? [];
+  const oidcRefresh = oidcProvider?.refresh ?? [];
+  const oidcSeed = oidcProvider?.seed;
+  const so = scaleOut.ratios;
+  const idleProbe = /** @type {{ afterSeconds: number, firstVerify?: string, secondVerify?: string }} */ (revocation.idleProbe); // revocation-propagation.js is not @ts-check
+  // A scale-out setup's run, when it was measured; why not, when it was not.
+  const soRun = (/** @type {ScaleOutKey} */ key) => { const r = scaleOut.runs[key]; return r && 'cpu' in r ? r : undefined; };
+  const soSkipped = (/** @type {ScaleOutKey} */ key) => { const r = scaleOut.runs[key]; return r && 'skipped' in r ? r.skipped : undefined; };
+  const soError = (/** @type {ScaleOutKey} */ key) => { const r = scaleOut.runs[key]; return r && 'error' in r ? r.error : undefined; };
+  const soDropError = (/** @type {ScaleOutKey} */ key) => { const r = scaleOut.runs[key]; return r && !('skipped' in r) ? r.schemaDropError : undefined; };
+  const soRefreshOutcome = /** @type {{ skipped?: string, error?: string }} */ (scaleOut.refresh ?? {});
   // ---- printout -----------------------------------------------------------------------------
+  /** @type {string[]} */
   const out = [];
   const p = (s = '') => out.push(s);
   p('');
@@ -27,16 +60,18 @@ export function render(results) {
   if (signing) {
     p('');
     p(`1. RS256 signing ceiling (RSA-2048, Grantor-shaped at+jwt, ${SIGN_SECONDS} s per row, worker_threads; libuv pool ${signing.uvThreadpoolSize} threads)`);
-    const row = (label, r, note = '') => [label, r.threads, r.inflight ?? 1, fmt.int(r.signaturesPerSecond), fmt.pct(r.cpuPctOfOneCore), fmt.pct(r.othersPctOfOneCore), note];
+    const row = (/** @type {string} */ label, /** @type {import('./signing-ceiling.js').SignerRun} */ r, note = '') => [label, r.threads, r.inflight ?? 1, fmt.int(r.signaturesPerSecond), fmt.pct(r.cpuPctOfOneCore), fmt.pct(r.othersPctOfOneCore), note];
     p(table(['primitive', 'threads', 'in flight', 'sig/s', 'bench CPU', 'others CPU', ''], [
       row('node:crypto sign() KeyObject (sync)', signing.nodeSingle, 'single core'),
       row('node:crypto sign() KeyObject (sync)', signing.nodeAll, 'all cores'),
       row('jose SignJWT, PKCS8 CryptoKey', signing.joseSingle, 'single core'),
       row('jose SignJWT, PKCS8 CryptoKey', signing.joseAll, 'all cores'),
       row('jose SignJWT, one JS thread', signing.joseOneLoopPool, "Grantor's shape: 1 event loop + libuv pool"),
-      row('node:crypto sign() KeyObject (sync)', signingAfter.nodeAll, 'all cores, again after 2'),
-      row('jose SignJWT, PKCS8 CryptoKey', signingAfter.joseAll, 'all cores, again after 2'),
-      row('jose SignJWT, one JS thread', signingAfter.joseOneLoopPool, 'again after 2'),
+      ...(signingAfter ? [
+        row('node:crypto sign() KeyObject (sync)', signingAfter.nodeAll, 'all cores, again after 2'),
+        row('jose SignJWT, PKCS8 CryptoKey', signingAfter.joseAll, 'all cores, again after 2'),
+        row('jose SignJWT, one JS thread', signingAfter.joseOneLoopPool, 'again after 2'),
+      ] : []),
     ], { align: [false, true, true, true, true, true, false] }));
     p(`   THE CEILING: jose on all cores, the faster of its two shapes, mean of before and after 2 = ${fmt.int(ceiling)} sig/s`);
     p(`   (the raw node:crypto all-core ceiling, mean of before and after 2: ${fmt.int(rawCeiling)} sig/s)`);
@@ -47,7 +82,7 @@ export function render(results) {
   p(`2. Grantor POST /oauth/token (client_credentials, client_secret_basic, resource + scope; SQLite) — token ${gSample.tokenBytes} bytes`);
   p(`   Grantor as operators run it: access log at info, rate limits on (1200/min per client, 6000/min per address); the load`);
   p(`   rotates over ${LOAD_CLIENTS} clients and X-Forwarded-For addresses (TRUST_PROXY=127.0.0.1), so no request is limited.`);
-  const tokenRow = (r) => [
+  const tokenRow = (/** @type {MeasuredRun} */ r) => [
     r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx,
     ceiling ? fmt.pct((r.rps / ceiling) * 100) : undefined,
     fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
@@ -72,12 +107,12 @@ export function render(results) {
   p(`   the rate limiter (per client and per address) costs ${fmt.pct(edgeCosts.limiterCost * 100)} (${fmt.pct((edgeCosts.limiterCpuCost ?? NaN) * 100) ?? 'n/a'} more CPU per request). Negative: within the noise.`);
   p('');
   p(`3. Grantor well-known documents and the status list at c=${REF_CONNECTIONS}: through koa (\`${VIA_KOA}\`), then from prepared bytes (the lean route), back to back`);
-  const docRow = (label, r) => [label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore)];
+  const docRow = (/** @type {string} */ label, /** @type {MeasuredRun} */ r) => [label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore)];
   p(table(['GET', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'],
     documents.flatMap((d) => [docRow(`${d.label} via koa`, d.koa), docRow(`${d.label} prepared`, d.lean)]),
     { align: [false, ...Array(9).fill(true)] }));
-  p(table(['GET', 'prepared / koa req/s', 'koa / prepared CPU ms per request'], documents.map((d) => [d.label, fmt.ratio(d.lean.rps / d.koa.rps), fmt.ratio(d.koa.cpu.serverMsPerRequest / d.lean.cpu.serverMsPerRequest)])));
-  if (oidcToken.length) {
+  p(table(['GET', 'prepared / koa req/s', 'koa / prepared CPU ms per request'], documents.map((d) => [d.label, fmt.ratio(d.lean.rps / d.koa.rps), fmt.ratio(per(d.koa.cpu.serverMsPerRequest, d.lean.cpu.serverMsPerRequest))])));
+  if (oidc) {
     p('');
     p(`4. node-oidc-provider v9 POST /token (same job: client_credentials, Basic, RS256 at+jwt for the resource, in-memory adapter) — token ${oidc.sample.tokenBytes} bytes`);
     p(table(tokenHeaders, oidcToken.map(tokenRow)));
@@ -88,10 +123,10 @@ export function render(results) {
       return [c, fmt.int(g?.rps), fmt.int(o?.rps), g && o ? fmt.ratio(g.rps / o.rps) : undefined];
     })));
   }
-  if (oidcRefresh.length) {
+  if (oidcSeed && oidcRefresh.length) {
     p('');
     p(`4b. node-oidc-provider v9 POST /token grant_type=refresh_token (same job as 5: a public client's refresh tokens, rotated on every use, in-memory adapter);`);
-    p(`   ${oidcSeed.tokens.length} refresh tokens seeded through its own authorization code flow (PKCE; login and consent granted by the bench's interaction stand-in) in ${oidcSeed.seconds.toFixed(1)} s`);
+    p(`   ${oidcSeed.count} refresh tokens seeded through its own authorization code flow (PKCE; login and consent granted by the bench's interaction stand-in) in ${oidcSeed.seconds.toFixed(1)} s`);
     p(table(['conns', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'rotated', 'server CPU', 'CPU ms/req', 'oidc-provider refresh / its client_credentials', 'Grantor refresh / oidc-provider refresh'], oidcRefresh.map((r) => {
       const cc = at(oidcToken, r.connections);
       const g = at(grantorRefresh, r.connections);
@@ -101,16 +136,16 @@ export function render(results) {
   p('');
   p('5. Grantor POST /oauth/token grant_type=refresh_token (public client; every request spends its refresh token and stores the successor)');
   p('   5 to 7 run on a Grantor with rate limits off (one public app, one resource server: far past 1200/min per client), access log at info.');
-  p(`   seeding: ${seed.tokens.length} refresh tokens through the authorization code flow over HTTP (one sign-in and consent, then per token`);
-  p(`   GET /oauth/authorize with PKCE → 302 with a code, POST /oauth/token) in ${seed.seconds.toFixed(1)} s = ${fmt.int(seed.tokens.length / seed.seconds)} tokens/s, 8 at a time.`);
+  p(`   seeding: ${seed.count} refresh tokens through the authorization code flow over HTTP (one sign-in and consent, then per token`);
+  p(`   GET /oauth/authorize with PKCE → 302 with a code, POST /oauth/token) in ${seed.seconds.toFixed(1)} s = ${fmt.int(seed.count / seed.seconds)} tokens/s, 8 at a time.`);
   p('   Each connection walks its own rotation chain (the successor of each answer is the next request\'s token).');
-  const refreshRow = (r) => [
+  const refreshRow = (/** @type {import('./types.js').ScriptedRun} */ r) => [
     r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script.ok),
     ceiling ? fmt.pct((r.rps / ceiling) * 100) : undefined,
     fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
   ];
   p(table(['conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'rotated', 'of ceiling', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], grantorRefresh.map(refreshRow)));
-  p(`   afterwards: ${chainCheck.poolLeft} chains left in the pool; one introspected → active ${chainCheck.active}${chainCheck.token_type ? ` (${chainCheck.token_type})` : ''}`);
+  p(`   afterwards: ${chainCheck.poolLeft} chains left in the pool; one introspected → active ${chainCheck.active}${chainCheck.tokenType ? ` (${chainCheck.tokenType})` : ''}`);
   p('');
   p(table(['conns', 'client_credentials req/s', 'p99 ms', 'refresh req/s', 'p99 ms', 'refresh / client_credentials'], REFRESH_CONNECTIONS.map((c) => {
     const g = at(grantorToken, c);
@@ -119,7 +154,7 @@ export function render(results) {
   })));
   p('');
   p(`6. Grantor POST /oauth/introspect (client_secret_basic, a client with the \`introspect\` permission, a valid client_credentials access token of ${accessToken.length} bytes)`);
-  const introspectRow = (label, r) => [
+  const introspectRow = (/** @type {string} */ label, /** @type {import('./types.js').ScriptedRun} */ r) => [
     label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script.ok),
     fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
   ];
@@ -127,11 +162,11 @@ export function render(results) {
     introspectRow(`koa (${VIA_KOA})`, introspectionKoa),
     introspectRow('lean', introspection),
   ]));
-  p(`   lean / koa: ${fmt.ratio(introspection.rps / introspectionKoa.rps)} req/s, ${fmt.ratio(introspectionKoa.cpu.serverMsPerRequest / introspection.cpu.serverMsPerRequest)} less CPU per request (both share the single verification and the shared grant reads)`);
+  p(`   lean / koa: ${fmt.ratio(introspection.rps / introspectionKoa.rps)} req/s, ${fmt.ratio(per(introspectionKoa.cpu.serverMsPerRequest, introspection.cpu.serverMsPerRequest))} less CPU per request (both share the single verification and the shared grant reads)`);
   p('');
   p(`7. Resource-server module verify() vs bare jose jwtVerify, in-process, one ${verifyCost.tokenBytes}-byte token, warm; median of ${verifyCost.rounds} rounds × ${verifyCost.iterations} sequential verifies`);
   p('   ("vs bare": median over rounds of the ratio within a round — the variants ran back to back — robust to the shared machine\'s drift)');
-  const us = (v) => (v === undefined ? undefined : v.toFixed(1));
+  const us = (/** @type {number | undefined} */ v) => (v === undefined ? undefined : v.toFixed(1));
   p(table(['verifier', 'µs/verify', 'rounds min–max', 'CPU µs/verify', 'vs bare'], [
     ['createVerifier().verify (module: remote JWKS, checks, status list bit)', us(verifyCost.module.wallUs), `${us(verifyCost.module.wallUsMin)}–${us(verifyCost.module.wallUsMax)}`, us(verifyCost.module.cpuUs), fmt.ratio(verifyCost.ratio)],
     ['jwtVerify + createLocalJWKSet, same checks (bare)', us(verifyCost.bare.wallUs), `${us(verifyCost.bare.wallUsMin)}–${us(verifyCost.bare.wallUsMax)}`, us(verifyCost.bare.cpuUs), fmt.ratio(1)],
@@ -141,8 +176,8 @@ export function render(results) {
   p('');
   p(`7b. Client authentication: does the answer time tell whether a client_id exists? Failing POST /oauth/token client_credentials, one`);
   p(`   keep-alive connection, the kinds interleaved in a shuffled order, ${authTiming.tries} tries each after ${authTiming.warmup} rounds of warm-up (rate limits off)`);
-  const ms3 = (v) => v?.toFixed(3);
-  const authRow = (label, method, known) => [label, known, ms3(authTiming.medians[`${method} existing`]), ms3(authTiming.medians[`${method} unknown`]), authTiming.ratios[method]?.toFixed(3)];
+  const ms3 = (/** @type {number | undefined} */ v) => v?.toFixed(3);
+  const authRow = (/** @type {string} */ label, /** @type {string} */ method, /** @type {string} */ known) => [label, known, ms3(authTiming.medians[`${method} existing`]), ms3(authTiming.medians[`${method} unknown`]), authTiming.ratios[method]?.toFixed(3)];
   p(table(['method', 'known client', 'known ms (median)', 'unknown client_id ms', 'unknown / known'], [
     authRow('client_secret_basic', 'basic', 'wrong secret'),
     authRow('client_secret_post', 'post', 'wrong secret'),
@@ -159,7 +194,7 @@ export function render(results) {
   ]]));
   p(`   DELETE /admin/grants/:id itself: p50 ${fmt.ms(revocation.revokeRequestP50Ms)} ms, max ${fmt.ms(revocation.revokeRequestMaxMs)} ms (timing starts when its answer is read)`);
   if (revocation.errors.length) p(`   refused for another reason: ${revocation.errors[0]}`);
-  p(`   idle verifier (list fetched, idle past its ttl, grant revoked, idle ${revocation.idleProbe.afterSeconds.toFixed(1)} s more): first verify ${revocation.idleProbe.firstVerify}, next ${revocation.idleProbe.secondVerify}`);
+  p(`   idle verifier (list fetched, idle past its ttl, grant revoked, idle ${idleProbe.afterSeconds.toFixed(1)} s more): first verify ${idleProbe.firstVerify}, next ${idleProbe.secondVerify}`);
   p(renderStreams(revocation, streamCost, ttlBoundMs));
   p('');
   p('8b. DPoP (RFC 9449): POST /oauth/token client_credentials with an ES256 proof (signed ahead, each sent once) beside the same');
@@ -177,7 +212,7 @@ export function render(results) {
   p(`8e. Client ID Metadata Documents: GET /oauth/authorize (code, PKCE S256, no one signed in → the login page), ${SECONDS} s each, back to back on a`);
   p(`   Grantor of its own (rate limits off): an admin-registered public client, then an app whose client_id is the URL of its document,`);
   p(`   served over loopback https (throwaway CA) with Cache-Control: max-age=${md.maxAgeSeconds}`);
-  const mdRow = (label, r) => [label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.cpu.serverMsPerRequest), r.non2xx];
+  const mdRow = (/** @type {string} */ label, /** @type {MeasuredRun} */ r) => [label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.cpu.serverMsPerRequest), r.non2xx];
   p(table(['client', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'server ms/req', 'non-2xx'], [
     mdRow('registered by an admin', md.registered),
     mdRow('metadata document URL', md.document),
@@ -190,9 +225,9 @@ export function render(results) {
   p('   access log at info. SQLite 1 process is measured again here, back to back with');
   p(`   the others, not taken from 2. PostgreSQL: ${scaleOut.postgres.url} (${scaleOut.postgres.from === 'default' ? 'default' : `from ${scaleOut.postgres.from}`}), a fresh schema per server, dropped after it.`);
   if (!scaleOut.postgres.reachable) p(`   skipped: no PostgreSQL (set BENCH_DATABASE_URL) — ${scaleOut.postgres.reason}`);
-  const soRow = ({ key, label }) => {
-    const r = scaleOut.runs[key];
-    if (!r?.cpu) return [label, r?.skipped ? 'skipped' : 'FAILED', ...Array(12).fill(undefined)];
+  const soRow = (/** @type {import('./scale-out.js').ScaleOutSetup} */ { key, label }) => {
+    const r = soRun(key);
+    if (!r) return [label, soSkipped(key) ? 'skipped' : 'FAILED', ...Array(12).fill(undefined)];
     return [
       label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, r.errors + r.timeouts,
       fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverPrimaryPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest),
@@ -204,39 +239,43 @@ export function render(results) {
   p('    primary: the cluster primary alone (it accepts the connections and hands them to the workers); busiest loop: the busiest');
   p('    serving event loop; postgres CPU: every `postgres` process on the machine; others CPU: everything else but the load generator)');
   for (const { key, label } of SCALEOUT_ROWS) {
-    const r = scaleOut.runs[key];
-    if (r?.error) p(`   ${label}: FAILED: ${r.error}`);
+    const r = soRun(key);
+    if (soError(key)) p(`   ${label}: FAILED: ${soError(key)}`);
     if (r?.cpu?.serverWorkersPctOfOneCore) p(`   ${label}: workers ${r.cpu.serverWorkersPctOfOneCore.map((v) => fmt.pct(v)).join(' + ')}, primary ${fmt.pct(r.cpu.serverPrimaryPctOfOneCore)}`);
-    if (r?.cpu && (r.non2xx || r.errors || r.timeouts)) p(`   ${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts of ${fmt.int(r.requests)} (status codes ${JSON.stringify(r.statusCodeStats)})`);
+    if (r && (r.non2xx || r.errors || r.timeouts)) p(`   ${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts of ${fmt.int(r.requests)} (status codes ${JSON.stringify(r.statusCodeStats)})`);
     if (r?.cpu?.serverProcessesGone) p(`   ${label}: ${r.cpu.serverProcessesGone} server process(es) exited during the run (their CPU is missing)`);
     if (r?.warmup && (r.warmup.non2xx || r.warmup.errors)) p(`   ${label}: warm-up had ${r.warmup.non2xx} non-2xx, ${r.warmup.errors} errors`);
-    if (r?.schemaDropError) p(`   ${label}: dropping its schema failed: ${r.schemaDropError}`);
+    if (soDropError(key)) p(`   ${label}: dropping its schema failed: ${soDropError(key)}`);
   }
   if (g50Phase2) p(`   for reference, 2's SQLite c=${SCALEOUT_CONNECTIONS} earlier in this run: ${fmt.int(g50Phase2.rps)} req/s, p99 ${fmt.ms(g50Phase2.latencyMs.p99)} ms, others CPU ${fmt.pct(g50Phase2.cpu.othersPctOfOneCore)}`);
   p('');
   p(`   refresh grant at c=${SCALEOUT_CONNECTIONS} (the script of 5; chains seeded through the code flow on each server)`);
-  const refreshSoRow = (label, r) => [
+  const refreshSoRow = (/** @type {string} */ label, /** @type {MeasuredRun & { cpu: { postgresPctOfOneCore?: number } }} */ r) => [
     label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script?.ok), r.script?.bad,
     fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.postgresPctOfOneCore), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
   ];
+  /** @type {import('./report.js').Cell[][]} */
   const refreshSoRows = [];
   if (soRefresh) refreshSoRows.push(refreshSoRow('PostgreSQL, 1 process (this phase)', soRefresh));
   if (r50Phase4) refreshSoRows.push(refreshSoRow('SQLite, 1 process (5, earlier in this run)', r50Phase4));
   p(table(['setup', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'rotated', 'failed', 'server CPU', 'event loop', 'CPU ms/req', 'postgres CPU', 'loadgen CPU', 'others CPU'], refreshSoRows, { align: [false, ...Array(13).fill(true)] }));
-  if (!soRefresh) p(`   PostgreSQL refresh: ${scaleOut.refresh?.skipped ? `skipped (${scaleOut.refresh.skipped})` : `FAILED: ${scaleOut.refresh?.error ?? 'not run'}`}`);
+  if (!soRefresh) p(`   PostgreSQL refresh: ${soRefreshOutcome.skipped ? `skipped (${soRefreshOutcome.skipped})` : `FAILED: ${soRefreshOutcome.error ?? 'not run'}`}`);
   else p(`   PostgreSQL: ${soRefresh.seeded} refresh tokens seeded in ${soRefresh.seedSeconds.toFixed(1)} s; afterwards ${soRefresh.chainCheck.poolLeft} chains left, one introspected → active ${soRefresh.chainCheck.active}`);
   p('');
   p('   ratios (req/s)');
   p(`     PostgreSQL / SQLite:   1 process ${fmt.ratio(so.postgresOverSqlite1Process) ?? 'n/a'}, WORKERS=2 ${fmt.ratio(so.postgresOverSqliteWorkers2) ?? 'n/a'}; refresh, 1 process ${fmt.ratio(refreshPgOverSqlite) ?? 'n/a'} (SQLite figure from 5)`);
   p(`     WORKERS=2 / 1 process: SQLite ${fmt.ratio(so.workers2Over1Sqlite) ?? 'n/a'}, PostgreSQL ${fmt.ratio(so.workers2Over1Postgres) ?? 'n/a'}`);
-  for (const { key, label } of SCALEOUT_ROWS) if (scaleOut.runs[key]?.cpu) p(`     what limits ${label}: ${bottleneck(scaleOut.runs[key])}`);
+  for (const { key, label } of SCALEOUT_ROWS) {
+    const r = soRun(key);
+    if (r) p(`     what limits ${label}: ${bottleneck(r)}`);
+  }
   if (soRefresh) p(`     what limits the PostgreSQL refresh grant: ${bottleneck(soRefresh)}`);
   p('');
   p('Ratios');
   p(`  issuance / signing ceiling: best ${fmt.pct((ratios.issuanceOverCeilingBest ?? NaN) * 100) ?? 'n/a'} (c=${best.connections}), at c=${REF_CONNECTIONS} ${fmt.pct((ratios.issuanceOverCeilingAt50 ?? NaN) * 100) ?? 'n/a'}`);
   p(`  issuance / raw node:crypto all-core ceiling: best ${fmt.pct((ratios.issuanceOverRawCeilingBest ?? NaN) * 100) ?? 'n/a'} (Grantor signs with node:crypto; HTTP and the load generator share the same cores)`);
-  if (bare) p(`  Grantor / bare signer at c=${REF_CONNECTIONS}: ${fmt.pct(ratios.grantorOverBareSignerAt50 * 100)} (a server that only signs reaches ${fmt.pct(ratios.bareSignerOverRawCeiling * 100)} of the raw ceiling here)`);
-  if (signShare) p(`  signing is ~${fmt.pct(signShare * 100)} of Grantor's CPU per token at c=${REF_CONNECTIONS} (${fmt.ms(signMs)} of ${fmt.ms(g50.cpu.serverMsPerRequest)} ms); the rest is node:http, form parsing, client authentication, JSON (the lean token path bypasses koa)`);
+  if (bare) p(`  Grantor / bare signer at c=${REF_CONNECTIONS}: ${fmt.pct((ratios.grantorOverBareSignerAt50 ?? NaN) * 100)} (a server that only signs reaches ${fmt.pct((ratios.bareSignerOverRawCeiling ?? NaN) * 100)} of the raw ceiling here)`);
+  if (signShare) p(`  signing is ~${fmt.pct(signShare * 100)} of Grantor's CPU per token at c=${REF_CONNECTIONS} (${fmt.ms(signMs)} of ${fmt.ms(g50?.cpu.serverMsPerRequest)} ms); the rest is node:http, form parsing, client authentication, JSON (the lean token path bypasses koa)`);
   p(`  Grantor / node-oidc-provider at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.grantorOverOidcProviderAt50) ?? 'n/a'}; best vs best: ${fmt.ratio(ratios.grantorOverOidcProviderBest) ?? 'n/a'}`);
   if (g50) p(`  what limits Grantor at c=${REF_CONNECTIONS}: ${bottleneck(g50)}`);
   p(`  refresh / client_credentials at c=${REF_CONNECTIONS}: ${fmt.ratio(ratios.refreshOverClientCredentialsAt50) ?? 'n/a'}${r50 ? ` (${fmt.ms(r50.cpu.serverMsPerRequest)} vs ${fmt.ms(g50?.cpu.serverMsPerRequest)} ms of server CPU per request)` : ''}`);
@@ -257,7 +296,7 @@ export function render(results) {
 
   const json = {
     env: { ...env, seconds: SECONDS, signSeconds: SIGN_SECONDS, warmupSeconds: WARMUP_SECONDS, loadGenerator: 'autocannon in a child process on the same machine', cpuProfile: Boolean(CPU_PROF_DIR) },
-    signing: signing && {
+    signing: signing && signingAfter && {
       primitiveForCeiling: 'jose SignJWT + importPKCS8 CryptoKey (WebCrypto on the libuv pool), all cores: the faster of one worker_thread per core (two in flight each) and one event loop (2 x cores in flight); mean of before and after the issuance runs',
       cores: signing.cores,
       ceilingSigPerSec: round(ceiling),
@@ -284,9 +323,9 @@ export function render(results) {
       bestRps: round(best.rps),
     },
     refresh: {
-      seeded: seed.tokens.length,
+      seeded: seed.count,
       seedSeconds: round(seed.seconds, 2),
-      seedTokensPerSecond: round(seed.tokens.length / seed.seconds),
+      seedTokensPerSecond: round(seed.count / seed.seconds),
       runs: grantorRefresh.map((r) => ({ ...jsonRun(r), rotated: r.script.ok, failedRotations: r.script.bad, starved: r.script.starved, firstFailure: r.script.firstBad, poolBefore: r.script.poolBefore, poolAfter: r.script.poolAfter })),
       chainCheck: { poolLeft: chainCheck.poolLeft, active: chainCheck.active === true },
     },
@@ -376,7 +415,7 @@ export function render(results) {
       runs: Object.fromEntries(Object.values(scaleOut.runs).map((r) => [r.setup.key, jsonScaleOut(r)])),
       refreshPostgres1Process: soRefresh
         ? { ...jsonScaleOut(soRefresh), rotated: soRefresh.script.ok, failedRotations: soRefresh.script.bad, starved: soRefresh.script.starved, firstFailure: soRefresh.script.firstBad, seeded: soRefresh.seeded, chainCheck: soRefresh.chainCheck }
-        : { skipped: scaleOut.refresh?.skipped ?? null, error: scaleOut.refresh?.error ?? null },
+        : { skipped: soRefreshOutcome.skipped ?? null, error: soRefreshOutcome.error ?? null },
       refreshSqlite1ProcessFromPhase4Rps: r50Phase4 ? round(r50Phase4.rps) : null,
       ratios: {
         postgresOverSqlite1Process: round(so.postgresOverSqlite1Process, 3),
@@ -395,7 +434,10 @@ export function render(results) {
   return { text: out.join('\n') + '\n', json };
 }
 
-/** A one-line reading of a run's CPU figures: event loop bound, CPU bound, or waiting. */
+/**
+ * A one-line reading of a run's CPU figures: event loop bound, CPU bound, or waiting.
+ * @param {{ cpu: { serverLoopPctOfOneCore?: number, machineBusyPct?: number } }} r
+ */
 function bottleneck(r) {
   const loop = r.cpu.serverLoopPctOfOneCore;
   const busy = r.cpu.machineBusyPct;
@@ -406,9 +448,10 @@ function bottleneck(r) {
 }
 
 /** A scale-out row: jsonRun's figures plus the whole server's CPU split, or why there is none. */
+/** @param {NonNullable<import('./types.js').BenchResults['scaleOut']['runs'][ScaleOutKey]> | NonNullable<import('./figures.js').BenchFigures['soRefresh']>} r */
 function jsonScaleOut(r) {
   const base = { database: r.setup?.db, workers: r.setup?.workers };
-  if (!r.cpu) return { ...base, skipped: r.skipped ?? null, error: r.error ?? null };
+  if (!('cpu' in r)) return { ...base, skipped: 'skipped' in r ? r.skipped : null, error: 'error' in r ? r.error : null };
   return {
     ...base,
     ...jsonRun(r),
@@ -417,14 +460,15 @@ function jsonScaleOut(r) {
     serverProcesses: r.cpu.serverProcesses,
     serverProcessesGone: r.cpu.serverProcessesGone,
     serverPrimaryCpuPctOfOneCore: round(r.cpu.serverPrimaryPctOfOneCore),
-    serverWorkersCpuPctOfOneCore: r.cpu.serverWorkersPctOfOneCore?.map((v) => round(v)) ?? null,
+    serverWorkersCpuPctOfOneCore: r.cpu.serverWorkersPctOfOneCore?.map((/** @type {number} */ v) => round(v)) ?? null,
     postgresCpuPctOfOneCore: round(r.cpu.postgresPctOfOneCore),
-    startSeconds: r.startSeconds === undefined ? undefined : round(r.startSeconds, 2),
+    startSeconds: 'startSeconds' in r ? round(r.startSeconds, 2) : undefined,
     warmup: r.warmup,
-    schemaDropError: r.schemaDropError,
+    schemaDropError: 'schemaDropError' in r ? r.schemaDropError : undefined,
   };
 }
 
+/** @param {MeasuredRun} r */
 function jsonRun(r) {
   return {
     connections: r.connections,
@@ -451,6 +495,9 @@ function jsonRun(r) {
  * Section 8's Shared Signals rows (issue #13 item 4): the stream beside the status list on the same
  * revocations, and what a stream costs Grantor per revocation by number of receivers. Also printed
  * alone by bench/ssf.js (`npm run bench:ssf`).
+ * @param {import('./types.js').BenchResults['revocation']} revocation
+ * @param {import('./types.js').BenchResults['streamCost']} streamCost
+ * @param {number} ttlBoundMs
  */
 export function renderStreams(revocation, streamCost, ttlBoundMs) {
   const s = revocation.stream;

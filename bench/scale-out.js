@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Scale-out: phase 2's client_credentials issuance (same request, same load generator) at one
  * concurrency on four servers, each fresh and measured back to back:
@@ -26,6 +27,9 @@ import { prepareDelegated } from './delegated.js';
 import { LIMITS_OFF, startGrantor } from './grantor-server.js';
 import { cleaningUp, groupCpuMeter, pidsByComm, sleep } from './procs.js';
 
+/** @typedef {{ key: 'sqlite1' | 'postgres1' | 'sqlite2' | 'postgres2', label: string, db: 'sqlite' | 'postgres', workers: number, refresh?: boolean }} ScaleOutSetup */
+
+/** @type {ScaleOutSetup[]} */
 export const SETUPS = [
   { key: 'sqlite1', label: 'SQLite, 1 process', db: 'sqlite', workers: 1 },
   { key: 'postgres1', label: 'PostgreSQL, 1 process', db: 'postgres', workers: 1, refresh: true },
@@ -33,8 +37,23 @@ export const SETUPS = [
   { key: 'postgres2', label: 'PostgreSQL, WORKERS=2', db: 'postgres', workers: 2 },
 ];
 
-const firstLine = (err) => String(err?.message ?? err).split('\n')[0].slice(0, 300);
+const firstLine = (/** @type {any} */ err) => String(err?.message ?? err).split('\n')[0].slice(0, 300);
 
+/**
+ * @typedef {Awaited<ReturnType<typeof measure>>} GroupRun
+ * @typedef {{ setup: ScaleOutSetup, skipped: string }} SkippedRun
+ * @typedef {{ setup: ScaleOutSetup, error: string, schemaDropError?: string }} FailedRun
+ * @typedef {GroupRun & { setup: ScaleOutSetup, startSeconds: number, warmup: { requests: number, non2xx: number, errors: number }, schemaDropError?: string }} ScaleOutRun
+ * @typedef {Awaited<ReturnType<typeof measureRefresh>>} ScaleOutRefresh
+ */
+
+/**
+ * @param {{ loader: import('./types.js').LoadGenerator, scripted: import('./types.js').ScriptedLoadGenerator, connections: number,
+ *   seconds: number, warmupSeconds: number, warmupConnections: number, refreshSeed: number,
+ *   tokenRequest: (target: import('./types.js').BenchTarget, path: string) => import('./types.js').LoadOptions,
+ *   verifyIssuance: (target: import('./types.js').BenchTarget, req: import('./types.js').LoadOptions) => Promise<unknown>,
+ *   introspect: typeof import('./load-runs.js').introspect, log: (msg: string) => void }} o
+ */
 export async function measureScaleOut({ loader, scripted, connections, seconds, warmupSeconds, warmupConnections, refreshSeed, tokenRequest, verifyIssuance, introspect, log }) {
   const pg = benchDatabaseUrl();
   const unreachable = await postgresUnreachable(pg.url);
@@ -44,7 +63,9 @@ export async function measureScaleOut({ loader, scripted, connections, seconds, 
     log(`    (${postgres.url}: ${unreachable})`);
   }
   const keyEncryptionSecret = randomBytes(24).toString('base64url');
+  /** @type {Partial<Record<ScaleOutSetup['key'], SkippedRun | FailedRun | ScaleOutRun>>} */
   const runs = {};
+  /** @type {ScaleOutRefresh | { skipped: string } | { error: string } | null} */
   let refresh = null;
 
   for (const setup of SETUPS) {
@@ -59,6 +80,7 @@ export async function measureScaleOut({ loader, scripted, connections, seconds, 
     try {
       // Rate limits off: the refresh run drives one public client far past the per-client limit
       // (the limiter's cost is measured on its own, bench/edge-costs.js); the access log is on.
+      /** @type {Record<string, string>} */
       const env = { KEY_ENCRYPTION_SECRET: keyEncryptionSecret, ...LIMITS_OFF };
       if (setup.workers > 1) env.WORKERS = String(setup.workers);
       if (setup.db === 'postgres') {
@@ -78,13 +100,13 @@ export async function measureScaleOut({ loader, scripted, connections, seconds, 
       if (setup.refresh) {
         try {
           refresh = await measureRefresh({ setup, server, name, scripted, connections, seconds, warmupSeconds, warmupConnections, refreshSeed, introspect, log });
-        } catch (err) {
+        } catch (/** @type {any} */ err) {
           if (cleaningUp()) throw err;
           log(`  ${name}: refresh grant FAILED: ${err?.message ?? err}`);
           refresh = { error: firstLine(err) };
         }
       }
-    } catch (err) {
+    } catch (/** @type {any} */ err) {
       if (cleaningUp()) throw err;
       log(`  ${setup.label}: FAILED: ${err?.message ?? err}`);
       runs[setup.key] = { setup, error: firstLine(err) };
@@ -93,16 +115,23 @@ export async function measureScaleOut({ loader, scripted, connections, seconds, 
       if (schema) {
         try {
           await schema.drop();
-        } catch (err) {
+        } catch (/** @type {any} */ err) {
           log(`  ${setup.label}: dropping schema ${schema.schema} failed: ${err?.message ?? err}`);
-          if (runs[setup.key]) runs[setup.key].schemaDropError = firstLine(err);
+          const r = runs[setup.key];
+          if (r && !('skipped' in r)) r.schemaDropError = firstLine(err);
         }
       }
     }
   }
 
-  const rps = (k) => (runs[k]?.rps > 0 ? runs[k].rps : null);
-  const ratio = (a, b) => (rps(a) && rps(b) ? rps(a) / rps(b) : null);
+  const rps = (/** @type {ScaleOutSetup['key']} */ k) => {
+    const r = runs[k];
+    return r && 'rps' in r && r.rps > 0 ? r.rps : null;
+  };
+  const ratio = (/** @type {ScaleOutSetup['key']} */ a, /** @type {ScaleOutSetup['key']} */ b) => {
+    const [x, y] = [rps(a), rps(b)];
+    return x && y ? x / y : null;
+  };
   return {
     postgres,
     connections,
@@ -118,6 +147,11 @@ export async function measureScaleOut({ loader, scripted, connections, seconds, 
   };
 }
 
+/**
+ * @param {{ setup: ScaleOutSetup, server: import('./types.js').GrantorServer, name: string, scripted: import('./types.js').ScriptedLoadGenerator,
+ *   connections: number, seconds: number, warmupSeconds: number, warmupConnections: number, refreshSeed: number,
+ *   introspect: typeof import('./load-runs.js').introspect, log: (msg: string) => void }} o
+ */
 async function measureRefresh({ setup, server, name, scripted, connections, seconds, warmupSeconds, warmupConnections, refreshSeed, introspect, log }) {
   const delegated = await prepareDelegated(server);
   const seed = await seedRefreshTokens({ person: delegated.person, username: delegated.username, password: delegated.password, count: refreshSeed });
@@ -137,14 +171,25 @@ async function measureRefresh({ setup, server, name, scripted, connections, seco
   return {
     setup,
     ...run,
+    script: run.script ?? { ok: 0, bad: 0 },
     seeded: seed.tokens.length,
     seedSeconds: seed.seconds,
-    warmup: { requests: warm.total, non2xx: warm.non2xx, errors: warm.errors, failedRotations: warm.script.bad },
+    warmup: { requests: warm.total, non2xx: warm.non2xx, errors: warm.errors, failedRotations: warm.script?.bad },
     chainCheck: { poolLeft: chainCheck.poolLeft, active: chainCheck.active === true },
   };
 }
 
-/** One load run with CPU accounting over the whole server (primary + workers), PostgreSQL and the load generator. */
+/**
+ * One load run with CPU accounting over the whole server (primary + workers), PostgreSQL and the load generator.
+ * @param {import('./types.js').GrantorServer} server
+ * @param {string} name
+ * @param {number | undefined} loadgenPid
+ * @param {string} label
+ * @param {number} connections
+ * @param {number} seconds
+ * @param {() => Promise<import('./types.js').LoadResult>} go
+ * @param {(msg: string) => void} log
+ */
 async function measure(server, name, loadgenPid, label, connections, seconds, go, log) {
   log(`  ${name}: ${label} c=${connections} for ${seconds} s`);
   const meter = groupCpuMeter({ server: server.pids, postgres: () => pidsByComm('postgres'), loadgen: () => [loadgenPid] });

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A load generator whose requests are built per request and whose answers are read, in a process
  * of its own (like bench/load-child.js, which sends one fixed request). autocannon's programmatic
@@ -14,9 +15,21 @@
  */
 import autocannon from 'autocannon';
 
+/**
+ * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
+ * a second (a smoke run's) would last a whole second; sampled every 100 ms it ends on time.
+ * @param {number | undefined} duration seconds
+ */
+const sampleInterval = (duration) => (duration !== undefined && duration < 1 ? 100 : 1000);
+
+/** @typedef {{ ok: number, bad: number, starved: number, firstBad: string | null, poolBefore: number }} ScriptStats */
+/** @typedef {import('autocannon').AutocannonRequest} AutocannonRequest */
+
+/** @type {string[]} */
 let pool = [];
 
 /** The next value of the pool, each sent once; an empty pool is counted and sent as a value the server refuses (400: shows up as non-2xx, never silently). */
+/** @param {ScriptStats} stats */
 function nextFromPool(stats) {
   const value = pool.shift();
   if (value !== undefined) return value;
@@ -24,14 +37,19 @@ function nextFromPool(stats) {
   return 'pool-empty';
 }
 
-function refreshScript({ clientId }, stats) {
+/**
+ * @param {import('./types.js').LoadOptions} opts
+ * @param {ScriptStats} stats
+ * @returns {AutocannonRequest}
+ */
+function refreshScript({ clientId = '' }, stats) {
   const prefix = `grant_type=refresh_token&client_id=${encodeURIComponent(clientId)}&refresh_token=`;
   return {
-    setupRequest(req) {
+    setupRequest(/** @type {AutocannonRequest} */ req) {
       const token = nextFromPool(stats);
       return { ...req, body: prefix + encodeURIComponent(token) };
     },
-    onResponse(status, body) {
+    onResponse(/** @type {number} */ status, /** @type {string} */ body) {
       if (status === 200) {
         let successor;
         try {
@@ -49,9 +67,14 @@ function refreshScript({ clientId }, stats) {
   };
 }
 
+/**
+ * @param {import('./types.js').LoadOptions} _opts
+ * @param {ScriptStats} stats
+ * @returns {AutocannonRequest}
+ */
 function introspectScript(_opts, stats) {
   return {
-    onResponse(status, body) {
+    onResponse(/** @type {number} */ status, /** @type {string} */ body) {
       if (status === 200 && String(body).includes('"active":true')) stats.ok++;
       else {
         stats.bad++;
@@ -64,14 +87,17 @@ function introspectScript(_opts, stats) {
 /**
  * 'dpop': one fixed token request, each with the next DPoP proof of the pool (a proof is single
  * use, so they are signed ahead by the bench and sent once each); each answer must be 200 DPoP.
+ * @param {import('./types.js').LoadOptions} _opts
+ * @param {ScriptStats} stats
+ * @returns {AutocannonRequest}
  */
 function dpopScript(_opts, stats) {
   return {
-    setupRequest(req) {
+    setupRequest(/** @type {AutocannonRequest} */ req) {
       const proof = nextFromPool(stats);
       return { ...req, headers: { ...req.headers, DPoP: proof } };
     },
-    onResponse(status, body) {
+    onResponse(/** @type {number} */ status, /** @type {string} */ body) {
       if (status === 200 && String(body).includes('"token_type":"DPoP"')) stats.ok++;
       else {
         stats.bad++;
@@ -81,33 +107,41 @@ function dpopScript(_opts, stats) {
   };
 }
 
+/** @type {Record<string, (opts: import('./types.js').LoadOptions, stats: ScriptStats) => AutocannonRequest>} */
 const SCRIPTS = { refresh: refreshScript, introspect: introspectScript, dpop: dpopScript };
 
-process.on('message', async (msg) => {
+/**
+ * @typedef {{ id: number, type: 'pool', tokens: string[] } | { id: number, type: 'peek' }
+ *   | { id: number, type?: undefined, script: string, opts: import('./types.js').LoadOptions }} Message
+ */
+
+process.on('message', async (/** @type {Message} */ msg) => {
   if (msg.type === 'pool') {
     pool = [...msg.tokens];
-    process.send({ id: msg.id, result: { pool: pool.length } });
+    process.send?.({ id: msg.id, result: { pool: pool.length } });
     return;
   }
   if (msg.type === 'peek') {
-    process.send({ id: msg.id, result: { pool: pool.length, sample: pool[0] } });
+    process.send?.({ id: msg.id, result: { pool: pool.length, sample: pool[0] } });
     return;
   }
   const { id, script, opts } = msg;
   try {
     const make = SCRIPTS[script];
     if (!make) throw new Error(`unknown script ${script}`);
+    /** @type {ScriptStats} */
     const stats = { ok: 0, bad: 0, starved: 0, firstBad: null, poolBefore: pool.length };
     const { url, method, headers, body, connections, duration } = opts;
     const r = await autocannon({
       url,
       connections,
       duration,
+      sampleInt: sampleInterval(duration),
       pipelining: 1,
       requests: [{ method, headers, body, ...make(opts, stats) }],
     });
     const total = r.requests.total;
-    process.send({
+    process.send?.({
       id,
       result: {
         connections,
@@ -122,9 +156,9 @@ process.on('message', async (msg) => {
         script: { ...stats, poolAfter: pool.length },
       },
     });
-  } catch (err) {
-    process.send({ id, error: err?.stack ?? String(err) });
+  } catch (/** @type {any} */ err) {
+    process.send?.({ id, error: err?.stack ?? String(err) });
   }
 });
 process.on('SIGTERM', () => process.exit(0));
-process.send({ ready: true });
+process.send?.({ ready: true });

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The RSA-2048 RS256 signing ceiling of this machine: how many Grantor-shaped access tokens per
  * second the CPU can sign when signing is all it does. Threads are worker_threads, one per
@@ -26,8 +27,21 @@ function sampleClaims() {
   };
 }
 
-/** Runs `threads` signing workers for `seconds`; returns total signatures per second. */
+/**
+ * @typedef {{ mode: 'node' | 'jose', threads: number, inflight?: number, seconds: number, signaturesPerSecond: number,
+ *   perThread: number[], cpuPctOfOneCore?: number, othersPctOfOneCore?: number }} SignerRun
+ * @typedef {{ cores: number, uvThreadpoolSize: number, seconds: number, nodeSingle?: SignerRun, nodeAll?: SignerRun,
+ *   joseSingle?: SignerRun, joseAll?: SignerRun, joseOneLoopPool?: SignerRun }} SigningCeiling
+ * @typedef {'nodeSingle' | 'nodeAll' | 'joseSingle' | 'joseAll' | 'joseOneLoopPool'} SignerRow
+ */
+
+/**
+ * Runs `threads` signing workers for `seconds`; returns total signatures per second.
+ * @param {{ mode: 'node' | 'jose', threads: number, seconds: number, inflight?: number, pem: string }} o
+ * @returns {Promise<SignerRun>}
+ */
 async function runSigners({ mode, threads, seconds, inflight, pem }) {
+  /** @type {Worker[]} */
   const workers = [];
   try {
     const ready = [];
@@ -56,15 +70,20 @@ async function runSigners({ mode, threads, seconds, inflight, pem }) {
   }
 }
 
+/**
+ * @param {Worker} worker
+ * @param {string} type
+ * @returns {Promise<any>} the worker's message (signing-worker.js: { type, count, elapsed })
+ */
 function nextMessage(worker, type) {
   return new Promise((resolve, reject) => {
-    const onMessage = (msg) => {
+    const onMessage = (/** @type {any} */ msg) => {
       if (msg?.type !== type) return;
       cleanup();
       resolve(msg);
     };
-    const onError = (err) => { cleanup(); reject(err); };
-    const onExit = (code) => { cleanup(); reject(new Error(`signing worker exited early (code ${code})`)); };
+    const onError = (/** @type {Error} */ err) => { cleanup(); reject(err); };
+    const onExit = (/** @type {number} */ code) => { cleanup(); reject(new Error(`signing worker exited early (code ${code})`)); };
     const cleanup = () => {
       worker.off('message', onMessage);
       worker.off('error', onError);
@@ -82,6 +101,8 @@ function nextMessage(worker, type) {
  * core with two in flight each, and from one JS thread keeping 2 × cores signatures in flight on
  * the libuv pool. The bench's ceiling is the faster of the last two (jose on every core).
  * `only`: the names of the rows to measure.
+ * @param {{ seconds: number, log?: (msg: string) => void, only?: SignerRow[] }} o
+ * @returns {Promise<SigningCeiling>}
  */
 export async function measureSigningCeiling({ seconds, log = () => {}, only }) {
   const cores = os.availableParallelism();
@@ -90,6 +111,7 @@ export async function measureSigningCeiling({ seconds, log = () => {}, only }) {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
+  /** @type {Array<[SignerRow, { mode: 'node' | 'jose', threads: number, inflight?: number }]>} */
   const plan = [
     ['nodeSingle', { mode: 'node', threads: 1 }],
     ['nodeAll', { mode: 'node', threads: cores }],
@@ -99,9 +121,10 @@ export async function measureSigningCeiling({ seconds, log = () => {}, only }) {
     ['joseAll', { mode: 'jose', threads: cores, inflight: 2 }],
     ['joseOneLoopPool', { mode: 'jose', threads: 1, inflight: 2 * cores }],
   ];
+  /** @type {SigningCeiling} */
   const out = { cores, uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4, seconds };
   for (const [name, opts] of plan.filter(([n]) => !only || only.includes(n))) {
-    log(`  signing: ${name} (${opts.mode}, ${opts.threads} thread(s)${opts.inflight > 1 ? `, ${opts.inflight} in flight` : ''}) for ${seconds} s`);
+    log(`  signing: ${name} (${opts.mode}, ${opts.threads} thread(s)${(opts.inflight ?? 1) > 1 ? `, ${opts.inflight} in flight` : ''}) for ${seconds} s`);
     out[name] = await runSigners({ ...opts, seconds, pem });
   }
   return out;

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One signing thread of the ceiling measurement. Signs Grantor-shaped RS256 access tokens
  * (same header and claims as src/tokens/access-token.ts, fresh jti each time) in a loop until
@@ -9,14 +10,17 @@
  *                kept outstanding at once (1 = strictly one after the other).
  */
 import { createPrivateKey, randomUUID, sign as nodeSign } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort as maybeParentPort, workerData } from 'node:worker_threads';
 import { importPKCS8, SignJWT } from 'jose';
 
+if (!maybeParentPort) throw new Error('signing-worker.js runs as a worker thread (bench/signing-ceiling.js)');
+const parentPort = maybeParentPort;
 const { mode, pem, seconds, inflight = 1, claims: base, kid } = workerData;
 const header = { alg: 'RS256', typ: 'at+jwt', kid };
-const b64 = (s) => Buffer.from(s).toString('base64url');
+const b64 = (/** @type {string} */ s) => Buffer.from(s).toString('base64url');
 const headerB64 = b64(JSON.stringify(header));
 
+/** @type {() => string | Promise<string>} */
 let signOnce;
 if (mode === 'node') {
   const key = createPrivateKey(pem);

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What a Shared Signals stream costs Grantor per revocation (issue #13 item 4), with 0, 1, 10 and
  * 100 subscribed receivers: a Grantor of its own in the operators' configuration
@@ -21,14 +22,26 @@ import { claimsOf, clientCredentialsToken } from './resource-server-module.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ssf-receivers-child.js');
 const clock = () => performance.timeOrigin + performance.now();
-export const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
+export const quantile = (/** @type {number[]} */ sorted, /** @type {number} */ q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
 
+/** @param {Response} res @param {string} what @returns {Promise<any>} the answer's JSON */
 async function json(res, what) {
   const text = await res.text();
   if (res.status < 200 || res.status > 299) throw new Error(`${what} answered ${res.status}: ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : undefined;
 }
 
+/**
+ * @typedef {{ receivers: number, revocations: number, delivered: number, expected: number, receiverErrors: number,
+ *   firstReceiverError: string | undefined, windowSeconds: number, grantorCpuMsPerRevocation: number,
+ *   grantorNetCpuMsPerRevocation: number, idleCpuPctOfOneCore: number, receiversCpuMsPerRevocation: number | undefined,
+ *   revokeP50Ms: number | undefined, revokeP99Ms: number | undefined, lastReceiverP50Ms: number | undefined,
+ *   lastReceiverP99Ms: number | undefined, othersPctOfOneCore: number | undefined }} StreamCostRow
+ */
+
+/**
+ * @param {{ receivers?: number[], revocations?: number, gapMs?: [number, number], idleSeconds?: number, boundMs?: number, log?: (msg: string) => void }} o
+ */
 export async function measureStreamCost({ receivers = [0, 1, 10, 100], revocations = 40, gapMs = [20, 60], idleSeconds = 2, boundMs = 30_000, log = () => {} }) {
   const grantor = await startGrantor();
   const child = await startChild(CHILD, 'ssf receivers');
@@ -36,8 +49,9 @@ export async function measureStreamCost({ receivers = [0, 1, 10, 100], revocatio
     const base = grantor.url;
     const admin = await grantor.cli(['clients', 'create', '--name', 'ops', '--scopes', 'admin', '--json']);
     const adminToken = await clientCredentialsToken(base, { clientId: admin.client_id, clientSecret: admin.client_secret, scope: 'admin' });
-    const adminFetch = (p, init = {}) => fetch(`${base}/admin${p}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' } });
-    const createClient = async (body) => json(await adminFetch('/clients', { method: 'POST', body: JSON.stringify(body) }), 'POST /admin/clients');
+    const adminFetch = (/** @type {string} */ p, /** @type {RequestInit & { headers?: Record<string, string> }} */ init = {}) => fetch(`${base}/admin${p}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' } });
+    const createClient = async (/** @type {Record<string, unknown>} */ body) => json(await adminFetch('/clients', { method: 'POST', body: JSON.stringify(body) }), 'POST /admin/clients');
+    /** @type {<T>(n: number, make: (i: number) => Promise<T>) => Promise<T[]>} */
     const inBatches = async (n, make) => {
       const out = [];
       for (let i = 0; i < n; i += 8) out.push(...(await Promise.all(Array.from({ length: Math.min(8, n - i) }, (_, j) => make(i + j)))));
@@ -50,6 +64,7 @@ export async function measureStreamCost({ receivers = [0, 1, 10, 100], revocatio
       return { clientId: c.client_id, clientSecret: c.client_secret };
     });
 
+    /** @type {StreamCostRow[]} */
     const rows = [];
     for (const n of receivers) {
       // The grants to revoke: one client_credentials client and token each (one standing grant each).
@@ -64,10 +79,12 @@ export async function measureStreamCost({ receivers = [0, 1, 10, 100], revocatio
       const idle = cpuMeter({ grantor: grantor.pid });
       await sleep(idleSeconds * 1000);
       const idleCpu = idle.end();
-      const idleMsPerSecond = (idleCpu.grantor.cpuSeconds * 1000) / idleCpu.wallSeconds;
+      const idleMsPerSecond = ((idleCpu.grantor?.cpuSeconds ?? NaN) * 1000) / idleCpu.wallSeconds;
 
       const meter = cpuMeter({ grantor: grantor.pid, receivers: child.pid });
+      /** @type {Record<string, number>} */
       const answeredAt = {};
+      /** @type {number[]} */
       const revokeMs = [];
       for (const grantId of grants) {
         await sleep(gapMs[0] + Math.random() * (gapMs[1] - gapMs[0]));
@@ -78,6 +95,7 @@ export async function measureStreamCost({ receivers = [0, 1, 10, 100], revocatio
         if (view.status !== 'revoked') throw new Error(`DELETE /admin/grants answered status ${view.status}`);
       }
       // Until every receiver has every SET (or the bound).
+      /** @type {{ arrivals: Record<string, number[]>, errors: string[], errorCount: number }} */
       let got = { arrivals: {}, errors: [], errorCount: 0 };
       const until = Date.now() + boundMs;
       const delivered = () => grants.reduce((sum, g) => sum + (got.arrivals[g]?.length ?? 0), 0);
@@ -93,7 +111,7 @@ export async function measureStreamCost({ receivers = [0, 1, 10, 100], revocatio
 
       const lastArrival = grants.filter((g) => (got.arrivals[g]?.length ?? 0) >= n && n > 0).map((g) => Math.max(...got.arrivals[g]) - answeredAt[g]).sort((a, b) => a - b);
       revokeMs.sort((a, b) => a - b);
-      const grantorCpuMs = cpu.grantor.cpuSeconds * 1000;
+      const grantorCpuMs = (cpu.grantor?.cpuSeconds ?? NaN) * 1000;
       const row = {
         receivers: n,
         revocations: grants.length,
@@ -114,7 +132,7 @@ export async function measureStreamCost({ receivers = [0, 1, 10, 100], revocatio
         othersPctOfOneCore: cpu.othersPctOfOneCore,
       };
       rows.push(row);
-      log(`  streams: ${n} receiver(s): ${row.grantorCpuMsPerRevocation.toFixed(2)} ms Grantor CPU per revocation, DELETE p50 ${row.revokeP50Ms.toFixed(1)} ms, ${row.delivered}/${row.expected} delivered`);
+      log(`  streams: ${n} receiver(s): ${row.grantorCpuMsPerRevocation.toFixed(2)} ms Grantor CPU per revocation, DELETE p50 ${row.revokeP50Ms?.toFixed(1)} ms, ${row.delivered}/${row.expected} delivered`);
     }
     return { revocations, gapMs, idleSeconds, rows };
   } finally {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Shared Signals receivers for bench/ssf-cost.js, in a process of their own so that their work does
  * not count in Grantor's CPU: each one a resource server written with jose only (no module of
@@ -15,10 +16,26 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 const clock = () => performance.timeOrigin + performance.now();
 
+/**
+ * @typedef {{ address: string, abort: AbortController, token: string, streamId: string, configurationEndpoint: string,
+ *   polling: Promise<void> | undefined }} Receiver
+ */
+
+/** @type {Receiver[]} */
 let receivers = [];
+/** @type {Record<string, number[]>} grant id → when each receiver had its SET */
 let arrivals = {};
+/** @type {string[]} */
 let errors = [];
 
+/**
+ * One call of a receiver's; resolves to the answer's JSON.
+ * @param {Receiver} r
+ * @param {string} method
+ * @param {string} url
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
 async function call(r, method, url, body) {
   const res = await fetch(url, {
     method,
@@ -31,8 +48,14 @@ async function call(r, method, url, body) {
   return text ? JSON.parse(text) : undefined;
 }
 
+/**
+ * @param {{ url: string, audience: string, jwks: ReturnType<typeof createRemoteJWKSet> }} grantor
+ * @param {{ clientId: string, clientSecret: string }} client
+ * @param {number} i
+ */
 async function startReceiver({ url, audience, jwks }, { clientId, clientSecret }, i) {
-  const r = { address: `10.77.${i >> 8}.${i & 255}`, abort: new AbortController(), token: '', streamId: '', polling: undefined };
+  /** @type {Receiver} */
+  const r = { address: `10.77.${i >> 8}.${i & 255}`, abort: new AbortController(), token: '', streamId: '', configurationEndpoint: '', polling: undefined };
   const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
   const tokenRes = await fetch(`${url}/oauth/token`, {
     method: 'POST',
@@ -48,19 +71,21 @@ async function startReceiver({ url, audience, jwks }, { clientId, clientSecret }
   // The first poll answers at once (nothing queued); the loop then holds long polls.
   await call(r, 'POST', stream.delivery.endpoint_url, { returnImmediately: true });
   r.polling = (async () => {
+    /** @type {string[]} */
     let ack = [];
     while (!r.abort.signal.aborted) {
       try {
         const answer = await call(r, 'POST', stream.delivery.endpoint_url, { maxEvents: 100, ...(ack.length ? { ack } : {}) });
         const at = clock();
         ack = [];
-        for (const [jti, set] of Object.entries(answer.sets ?? {})) {
+        for (const [jti, set] of Object.entries(/** @type {Record<string, string>} */ (answer.sets ?? {}))) {
           // RFC 8417 / SSF 1.0 §4.1: signature by the issuer's key, typ, iss, aud; then the event.
           const { payload } = await jwtVerify(set, jwks, { issuer: url, audience, typ: 'secevent+jwt', algorithms: ['RS256'] });
-          if (payload.events?.[SESSION_REVOKED]) (arrivals[payload.sub_id.id] ??= []).push(at);
+          const claims = /** @type {{ events?: Record<string, unknown>, sub_id: { id: string } }} */ (/** @type {unknown} */ (payload));
+          if (claims.events?.[SESSION_REVOKED]) (arrivals[claims.sub_id.id] ??= []).push(at);
           ack.push(jti);
         }
-      } catch (err) {
+      } catch (/** @type {any} */ err) {
         if (r.abort.signal.aborted) break;
         errors.push(String(err?.message ?? err));
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -70,13 +95,18 @@ async function startReceiver({ url, audience, jwks }, { clientId, clientSecret }
   return r;
 }
 
-process.on('message', async (msg) => {
+/**
+ * @typedef {{ id: number, cmd: 'start', url: string, audience: string, creds: Array<{ clientId: string, clientSecret: string }> }
+ *   | { id: number, cmd: 'arrivals' | 'stop' }} Message
+ */
+
+process.on('message', async (/** @type {Message} */ msg) => {
   try {
     let result;
     if (msg.cmd === 'start') {
       const jwks = createRemoteJWKSet(new URL(`${msg.url}/.well-known/jwks.json`));
       const made = [];
-      for (let i = 0; i < msg.creds.length; i += 10) made.push(...(await Promise.all(msg.creds.slice(i, i + 10).map((c, j) => startReceiver({ ...msg, jwks }, c, i + j)))));
+      for (let i = 0; i < msg.creds.length; i += 10) made.push(...(await Promise.all(msg.creds.slice(i, i + 10).map((c, j) => startReceiver({ url: msg.url, audience: msg.audience, jwks }, c, i + j)))));
       receivers = made;
       arrivals = {};
       errors = [];
@@ -94,9 +124,9 @@ process.on('message', async (msg) => {
       result = { stopped: receivers.length, errors: errors.slice(0, 5) };
       receivers = [];
     }
-    process.send({ id: msg.id, result });
-  } catch (err) {
-    process.send({ id: msg.id, error: String(err?.stack ?? err) });
+    process.send?.({ id: msg.id, result });
+  } catch (/** @type {any} */ err) {
+    process.send?.({ id: msg.id, error: String(err?.stack ?? err) });
   }
 });
-process.send({ ready: true });
+process.send?.({ ready: true });

@@ -15,7 +15,7 @@ export interface LoadResult {
   timeouts: number;
   statusCodeStats: Record<string, { count: number }>;
   /** bench/scripted-load-child.js only: answers that passed or failed the script's check. */
-  script?: { ok: number; bad: number; starved?: number; firstBad?: string; poolBefore?: number; poolAfter?: number };
+  script?: { ok: number; bad: number; starved?: number; firstBad?: string | null; poolBefore?: number; poolAfter?: number };
 }
 
 /** Autocannon options the load generators take (url, method, headers, body, connections, duration in s). */
@@ -41,6 +41,153 @@ export interface BenchTarget {
   clientSecret: string;
   resource: string;
   scope: string;
+  /** Grantor started with `clients: n`: every client_credentials client (the first is clientId/clientSecret). */
+  credentials?: Array<{ clientId: string; clientSecret: string }>;
   logs?: () => string;
   stop(): Promise<void>;
+}
+
+/** A Grantor child process (bench/grantor-server.js). */
+export type GrantorServer = Awaited<ReturnType<typeof import('./grantor-server.js').startGrantor>>;
+
+/** bench/load.js's child process. */
+export interface LoadGenerator {
+  pid: number | undefined;
+  run(opts: LoadOptions): Promise<LoadResult>;
+}
+
+/** bench/scripted-load.js's child process. */
+export interface ScriptedLoadGenerator {
+  pid: number | undefined;
+  setPool(tokens: string[]): Promise<unknown>;
+  peekPool(): Promise<{ pool: number; sample?: string }>;
+  run(script: 'refresh' | 'introspect' | 'dpop', opts: LoadOptions): Promise<LoadResult>;
+}
+
+/** The CPU figures of one measured run, in % of one core (bench/procs.js cpuMeter). */
+export interface RunCpu {
+  serverPctOfOneCore?: number;
+  /** The server's main thread alone (its event loop). */
+  serverLoopPctOfOneCore?: number;
+  serverMsPerRequest?: number;
+  loadgenPctOfOneCore?: number;
+  machineBusyPct?: number;
+  othersPctOfOneCore?: number;
+}
+
+/** One measured load run (bench/load-runs.js): autocannon's figures and the CPU spent meanwhile. */
+export interface MeasuredRun {
+  connections: number;
+  seconds: number;
+  requests: number;
+  rps: number;
+  latencyMs: LoadResult['latency'];
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodeStats: LoadResult['statusCodeStats'];
+  script?: LoadResult['script'];
+  cpu: RunCpu;
+}
+
+/** A run of bench/scripted-load-child.js: its answers checked by the script. */
+export interface ScriptedRun extends MeasuredRun {
+  script: NonNullable<LoadResult['script']>;
+}
+
+/** Measured runs on one pair of load generators (bench/load-runs.js loadTools). */
+export interface LoadTools {
+  loader: LoadGenerator;
+  scripted: ScriptedLoadGenerator;
+  log: (msg: string) => void;
+  load(target: BenchTarget, label: string, req: LoadOptions, connections: number, seconds: number): Promise<MeasuredRun>;
+  scriptedLoad(target: BenchTarget, label: string, script: 'refresh' | 'introspect', opts: LoadOptions, connections: number, seconds: number): Promise<ScriptedRun>;
+  warmUp(target: BenchTarget, req: LoadOptions): Promise<void>;
+}
+
+/** The access token of one checked token request (bench/load-runs.js verifyIssuance). */
+export interface IssuedSample {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  tokenBytes: number;
+}
+
+/** `npm run bench`'s settings (bench/config.js: each one's env variable and defaults). */
+export interface BenchConfig {
+  smoke: boolean;
+  seconds: number;
+  signSeconds: number;
+  warmupSeconds: number;
+  settleMs: number;
+  connections: number[];
+  oidcConnections: number[];
+  onlyGrantor: boolean;
+  cpuProfDir: string | undefined;
+  refConnections: number;
+  refreshConnections: number[];
+  warmupConnections: number;
+  refreshSeed: number;
+  introspectConnections: number;
+  verifyRounds: number;
+  verifyIterations: number;
+  dpopConnections: number[];
+  dpopRounds: number;
+  registrationConnections: number;
+  metadataDocumentConnections: number;
+  revokeGrants: number;
+  revokeTtl: number;
+  propagationBoundMs: number;
+  ssfReceivers: number[];
+  ssfRevocations: number;
+  ssfIdleSeconds: number;
+  edgeRounds: number;
+  timingTries: number;
+  timingWarmup: number;
+  scaleOutConnections: number;
+  scaleOutRefreshSeed: number;
+  concurrent: boolean;
+}
+
+/** The machine the bench ran on. */
+export interface BenchEnvironment {
+  node: string;
+  platform: string;
+  cpu: string | undefined;
+  cores: number;
+  loadavg: Array<number | null>;
+}
+
+type Result<F extends (...args: any) => any> = Awaited<ReturnType<F>>;
+
+/** Every phase's result: what bench/render.js turns into the printout and BENCH_JSON. */
+export interface BenchResults {
+  config: BenchConfig;
+  env: BenchEnvironment;
+  startedAt: number;
+  /** 1: null with BENCH_ONLY=grantor. */
+  signing: Result<typeof import('./phases/signing.js').measureSigning> | null;
+  /** 2: client_credentials issuance, the bare signer beside it. */
+  issuance: Result<typeof import('./phases/issuance.js').measureIssuance>;
+  /** 1, again after 2: null with BENCH_ONLY=grantor. */
+  signingAfter: Result<typeof import('./phases/signing.js').measureSigningAgain> | null;
+  /** 3: the well-known documents and the status list. */
+  documents: Result<typeof import('./phases/documents.js').measureDocuments>;
+  /** 2b: what the access log and the rate limiter cost. */
+  edgeCosts: Result<typeof import('./edge-costs.js').measureEdgeCosts>;
+  /** 4–6b: refresh, introspection, the resource-server module, client authentication timing. */
+  delegated: Result<typeof import('./phases/delegated-access.js').measureDelegatedAccess>;
+  /** 7: revocation propagation (status list and stream). */
+  revocation: Result<typeof import('./phases/revocation.js').measureRevocation>;
+  /** 7d: a stream's cost per revocation. */
+  streamCost: Result<typeof import('./ssf-cost.js').measureStreamCost>;
+  /** 7b: DPoP. */
+  dpop: Result<typeof import('./dpop.js').measureDpop>;
+  /** 7c: dynamic client registration. */
+  registration: Result<typeof import('./phases/registration.js').measureRegistration>;
+  /** 7e: Client ID Metadata Documents. */
+  metadataDocuments: Result<typeof import('./metadata-documents.js').measureMetadataDocuments>;
+  /** 8: node-oidc-provider; null with BENCH_ONLY=grantor. */
+  oidcProvider: Result<typeof import('./phases/oidc-provider.js').measureOidcProvider> | null;
+  /** 9: scale-out. */
+  scaleOut: Result<typeof import('./scale-out.js').measureScaleOut>;
 }

@@ -1,0 +1,93 @@
+// @ts-check
+/**
+ * Phases 4–6b, on a Grantor of their own with rate limits off (they drive one public app's refresh
+ * chains and one introspecting resource server far past the per-client limit of 1200/min), access
+ * log on:
+ *   4. the refresh grant: refresh tokens seeded through the authorization code flow over HTTP
+ *      (bench/browserless.js), then every request rotates; each connection chains on the successor
+ *      it got back (bench/scripted-load-child.js)
+ *   5. POST /oauth/introspect of a valid access token by a client with `introspect`, through koa
+ *      (`?via=koa`) and on the lean path, side by side
+ *   6. the resource-server module's µs per verify against bare jose (bench/verify-cost.js), in
+ *      this process, Grantor idle
+ *   6b. client authentication timing (bench/client-auth-timing.js)
+ */
+import { seedRefreshTokens } from '../browserless.js';
+import { measureClientAuthTiming } from '../client-auth-timing.js';
+import { prepareDelegated } from '../delegated.js';
+import { LIMITS_OFF, startGrantor } from '../grantor-server.js';
+import { BenchBroken, basicAuth, introspect, VIA_KOA } from '../load-runs.js';
+import { fmt } from '../report.js';
+import { clientCredentialsToken } from '../resource-server-module.js';
+import { measureVerifyCost } from '../verify-cost.js';
+
+/**
+ * @param {{ tools: import('../types.js').LoadTools, config: Pick<import('../types.js').BenchConfig,
+ *   'seconds' | 'warmupSeconds' | 'warmupConnections' | 'refreshSeed' | 'refreshConnections' | 'introspectConnections'
+ *   | 'verifyRounds' | 'verifyIterations' | 'timingTries' | 'timingWarmup'> }} o
+ */
+export async function measureDelegatedAccess({ tools, config }) {
+  const grantor = await startGrantor({ env: LIMITS_OFF });
+  try {
+    const delegated = await prepareDelegated(grantor);
+    const refresh = await measureRefresh({ grantor, delegated, tools, config });
+    const introspection = await measureIntrospection({ grantor, delegated, tools, config });
+    tools.log(`6/9 resource-server module: cost per verification (${config.verifyRounds} rounds × ${config.verifyIterations} per variant)`);
+    const verifyCost = await measureVerifyCost({ grantor, token: introspection.accessToken, rounds: config.verifyRounds, iterations: config.verifyIterations });
+    // 6b. does the answer time tell whether a client_id exists?
+    tools.log('6/9 client authentication timing: wrong secret vs unknown client_id (interleaved)');
+    const authTiming = await measureClientAuthTiming({ grantor, tries: config.timingTries, warmup: config.timingWarmup, log: tools.log });
+    return { refresh, introspection, verifyCost, authTiming };
+  } finally {
+    await grantor.stop();
+  }
+}
+
+/** @typedef {Awaited<ReturnType<typeof prepareDelegated>>} Delegated */
+
+/**
+ * 4. Seeds refresh tokens, then rotates them under load; afterwards a token left in the pool must
+ * still be active (no reuse was detected, the grant stands).
+ * @param {{ grantor: import('../types.js').GrantorServer, delegated: Delegated, tools: import('../types.js').LoadTools,
+ *   config: Pick<import('../types.js').BenchConfig, 'seconds' | 'warmupSeconds' | 'warmupConnections' | 'refreshSeed' | 'refreshConnections'> }} o
+ */
+async function measureRefresh({ grantor, delegated, tools, config }) {
+  tools.log('4/9 Grantor refresh grant');
+  const seed = await seedRefreshTokens({ person: delegated.person, username: delegated.username, password: delegated.password, count: config.refreshSeed });
+  if (new Set(seed.tokens).size !== config.refreshSeed) throw new BenchBroken(`seeding gave ${new Set(seed.tokens).size} distinct refresh tokens, not ${config.refreshSeed}`);
+  tools.log(`  seeded ${seed.tokens.length} refresh tokens through the code flow in ${seed.seconds.toFixed(1)} s (${fmt.int(seed.tokens.length / seed.seconds)}/s)`);
+  await tools.scripted.setPool(seed.tokens);
+  const req = { url: `${grantor.url}/oauth/token`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, clientId: delegated.app.client_id };
+  tools.log(`  grantor: refresh warm-up ${config.warmupSeconds} s`);
+  const warm = await tools.scripted.run('refresh', { ...req, connections: config.warmupConnections, duration: config.warmupSeconds });
+  if ((warm.script?.bad ?? 0) > 0 || warm.errors > 0) throw new BenchBroken(`refresh warm-up: ${warm.script?.bad} failed rotations (${warm.script?.firstBad}), ${warm.errors} errors\n${grantor.logs()}`);
+  const runs = [];
+  for (const c of config.refreshConnections) runs.push(await tools.scriptedLoad(grantor, 'POST /oauth/token grant_type=refresh_token', 'refresh', req, c, config.seconds));
+  const pooled = await tools.scripted.peekPool();
+  const checked = pooled.sample ? await introspect(grantor.url, delegated.rs, pooled.sample) : { active: false };
+  return { seed: { count: seed.tokens.length, seconds: seed.seconds }, runs, chainCheck: { poolLeft: pooled.pool, active: checked.active === true, tokenType: typeof checked.token_type === 'string' ? checked.token_type : undefined } };
+}
+
+/**
+ * 5. Introspection of a valid access token by a resource server (the `introspect` permission).
+ * @param {{ grantor: import('../types.js').GrantorServer, delegated: Delegated, tools: import('../types.js').LoadTools,
+ *   config: Pick<import('../types.js').BenchConfig, 'seconds' | 'warmupSeconds' | 'warmupConnections' | 'introspectConnections'> }} o
+ */
+async function measureIntrospection({ grantor, delegated, tools, config }) {
+  tools.log('5/9 Grantor introspection');
+  const accessToken = await clientCredentialsToken(grantor.url, { clientId: grantor.clientId, clientSecret: grantor.clientSecret, scope: grantor.scope, resource: grantor.resource });
+  const introspected = await introspect(grantor.url, delegated.rs, accessToken);
+  if (introspected.active !== true) throw new BenchBroken(`introspection of a fresh access token answered ${JSON.stringify(introspected)}`);
+  const req = {
+    url: `${grantor.url}/oauth/introspect`,
+    method: 'POST',
+    headers: { authorization: basicAuth(delegated.rs.client_id, delegated.rs.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: accessToken }).toString(),
+  };
+  tools.log(`  grantor: introspection warm-up ${config.warmupSeconds} s`);
+  const warm = await tools.scripted.run('introspect', { ...req, connections: config.warmupConnections, duration: config.warmupSeconds });
+  if ((warm.script?.bad ?? 0) > 0 || warm.errors > 0) throw new BenchBroken(`introspection warm-up: ${warm.script?.bad} bad answers (${warm.script?.firstBad}), ${warm.errors} errors\n${grantor.logs()}`);
+  const koa = await tools.scriptedLoad(grantor, 'POST /oauth/introspect via koa', 'introspect', { ...req, url: `${req.url}${VIA_KOA}` }, config.introspectConnections, config.seconds);
+  const lean = await tools.scriptedLoad(grantor, 'POST /oauth/introspect', 'introspect', req, config.introspectConnections, config.seconds);
+  return { accessToken, koa, lean };
+}

@@ -1,0 +1,129 @@
+// @ts-check
+/**
+ * The targets the printout judges (PASS/FAIL lines, informative: they never fail the run), and the
+ * measurements during which other processes took a sizeable share of the cores.
+ */
+import { fmt } from './report.js';
+
+/** @typedef {import('./types.js').BenchResults} BenchResults */
+/** @typedef {import('./figures.js').BenchFigures} BenchFigures */
+/** @typedef {{ name: string, measured: number | null | undefined, detail: string, pass: boolean | null }} Target */
+
+/** `v` as a percentage, or 'n/a'. @param {number | null | undefined} v */
+const pctOf = (v) => fmt.pct((v ?? NaN) * 100) ?? 'n/a';
+
+/**
+ * @param {BenchResults} results
+ * @param {BenchFigures} f
+ * @returns {Target[]}
+ */
+export function benchTargets(results, f) {
+  const { config, issuance, edgeCosts, delegated, revocation, metadataDocuments: md } = results;
+  const { refresh, introspection, verifyCost, authTiming } = delegated;
+  const ref = config.refConnections;
+  const { ratios, best, ceiling, g50, o50 } = f;
+  const [withLog, quietLog] = edgeCosts.rows;
+  return [
+    {
+      name: 'issuance >= 80% of the all-core signing ceiling',
+      measured: ratios.issuanceOverCeilingBest,
+      detail: ceiling ? `${fmt.int(best.rps)} req/s at c=${best.connections} / ${fmt.int(ceiling)} sig/s = ${pctOf(ratios.issuanceOverCeilingBest)} (at c=${ref}: ${pctOf(ratios.issuanceOverCeilingAt50)})` : 'not measured',
+      pass: ceiling && ratios.issuanceOverCeilingBest !== null ? ratios.issuanceOverCeilingBest >= 0.8 : null,
+    },
+    {
+      name: 'the access log costs <= 5% of issuance',
+      measured: edgeCosts.logCost,
+      detail: `at c=${ref}, mean of ${edgeCosts.rounds} round(s): ${fmt.int(withLog.meanRps)} req/s at info vs ${fmt.int(quietLog.meanRps)} at warn = ${pctOf(edgeCosts.logCost)} (CPU per request ${pctOf(edgeCosts.logCpuCost)})`,
+      pass: edgeCosts.logCost <= 0.05,
+    },
+    {
+      name: `p99 < 50 ms at ${ref} connections`,
+      measured: g50?.latencyMs.p99 ?? null,
+      detail: g50 ? `p99 ${g50.latencyMs.p99} ms` : `no c=${ref} run`,
+      pass: g50 ? g50.latencyMs.p99 < 50 : null,
+    },
+    {
+      name: '>= 1.5x node-oidc-provider',
+      measured: ratios.grantorOverOidcProviderAt50,
+      detail: ratios.grantorOverOidcProviderAt50 && g50 && o50 ? `at c=${ref}: ${fmt.int(g50.rps)} / ${fmt.int(o50.rps)} req/s = ${fmt.ratio(ratios.grantorOverOidcProviderAt50)}` : 'not measured',
+      pass: ratios.grantorOverOidcProviderAt50 ? ratios.grantorOverOidcProviderAt50 >= 1.5 : null,
+    },
+    {
+      name: 'refresh: every request rotates, 0 non-2xx',
+      measured: refresh.runs.reduce((n, r) => n + r.non2xx + r.script.bad, 0),
+      detail: refresh.runs.map((r) => `c=${r.connections}: ${fmt.int(r.script.ok)} rotated, ${r.non2xx} non-2xx, ${r.errors} errors`).join('; ') + `; a pooled token afterwards: ${refresh.chainCheck.active ? 'active' : 'NOT active'}`,
+      pass: f.refreshClean && refresh.chainCheck.active,
+    },
+    {
+      name: 'introspection: 0 non-2xx, every answer active',
+      measured: introspection.lean.non2xx + introspection.lean.script.bad,
+      detail: `c=${introspection.lean.connections}: ${fmt.int(introspection.lean.script.ok)} active of ${fmt.int(introspection.lean.requests)}, ${introspection.lean.non2xx} non-2xx, ${introspection.lean.errors} errors`,
+      pass: f.introspectionClean,
+    },
+    {
+      name: `revocation propagation p99 <= ttl + 1 s`,
+      measured: revocation.p99Ms,
+      detail: `p99 ${fmt.int(revocation.p99Ms)} ms vs ${fmt.int(f.ttlBoundMs)} ms (ttl ${config.revokeTtl} s; p50 ${fmt.int(revocation.p50Ms)}, max ${fmt.int(revocation.maxMs)} ms; ${revocation.timedOut} over ${config.propagationBoundMs / 1000} s, ${revocation.errors.length} refused for another reason)`,
+      pass: f.revocationOk && (revocation.p99Ms ?? Infinity) <= f.ttlBoundMs,
+    },
+    {
+      name: 'revocation through the stream p99 <= 100 ms',
+      measured: revocation.stream.p99Ms,
+      detail: `p99 ${fmt.int(revocation.stream.p99Ms)} ms (p50 ${fmt.int(revocation.stream.p50Ms)}, max ${fmt.int(revocation.stream.maxMs)} ms) beside the status list's p99 ${fmt.int(revocation.p99Ms)} ms, same ${revocation.grants} revocations; channel ${revocation.stream.channel}`,
+      pass: f.streamOk && (revocation.stream.p99Ms ?? Infinity) <= 100,
+    },
+    {
+      name: 'resource-server verify within 10% of bare jwtVerify',
+      measured: verifyCost.ratio,
+      detail: `${verifyCost.module.wallUs.toFixed(1)} µs vs ${verifyCost.bare.wallUs.toFixed(1)} µs per verify; per-round ratio ${fmt.ratio(verifyCost.ratio)} (CPU ${fmt.ratio(verifyCost.cpuRatio)})`,
+      pass: verifyCost.ratio <= 1.1,
+    },
+    {
+      name: 'unknown client_id timed like a wrong secret or a bad signature (±10%)',
+      measured: Math.max(...Object.values(authTiming.ratios).map((r) => Math.abs(r - 1))),
+      detail: `median ratio unknown / wrong secret: Basic ${fmt.ratio(authTiming.ratios.basic)}, post ${fmt.ratio(authTiming.ratios.post)}; unknown / bad signature (private_key_jwt): ES256 ${fmt.ratio(authTiming.ratios.ES256)}, RS256 ${fmt.ratio(authTiming.ratios.RS256)}; answers ${authTiming.sameAnswers ? 'identical' : 'DIFFERENT'}`,
+      pass: authTiming.pass,
+    },
+    {
+      name: 'a metadata document is fetched once per cache lifetime, not per request',
+      measured: md.fetches,
+      detail: `${md.fetches} fetch(es) for ${fmt.int(md.documentRequests)} authorization requests over ${md.phaseSeconds.toFixed(1)} s (bound 1 + ⌊${md.phaseSeconds.toFixed(1)} / ${md.lifetimeSeconds} s⌋ = ${md.fetchBound}); ${fmt.int(md.document.rps)} req/s = ${fmt.ratio(md.documentOverRegistered)} a registered client's`,
+      pass: md.pass,
+    },
+  ];
+}
+
+/** Other processes above this share of one core (%) make a measurement noisy. */
+export const NOISY_PCT = 25;
+
+/**
+ * The measurements during which other processes took more than NOISY_PCT of a core.
+ * @param {BenchResults} results
+ * @param {BenchFigures} f
+ * @returns {Array<{ label: string, others: number }>}
+ */
+export function noisyMeasurements(results, f) {
+  const { signing, issuance, edgeCosts, documents, delegated, registration, metadataDocuments: md, oidcProvider, scaleOut } = results;
+  const { introspection } = delegated;
+  const m = (/** @type {string} */ label, /** @type {{ cpu: { othersPctOfOneCore?: number } } | null | undefined} */ r) => (r ? [{ label, others: r.cpu.othersPctOfOneCore ?? 0 }] : []);
+  const all = [
+    ...(signing?.joseAll ? [{ label: 'signing ceiling (jose, all cores)', others: signing.joseAll.othersPctOfOneCore ?? 0 }] : []),
+    ...issuance.runs.flatMap((r) => m(`Grantor client_credentials c=${r.connections}`, r)),
+    ...edgeCosts.rows.flatMap((row) => row.runs.flatMap((r, i) => m(`2b ${row.label}, round ${i + 1}`, r))),
+    ...m('bare signer c=50', issuance.bare),
+    ...documents.flatMap((d) => [...m(`Grantor ${d.label} via koa`, d.koa), ...m(`Grantor ${d.label}`, d.lean)]),
+    ...(oidcProvider?.token ?? []).flatMap((r) => m(`oidc-provider client_credentials c=${r.connections}`, r)),
+    ...delegated.refresh.runs.flatMap((r) => m(`Grantor refresh c=${r.connections}`, r)),
+    ...m(`Grantor introspection via koa c=${introspection.koa.connections}`, introspection.koa),
+    ...m(`Grantor introspection c=${introspection.lean.connections}`, introspection.lean),
+    ...m(`Grantor registration c=${registration.connections}`, registration),
+    ...m(`Grantor authorize, registered client c=${md.registered.connections}`, md.registered),
+    ...m(`Grantor authorize, metadata document c=${md.document.connections}`, md.document),
+    ...f.scaleOutRows.flatMap(({ key, label }) => {
+      const r = scaleOut.runs[key];
+      return r && 'cpu' in r && r.cpu ? m(`scale-out ${label}`, r) : [];
+    }),
+    ...m('scale-out PostgreSQL refresh', f.soRefresh),
+  ];
+  return all.filter((n) => n.others > NOISY_PCT);
+}
