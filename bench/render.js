@@ -39,7 +39,7 @@ export function render(results) {
   const oidcRefresh = oidcProvider?.refresh ?? [];
   const oidcSeed = oidcProvider?.seed;
   const so = scaleOut.ratios;
-  const idleProbe = /** @type {{ afterSeconds: number, firstVerify?: string, secondVerify?: string }} */ (revocation.idleProbe); // revocation-propagation.js is not @ts-check
+  const { idleProbe } = revocation;
   // A scale-out setup's run, when it was measured; why not, when it was not.
   const soRun = (/** @type {ScaleOutKey} */ key) => { const r = scaleOut.runs[key]; return r && 'cpu' in r ? r : undefined; };
   const soSkipped = (/** @type {ScaleOutKey} */ key) => { const r = scaleOut.runs[key]; return r && 'skipped' in r ? r.skipped : undefined; };

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Revocation propagation, end to end: how long after an admin revokes a grant does a resource
  * server using Grantor's resource-server module (createVerifier) start refusing its token?
@@ -23,18 +24,25 @@
 import { claimsOf, clientCredentialsToken, loadResourceServerModule } from './resource-server-module.js';
 import { sleep } from './procs.js';
 
-const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
+/**
+ * @typedef {import('./types.js').PropagationPoll} PropagationPoll
+ * @typedef {import('./types.js').PropagationSummary} PropagationSummary
+ */
+
+const quantile = (/** @type {number[]} */ sorted, /** @type {number} */ q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
 
 /**
  * How the pollers of one verifier ended, the same figures for the status list and the stream:
  * how many saw their token refused as revoked, the other refusals, how many reached the bound,
  * and quantiles over every grant (a timed-out one counts with the bound: it only makes them worse).
+ * @param {PropagationPoll[]} results
+ * @returns {PropagationSummary}
  */
 function summarize(results) {
   const all = results.map((r) => r.ms).sort((a, b) => a - b);
   return {
     refused: results.filter((r) => !r.error && !r.timedOut).length,
-    errors: results.filter((r) => r.error).map((r) => r.error),
+    errors: results.flatMap((r) => (r.error ? [r.error] : [])),
     timedOut: results.filter((r) => r.timedOut).length,
     p50Ms: quantile(all, 0.5),
     p90Ms: quantile(all, 0.9),
@@ -44,12 +52,24 @@ function summarize(results) {
   };
 }
 
+/** @param {Response} res @param {string} what @returns {Promise<any>} the answer's JSON */
 async function json(res, what) {
   const text = await res.text();
   if (res.status < 200 || res.status > 299) throw new Error(`${what} answered ${res.status}: ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : undefined;
 }
 
+/**
+ * A thrown value's `code` and `message`, when it is an object that has them (`err?.code`, `err?.message`).
+ * @param {unknown} err
+ * @returns {{ code?: unknown, message?: unknown }}
+ */
+const fieldsOf = (err) => (typeof err === 'object' && err !== null ? err : {});
+
+/**
+ * @param {import('./types.js').RevocationPropagationOptions} o
+ * @returns {Promise<import('./types.js').RevocationPropagationResult>}
+ */
 export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs = [20, 300], pollMs = 20, streamPollMs = 1, boundMs = 10_000, log = () => {} }) {
   const { createVerifier, ResourceServerError } = await loadResourceServerModule();
   const base = grantor.url;
@@ -57,12 +77,13 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   // 1. an admin client (the bootstrap is the CLI) and its token for the admin API
   const admin = await grantor.cli(['clients', 'create', '--name', 'ops', '--scopes', 'admin', '--json']);
   const adminToken = await clientCredentialsToken(base, { clientId: admin.client_id, clientSecret: admin.client_secret, scope: 'admin' });
-  const adminFetch = (path, init = {}) => fetch(`${base}/admin${path}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' } });
+  const adminFetch = (/** @type {string} */ path, /** @type {RequestInit & { headers?: Record<string, string> }} */ init = {}) => fetch(`${base}/admin${path}`, { ...init, headers: { ...init.headers, Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' } });
 
   // 2. grants + 2 clients (the measured ones, one for background traffic, one for the idle probe), one token each
   const t0 = performance.now();
+  /** @type {Array<{ token: string, grantId: string }>} */
   const subjects = [];
-  const make = async (i) => {
+  const make = async (/** @type {number} */ i) => {
     const client = await json(await adminFetch('/clients', { method: 'POST', body: JSON.stringify({ name: `revocation-${i}`, grant_types: ['client_credentials'], scopes: [grantor.scope] }) }), 'POST /admin/clients');
     const token = await clientCredentialsToken(base, { clientId: client.client_id, clientSecret: client.client_secret, scope: grantor.scope, resource: grantor.resource });
     subjects[i] = { token, grantId: claimsOf(token).grant_id };
@@ -78,6 +99,7 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   for (const s of subjects) await verifier.verify(s.token);
   // 3b. the subscribed verifier: the admin allows its client the `ssf` scope; it long-polls its stream
   const rs = await json(await adminFetch('/clients', { method: 'POST', body: JSON.stringify({ name: 'bench api (ssf)', grant_types: ['client_credentials'], scopes: ['ssf'] }) }), 'POST /admin/clients (ssf)');
+  /** @type {string[]} */
   const streamLog = [];
   const streamVerifier = createVerifier({
     issuer: grantor.url,
@@ -90,10 +112,11 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   }
   log(`  revocation: ${grants} grants (+2) made and verified in ${setupSeconds.toFixed(1)} s; revoking with ${gapMs[0]}–${gapMs[1]} ms gaps`);
 
-  const isRevokedRefusal = (err) => err instanceof ResourceServerError && err.code === 'invalid_token' && /revoked/.test(err.message);
+  const isRevokedRefusal = (/** @type {unknown} */ err) => err instanceof ResourceServerError && err.code === 'invalid_token' && /revoked/.test(err.message);
 
   // 4. steady traffic on the verifier: a live token every pollMs (it must keep verifying)
   let trafficOn = true;
+  /** @type {string[]} */
   const trafficErrors = [];
   let trafficVerifies = 0;
   const trafficLoop = (async () => {
@@ -102,13 +125,14 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
         await verifier.verify(traffic.token);
         trafficVerifies++;
       } catch (err) {
-        trafficErrors.push(err?.message ?? String(err));
+        trafficErrors.push(String(fieldsOf(err).message ?? err));
       }
       await sleep(pollMs);
     }
   })();
 
   // 5. revoke one after another; poll each token from the moment its revocation was answered
+  /** @type {(token: string, start: number, v?: typeof verifier, every?: number) => Promise<PropagationPoll>} */
   const pollUntilRefused = async (token, start, v = verifier, every = pollMs) => {
     let polls = 0;
     for (;;) {
@@ -118,7 +142,7 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
       } catch (err) {
         const at = performance.now() - start;
         if (isRevokedRefusal(err)) return { ms: at, polls };
-        return { ms: at, polls, error: `${err?.code ?? ''} ${err?.message ?? err}` };
+        return { ms: at, polls, error: `${fieldsOf(err).code ?? ''} ${fieldsOf(err).message ?? err}` };
       }
       const elapsed = performance.now() - start;
       if (elapsed >= boundMs) return { ms: elapsed, polls, timedOut: true };
@@ -154,18 +178,19 @@ export async function measureRevocationPropagation({ grantor, ttl, grants, gapMs
   await json(await adminFetch(`/grants/${encodeURIComponent(probe.grantId)}`, { method: 'DELETE' }), 'DELETE /admin/grants (probe)');
   const revokedAt = performance.now();
   await sleep((ttl + 1) * 1000); // idle past ttl + 1 s after the revocation
-  const idleProbe = { afterSeconds: (performance.now() - revokedAt) / 1000 };
+  const afterSeconds = (performance.now() - revokedAt) / 1000;
   const idleVerdict = async () => {
     try {
       await idle.verify(probe.token);
       return 'accepted';
     } catch (err) {
-      return isRevokedRefusal(err) ? 'refused (revoked)' : `refused: ${err?.message ?? err}`;
+      return isRevokedRefusal(err) ? 'refused (revoked)' : `refused: ${fieldsOf(err).message ?? err}`;
     }
   };
-  idleProbe.firstVerify = await idleVerdict();
+  const firstVerify = await idleVerdict();
   await sleep(100);
-  idleProbe.secondVerify = await idleVerdict();
+  const secondVerify = await idleVerdict();
+  const idleProbe = { afterSeconds, firstVerify, secondVerify };
 
   revokeMs.sort((a, b) => a - b);
   return {

@@ -64,6 +64,77 @@ export interface ScriptedLoadGenerator {
   run(script: 'refresh' | 'introspect' | 'dpop', opts: LoadOptions): Promise<LoadResult>;
 }
 
+/** bench/revocation-propagation.js measureRevocationPropagation's options (ms unless named otherwise). */
+export interface RevocationPropagationOptions {
+  /** A Grantor started with STATUS_LIST_TTL=ttl. */
+  grantor: GrantorServer;
+  /** Its status list's ttl, s. */
+  ttl: number;
+  /** How many grants are revoked and measured. */
+  grants: number;
+  /** The random gap before each revocation, from [0] to [1]. Default [20, 300]. */
+  gapMs?: [number, number];
+  /** The status-list verifier's poll of each revoked token (and its steady traffic). Default 20. */
+  pollMs?: number;
+  /** The subscribed verifier's poll of each revoked token. Default 1. */
+  streamPollMs?: number;
+  /** A poller gives up (timedOut) after this long. Default 10 000. */
+  boundMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** How one revoked token's poller ended: refused as revoked, refused for another reason (`error`), or at the bound. */
+export interface PropagationPoll {
+  /** From the revocation's answer to the refusal (or to the bound). */
+  ms: number;
+  polls: number;
+  error?: string;
+  timedOut?: boolean;
+}
+
+/** The pollers of one verifier, summed up (quantiles over every grant, a timed-out one counted at the bound). */
+export interface PropagationSummary {
+  refused: number;
+  errors: string[];
+  timedOut: number;
+  p50Ms: number | undefined;
+  p90Ms: number | undefined;
+  p99Ms: number | undefined;
+  maxMs: number | undefined;
+  minMs: number | undefined;
+}
+
+/** The idle verifier: list fetched, idle past its ttl, grant revoked, `afterSeconds` more of idleness, then two verifies. */
+export interface IdleProbe {
+  afterSeconds: number;
+  /** 'accepted', 'refused (revoked)' or 'refused: <message>'. */
+  firstVerify: string;
+  secondVerify: string;
+}
+
+/** bench/revocation-propagation.js measureRevocationPropagation's result: the status list's figures, and the stream's. */
+export interface RevocationPropagationResult extends PropagationSummary {
+  ttl: number;
+  grants: number;
+  gapMs: [number, number];
+  pollMs: number;
+  boundMs: number;
+  setupSeconds: number;
+  revokeRequestP50Ms: number | undefined;
+  revokeRequestMaxMs: number | undefined;
+  /** The steady traffic on the status-list verifier (a live token every pollMs). */
+  traffic: { verifies: number; errors: number; firstError: string | undefined };
+  idleProbe: IdleProbe;
+  /** The verifier subscribed to the revocation events, on the same revocations. */
+  stream: PropagationSummary & {
+    delivery: 'poll';
+    pollMs: number;
+    channel: import('../src/resource-server/index.js').RevocationState['channel'];
+    lastError: string | undefined;
+    logLines: number;
+  };
+}
+
 /** The CPU figures of one measured run, in % of one core (bench/procs.js cpuMeter). */
 export interface RunCpu {
   serverPctOfOneCore?: number;

@@ -12,8 +12,7 @@ export async function measureRevocation({ ttl, grants, boundMs, log }) {
   log(`7/9 revocation propagation (a second Grantor with STATUS_LIST_TTL=${ttl})`);
   const grantor = await startGrantor({ env: { STATUS_LIST_TTL: String(ttl) } });
   try {
-    // revocation-propagation.js is not yet @ts-check: its `log` option is inferred from its default, `() => {}`.
-    return await measureRevocationPropagation({ grantor, ttl, grants, boundMs, log: /** @type {() => void} */ (/** @type {unknown} */ (log)) });
+    return await measureRevocationPropagation({ grantor, ttl, grants, boundMs, log });
   } finally {
     await grantor.stop();
   }
