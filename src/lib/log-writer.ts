@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 
 /**
  * The pino transport target Grantor's log runs through (see createLogger in deps.ts): it lives in
@@ -6,6 +6,6 @@ import pino from 'pino';
  * A slow reader of stdout (a full pipe) then stalls this thread, never the event loop nor the
  * libuv pool that SQLite and the token signatures use (issue #14 item 1).
  */
-export default function logWriter(opts: { fd: number }) {
+export default function logWriter(opts: { fd: number }): DestinationStream {
   return pino.destination({ dest: opts.fd, sync: true });
 }
