@@ -57,7 +57,7 @@ export function readBenchConfig() {
     ssfReceivers: list('BENCH_SSF_RECEIVERS', byMode([0, 1, 10, 100], [0, 2])),
     ssfRevocations: num('BENCH_SSF_REVOCATIONS', revokeGrants),
     ssfIdleSeconds: byMode(2, 0.5),
-    edgeRounds: num('BENCH_EDGE_ROUNDS', byMode(2, 1)),
+    edgeRounds: num('BENCH_EDGE_ROUNDS', byMode(3, 1)),
     timingTries: num('BENCH_TIMING_TRIES', byMode(400, 20)),
     timingWarmup: num('BENCH_TIMING_WARMUP', byMode(100, 10)),
     scaleOutConnections,

@@ -42,6 +42,7 @@ export function benchTargets(results, f) {
       detail: g50 ? `p99 ${g50.latencyMs.p99} ms` : `no c=${ref} run`,
       pass: g50 ? g50.latencyMs.p99 < 50 : null,
     },
+    ...refreshTargets(results, f),
     {
       name: '>= 1.5x node-oidc-provider',
       measured: ratios.grantorOverOidcProviderAt50,
@@ -126,4 +127,68 @@ export function noisyMeasurements(results, f) {
     ...m('scale-out PostgreSQL refresh', f.soRefresh),
   ];
   return all.filter((n) => n.others > NOISY_PCT);
+}
+
+/**
+ * Issue #14 item 2: refresh at >= 50 % of client_credentials in the same run, on SQLite (each
+ * refresh concurrency against client_credentials at the same one) and on PostgreSQL (scale-out's
+ * refresh against its client_credentials, both c=50); p99 under 50 ms at 10 connections and no more
+ * than twice the median at 50, for each grant measured.
+ * @param {BenchResults} results
+ * @param {BenchFigures} f
+ * @returns {Target[]}
+ */
+function refreshTargets(results, f) {
+  const { issuance, delegated, scaleOut } = results;
+  const cc = (/** @type {number} */ c) => issuance.runs.find((r) => r.connections === c);
+  /** @type {Target[]} */
+  const out = delegated.refresh.runs.map((r) => {
+    const base = cc(r.connections);
+    const ratio = base ? r.rps / base.rps : null;
+    return {
+      name: `refresh >= 0.5x client_credentials at c=${r.connections} (SQLite)`,
+      measured: ratio,
+      detail: base ? `${fmt.int(r.rps)} / ${fmt.int(base.rps)} req/s = ${fmt.ratio(ratio)}` : `no client_credentials run at c=${r.connections}`,
+      pass: ratio === null ? null : ratio >= 0.5,
+    };
+  });
+  const pg1 = scaleOut.runs.postgres1;
+  const pgCc = pg1 && 'rps' in pg1 ? pg1 : undefined;
+  const pgRefresh = f.soRefresh;
+  const pgRatio = pgCc && pgRefresh ? pgRefresh.rps / pgCc.rps : null;
+  out.push({
+    name: 'refresh >= 0.5x client_credentials on PostgreSQL (c=50)',
+    measured: pgRatio,
+    detail: pgCc && pgRefresh ? `${fmt.int(pgRefresh.rps)} / ${fmt.int(pgCc.rps)} req/s = ${fmt.ratio(pgRatio)} (9: client_credentials with rate limits off)` : 'PostgreSQL not measured',
+    pass: pgRatio === null ? null : pgRatio >= 0.5,
+  });
+  /** @type {Array<[string, { connections: number, latencyMs: { p50: number, p99: number } } | undefined]>} */
+  const grants = [
+    ['client_credentials', cc(10)],
+    ['refresh', delegated.refresh.runs.find((r) => r.connections === 10)],
+  ];
+  for (const [grant, run] of grants) {
+    out.push({
+      name: `${grant}: p99 < 50 ms at c=10`,
+      measured: run?.latencyMs.p99,
+      detail: run ? `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms` : 'no c=10 run',
+      pass: run ? run.latencyMs.p99 < 50 : null,
+    });
+  }
+  /** @type {Array<[string, { latencyMs: { p50: number, p99: number } } | undefined | null]>} */
+  const at50 = [
+    ['client_credentials', cc(50)],
+    ['refresh', delegated.refresh.runs.find((r) => r.connections === 50)],
+    ['refresh on PostgreSQL', pgRefresh],
+  ];
+  for (const [grant, run] of at50) {
+    const spread = run ? run.latencyMs.p99 / Math.max(run.latencyMs.p50, 1) : null;
+    out.push({
+      name: `${grant}: p99 <= 2x the median at c=50`,
+      measured: spread,
+      detail: run ? `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms = ${fmt.ratio(spread)}` : 'no c=50 run',
+      pass: spread === null ? null : spread <= 2,
+    });
+  }
+  return out;
 }
