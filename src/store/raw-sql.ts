@@ -41,10 +41,24 @@ export async function rawTransaction<T>(db: Knex, work: (statements: RawStatemen
   }
 }
 
+/** Which driver `db` holds. */
+export function dialectOf(db: Knex): 'pg' | 'sqlite' {
+  return (db.client as unknown as PooledClient).config.client === 'pg' ? 'pg' : 'sqlite';
+}
+
 /**
- * One read through the driver on a pooled connection: on PostgreSQL as a named statement, prepared
- * once per connection and then sent as Bind/Execute only; knex's builder and runner cost the
- * refresh grant's read more main-thread time than the query itself (issue #14 item 2).
+ * Statements each run on its own, outside any transaction (each its own transaction), through the
+ * driver as rawQuery runs them: for a write that is one statement.
+ */
+export function autocommitStatements(db: Knex): RawStatements {
+  return { all: (sql, params) => rawQuery(db, { name: statementName(sql), sql }, params) };
+}
+
+/**
+ * One statement through the driver on a pooled connection, outside any transaction: on PostgreSQL
+ * as a named statement, prepared once per connection and then sent as Bind/Execute only; knex's
+ * builder and runner cost the refresh grant's read more main-thread time than the query itself
+ * (issue #14 item 2).
  */
 export async function rawQuery(db: Knex, statement: { name: string; sql: string }, params: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
   const client = db.client as unknown as PooledClient;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { rawTransaction, type RawStatements } from './raw-sql.js';
+import { autocommitStatements, dialectOf, rawTransaction, type RawStatements } from './raw-sql.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
 
 /** One refresh token rotation: spend `tokenId`, store its successor, maybe narrow or touch the grant. */
@@ -30,46 +30,76 @@ export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation
   const named = new Map<string, Rotation>();
   for (const r of rotations) if (!named.has(r.tokenId)) named.set(r.tokenId, r);
   const candidates = [...named.values()];
-  return rawTransaction(db, async (sql) => {
-    const won = new Set(await markRotatedMany(sql, candidates));
+  const onPg = dialectOf(db) === 'pg';
+  const rotate = async (sql: RawStatements) => {
+    const won = new Set(onPg ? await spendAndStoreInOne(sql, candidates) : await spendThenStore(sql, candidates));
     const winners = candidates.filter((r) => won.has(r.successor.id));
-    if (winners.length > 0) {
-      await sql.all(
-        'INSERT INTO refresh_tokens (id, token_hash, grant_id, client_id, scope, created_at, expires_at, dpop_jkt) ' +
-          `VALUES ${winners.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        winners.flatMap(({ successor: s }) => [s.id, s.tokenHash, s.grantId, s.clientId, s.scope, s.createdAt, s.expiresAt, s.dpopJkt]),
-      );
-    }
     // Issue #10: the grant narrowed only from the scope it had when read (a concurrent change wins).
     for (const r of winners) if (r.narrowGrant) await sql.all('UPDATE grants SET scope = ? WHERE id = ? AND scope = ?', [r.narrowGrant.to, r.successor.grantId, r.narrowGrant.from]);
     const touches = new Map<number, string[]>();
     for (const r of winners) if (r.touchGrantAt !== undefined) touches.set(r.touchGrantAt, [...(touches.get(r.touchGrantAt) ?? []), r.successor.grantId]);
     for (const [at, grantIds] of touches) await sql.all(`UPDATE grants SET last_used_at = ? WHERE id IN (${grantIds.map(() => '?').join(', ')})`, [at, ...grantIds]);
     return rotations.map((r) => named.get(r.tokenId) === r && won.has(r.successor.id));
-  });
+  };
+  // On PostgreSQL a batch with no grant to narrow or touch is one statement, hence its own
+  // transaction: one round trip instead of four (BEGIN, UPDATE, INSERT, COMMIT).
+  const alone = onPg && candidates.every((r) => !r.narrowGrant && r.touchGrantAt === undefined);
+  return alone ? rotate(autocommitStatements(db)) : rawTransaction(db, rotate);
 }
+
+/** SQLite (no writes inside WITH): the conditional UPDATE, then the winners' successors. */
+async function spendThenStore(sql: RawStatements, candidates: readonly Rotation[]): Promise<string[]> {
+  const update = spendStatement(candidates);
+  const winnerIds = (await sql.all(update.sql, update.params)).map((r) => r.successor_id as string);
+  const winners = candidates.filter((r) => winnerIds.includes(r.successor.id));
+  if (winners.length > 0) {
+    await sql.all(
+      `INSERT INTO refresh_tokens (${SUCCESSOR_COLUMNS}) VALUES ${winners.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      winners.flatMap(successorValues),
+    );
+  }
+  return winnerIds;
+}
+
+/**
+ * PostgreSQL: the same UPDATE and INSERT in one statement. The INSERT stores exactly the successors
+ * the UPDATE's RETURNING names (a data-modifying WITH runs once, and its RETURNING feeds the rest).
+ */
+async function spendAndStoreInOne(sql: RawStatements, candidates: readonly Rotation[]): Promise<string[]> {
+  const update = spendStatement(candidates);
+  const row = '(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))';
+  const rows = await sql.all(
+    `WITH spent AS (${update.sql}), stored AS (INSERT INTO refresh_tokens (${SUCCESSOR_COLUMNS}) ` +
+      `SELECT * FROM (VALUES ${candidates.map(() => row).join(', ')}) AS successor(${SUCCESSOR_COLUMNS}) ` +
+      'WHERE successor.id IN (SELECT successor_id FROM spent)) SELECT successor_id FROM spent',
+    [...update.params, ...candidates.flatMap(successorValues)],
+  );
+  return rows.map((r) => r.successor_id as string);
+}
+
+const SUCCESSOR_COLUMNS = 'id, token_hash, grant_id, client_id, scope, created_at, expires_at, dpop_jkt';
+const successorValues = ({ successor: s }: Rotation) => [s.id, s.tokenHash, s.grantId, s.clientId, s.scope, s.createdAt, s.expiresAt, s.dpopJkt];
 
 /**
  * The conditional UPDATE of every candidate at once (CASE per column, portable to SQLite ≥ 3.35 and
  * PostgreSQL); RETURNING names the successors of the rows it spent, i.e. the winners. A token whose
  * grant was revoked meanwhile is not spent (RFC 9700 §4.14.2: revoking a grant ends its refresh tokens).
  */
-async function markRotatedMany(sql: RawStatements, rotations: readonly Rotation[]): Promise<string[]> {
+function spendStatement(rotations: readonly Rotation[]): { sql: string; params: unknown[] } {
   const cases = (cast: string) => `CASE id ${rotations.map(() => `WHEN ? THEN CAST(? AS ${cast})`).join(' ')} END`;
-  const bindings = [
-    ...rotations.flatMap((r) => [r.tokenId, r.rotatedAt]),
-    ...rotations.flatMap((r) => [r.tokenId, r.successor.id]),
-    ...rotations.flatMap((r) => [r.tokenId, r.successorAccess]),
-    ...rotations.map((r) => r.tokenId),
-  ];
-  const rows = await sql.all(
-    `UPDATE refresh_tokens SET used_at = ${cases('BIGINT')}, successor_id = ${cases('TEXT')}, successor_access = ${cases('TEXT')} ` +
+  return {
+    sql:
+      `UPDATE refresh_tokens SET used_at = ${cases('BIGINT')}, successor_id = ${cases('TEXT')}, successor_access = ${cases('TEXT')} ` +
       `WHERE id IN (${rotations.map(() => '?').join(', ')}) AND used_at IS NULL ` +
       'AND EXISTS (SELECT 1 FROM grants WHERE grants.id = refresh_tokens.grant_id AND grants.revoked_at IS NULL) ' +
       'RETURNING successor_id',
-    bindings,
-  );
-  return rows.map((r) => r.successor_id as string);
+    params: [
+      ...rotations.flatMap((r) => [r.tokenId, r.rotatedAt]),
+      ...rotations.flatMap((r) => [r.tokenId, r.successor.id]),
+      ...rotations.flatMap((r) => [r.tokenId, r.successorAccess]),
+      ...rotations.map((r) => r.tokenId),
+    ],
+  };
 }
 
 /**
@@ -94,7 +124,7 @@ export interface RotationBatcher {
 const PG_IN_FLIGHT = 4;
 
 export function createRotationBatcher(db: Knex): RotationBatcher {
-  const inFlightAtMost = (db.client as { config: { client: string } }).config.client === 'pg' ? PG_IN_FLIGHT : 1;
+  const inFlightAtMost = dialectOf(db) === 'pg' ? PG_IN_FLIGHT : 1;
   let queue: Array<{ rotation: Rotation; resolve(won: boolean): void; reject(err: unknown): void }> = [];
   let inFlight = 0;
   let scheduled = false;
