@@ -42,6 +42,11 @@ function openSqlite(filename: string): Db {
   });
 }
 
+/** Whether the database is a SQLite file: one that other connections of this process can share. */
+export function isSqliteFile(database: DatabaseConfig): database is Extract<DatabaseConfig, { client: 'sqlite' }> {
+  return database.client !== 'pg' && database.filename !== ':memory:';
+}
+
 /** Brings the schema to the newest migration. Safe to run from several instances at once. */
 export async function migrate(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
@@ -60,7 +65,7 @@ export const WAL_CHECKPOINT_MS = 1000;
  * Returns a stop function; a no-op for PostgreSQL and an in-memory database.
  */
 export async function startWalCheckpoints(database: DatabaseConfig, db: Db): Promise<() => Promise<void>> {
-  if (database.client === 'pg' || database.filename === ':memory:') return async () => undefined;
+  if (!isSqliteFile(database)) return async () => undefined;
   const checkpointer = openSqlite(database.filename);
   try {
     await checkpointer.raw('PRAGMA wal_checkpoint(PASSIVE)');

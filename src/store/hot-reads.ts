@@ -1,6 +1,6 @@
 import sqlite3 from 'sqlite3';
 import type { DatabaseConfig } from '../config.js';
-import type { Db } from './db.js';
+import { isSqliteFile, type Db } from './db.js';
 import { rawQuery } from './raw-sql.js';
 import { tokenWithGrant, TOKEN_WITH_GRANT, type RefreshTokenWithGrant } from './refresh-tokens.js';
 
@@ -25,10 +25,10 @@ export interface HotReads {
 const READERS = 2;
 
 export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
-  if (database.client === 'pg' || database.filename === ':memory:') {
+  if (!isSqliteFile(database)) {
     return {
       async refreshTokenWithGrant(tokenHash) {
-        const [row] = await rawQuery(db, { name: 'refresh-token-with-grant', sql: TOKEN_WITH_GRANT }, [tokenHash]);
+        const [row] = await rawQuery(db, TOKEN_WITH_GRANT, [tokenHash]);
         return row ? tokenWithGrant(row) : undefined;
       },
       close: async () => undefined,

@@ -34,7 +34,7 @@ export async function rawTransaction<T>(db: Knex, work: (statements: RawStatemen
   const client = db.client as unknown as PooledClient;
   const conn = await client.acquireConnection();
   try {
-    if (client.config.client === 'pg') return await inPg(conn as PgConnection, work);
+    if (dialectOf(db) === 'pg') return await inPg(conn as PgConnection, work);
     return await inSqlite(conn as SqliteConnection, work);
   } finally {
     await client.releaseConnection(conn);
@@ -51,21 +51,22 @@ export function dialectOf(db: Knex): 'pg' | 'sqlite' {
  * driver as rawQuery runs them: for a write that is one statement.
  */
 export function autocommitStatements(db: Knex): RawStatements {
-  return { all: (sql, params) => rawQuery(db, { name: statementName(sql), sql }, params) };
+  return { all: (sql, params) => rawQuery(db, sql, params) };
 }
 
 /**
  * One statement through the driver on a pooled connection, outside any transaction: on PostgreSQL
- * as a named statement, prepared once per connection and then sent as Bind/Execute only; knex's
+ * as a statement named after its text, prepared once per connection and then sent as Bind/Execute
+ * only (as a raw transaction's statements are); knex's
  * builder and runner cost the refresh grant's read more main-thread time than the query itself
  * (issue #14 item 2).
  */
-export async function rawQuery(db: Knex, statement: { name: string; sql: string }, params: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
+export async function rawQuery(db: Knex, sql: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
   const client = db.client as unknown as PooledClient;
   const conn = await client.acquireConnection();
   try {
-    if (client.config.client === 'pg') return (await (conn as PgConnection).query({ name: statement.name, text: numbered(statement.sql), values: params })).rows;
-    return await new Promise((resolve, reject) => (conn as SqliteConnection).all(statement.sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+    if (dialectOf(db) === 'pg') return await pgStatement(conn as PgConnection)(sql, params);
+    return await new Promise((resolve, reject) => (conn as SqliteConnection).all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
   } finally {
     await client.releaseConnection(conn);
   }
@@ -91,9 +92,7 @@ async function inSqlite<T>(conn: SqliteConnection, work: (statements: RawStateme
 async function inPg<T>(conn: PgConnection, work: (statements: RawStatements) => Promise<T>): Promise<T> {
   await conn.query('BEGIN');
   try {
-    // Each statement named after its text: PostgreSQL parses and plans it once per connection, then
-    // only binds and runs it (a group commit's statements differ only by their batch's size).
-    const result = await work({ all: async (sql, params) => (await conn.query({ name: statementName(sql), text: numbered(sql), values: params })).rows });
+    const result = await work({ all: pgStatement(conn) });
     await conn.query('COMMIT');
     return result;
   } catch (err) {
@@ -102,9 +101,25 @@ async function inPg<T>(conn: PgConnection, work: (statements: RawStatements) => 
   }
 }
 
-/** A prepared statement's name derived from its text: the same text, the same statement. */
+/**
+ * Runs statements on a PostgreSQL connection, each named after its text: PostgreSQL parses and
+ * plans it once per connection, then only binds and runs it (a group commit's statements differ only
+ * by their batch's size).
+ */
+function pgStatement(conn: PgConnection): RawStatements['all'] {
+  return async (sql, params) => (await conn.query({ name: statementName(sql), text: numbered(sql), values: params })).rows;
+}
+
+/**
+ * A prepared statement's name derived from its text: the same text, the same statement. Remembered,
+ * so a hot statement is not hashed again on every call; the texts are few (one per statement and
+ * batch size, at most 100 sizes).
+ */
+const statementNames = new Map<string, string>();
 function statementName(sql: string): string {
-  return `g${createHash('sha256').update(sql).digest('base64url').slice(0, 24)}`;
+  let name = statementNames.get(sql);
+  if (!name) statementNames.set(sql, (name = `g${createHash('sha256').update(sql).digest('base64url').slice(0, 24)}`));
+  return name;
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the statements here hold no `?` of their own). */

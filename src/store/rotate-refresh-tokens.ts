@@ -51,7 +51,8 @@ export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation
 async function spendThenStore(sql: RawStatements, candidates: readonly Rotation[]): Promise<string[]> {
   const update = spendStatement(candidates);
   const winnerIds = (await sql.all(update.sql, update.params)).map((r) => r.successor_id as string);
-  const winners = candidates.filter((r) => winnerIds.includes(r.successor.id));
+  const won = new Set(winnerIds);
+  const winners = candidates.filter((r) => won.has(r.successor.id));
   if (winners.length > 0) {
     await sql.all(
       `INSERT INTO refresh_tokens (${SUCCESSOR_COLUMNS}) VALUES ${winners.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
