@@ -95,6 +95,27 @@ export async function verifyGet(target, url) {
 }
 
 /**
+ * What every measured run reports of its load generator's answer, whatever CPU it adds: the one
+ * shape of a run's figures for phase 2's runs and for scale-out's.
+ * @param {import('./types.js').LoadResult} r
+ * @param {number} connections
+ */
+export function runFigures(r, connections) {
+  return {
+    connections,
+    seconds: r.duration,
+    requests: r.total,
+    rps: r.rps,
+    latencyMs: r.latency,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodeStats: r.statusCodeStats,
+    script: r.script,
+  };
+}
+
+/**
  * Measured runs on one pair of load generators (a phase's own in a concurrent smoke run).
  * @param {{ loader: import('./types.js').LoadGenerator, scripted: import('./types.js').ScriptedLoadGenerator,
  *   warmupSeconds: number, warmupConnections: number, settleMs: number, log: (msg: string) => void }} o
@@ -124,16 +145,7 @@ export function loadTools({ loader, scripted, warmupSeconds, warmupConnections, 
     }
     if (settleMs) await sleep(settleMs);
     return {
-      connections,
-      seconds: r.duration,
-      requests: r.total,
-      rps: r.rps,
-      latencyMs: r.latency,
-      non2xx: r.non2xx,
-      errors: r.errors,
-      timeouts: r.timeouts,
-      statusCodeStats: r.statusCodeStats,
-      script: r.script,
+      ...runFigures(r, connections),
       cpu: {
         serverPctOfOneCore: cpu.server?.pctOfOneCore,
         serverLoopPctOfOneCore: cpu.server?.mainThreadPctOfOneCore,

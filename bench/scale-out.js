@@ -25,6 +25,7 @@ import { seedRefreshTokens } from './browserless.js';
 import { benchDatabaseUrl, createSchema, postgresUnreachable, redactUrl } from './bench-postgres.js';
 import { prepareDelegated } from './delegated.js';
 import { LIMITS_OFF, startGrantor } from './grantor-server.js';
+import { runFigures } from './load-runs.js';
 import { cleaningUp, groupCpuMeter, pidsByComm, sleep } from './procs.js';
 
 /** @typedef {{ key: 'sqlite1' | 'postgres1' | 'sqlite2' | 'postgres2', label: string, db: 'sqlite' | 'postgres', workers: number, refresh?: boolean }} ScaleOutSetup */
@@ -201,16 +202,7 @@ async function measure(server, name, loadgenPid, label, connections, seconds, go
   const servingProcs = server.workers > 1 ? procs.filter((p) => p.pid !== server.pid) : procs;
   const loops = servingProcs.map((p) => p.mainThreadPctOfOneCore).filter((v) => v !== undefined);
   return {
-    connections,
-    seconds: r.duration,
-    requests: r.total,
-    rps: r.rps,
-    latencyMs: r.latency,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    statusCodeStats: r.statusCodeStats,
-    script: r.script,
+    ...runFigures(r, connections),
     cpu: {
       serverPctOfOneCore: cpu.server?.pctOfOneCore,
       serverPrimaryPctOfOneCore: server.workers > 1 ? procs.find((p) => p.pid === server.pid)?.pctOfOneCore : undefined,
