@@ -1,6 +1,6 @@
 import { importJWK } from 'jose';
 import { OAuthError } from '../errors.js';
-import { randomToken } from '../lib/random.js';
+import { newClientId, randomToken } from '../lib/random.js';
 import { hashSecret } from '../lib/secret.js';
 import { revokeGrantsOf, type RevokeDeps } from '../revocation/revoke-grant.js';
 import * as store from '../store/clients.js';
@@ -120,7 +120,7 @@ export async function createClient(deps: ClientRegistryDeps, input: unknown): Pr
   const method = body.token_endpoint_auth_method ?? (body.type === 'public' ? 'none' : 'client_secret_basic');
   const secret = body.type === 'confidential' && method !== 'private_key_jwt' ? randomToken(32) : undefined;
   const client: ClientRow = {
-    clientId: randomToken(16),
+    clientId: newClientId(),
     name: body.name,
     type: body.type,
     secretHash: secret ? hashSecret(secret) : null,

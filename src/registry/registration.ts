@@ -8,7 +8,7 @@
  */
 import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
-import { randomToken } from '../lib/random.js';
+import { newClientId, randomToken } from '../lib/random.js';
 import { hashSecret, secretMatches } from '../lib/secret.js';
 import * as store from '../store/clients.js';
 import { allResources } from '../store/resources.js';
@@ -172,7 +172,7 @@ export async function registerClient(deps: RegistrationDeps, input: unknown, req
   const registrationAccessToken = randomToken(32);
   const client: ClientRow = {
     ...fields,
-    clientId: randomToken(16),
+    clientId: newClientId(),
     disabled: false,
     createdAt: now,
     updatedAt: now,
