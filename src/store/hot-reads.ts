@@ -1,8 +1,9 @@
 import sqlite3 from 'sqlite3';
 import type { DatabaseConfig } from '../config.js';
 import { isSqliteFile, type Db } from './db.js';
-import { rawQuery } from './raw-sql.js';
-import { tokenWithGrant, TOKEN_WITH_GRANT, type RefreshTokenWithGrant } from './refresh-tokens.js';
+import { createBatcher } from '../lib/batcher.js';
+import { dialectOf, rawQuery } from './raw-sql.js';
+import { tokenWithGrant, TOKEN_WITH_GRANT, TOKENS_WITH_GRANTS_PG, type RefreshTokenWithGrant } from './refresh-tokens.js';
 
 /**
  * The refresh grant's one read (a refresh token with its grant), kept off the writer's path.
@@ -12,9 +13,11 @@ import { tokenWithGrant, TOKEN_WITH_GRANT, type RefreshTokenWithGrant } from './
  * read behind the group commit in flight (issue #14 item 2), and it sees every committed write, as a
  * PostgreSQL pool connection does. Each connection keeps the statement prepared, so a read is one
  * trip to the thread pool (knex makes three: prepare, run, finalize, each waiting for the event
- * loop). On PostgreSQL (a pool already) and an in-memory SQLite database (its own per connection)
- * it is the same query on a connection of `db`'s pool, through the driver (raw-sql.ts), prepared
- * once per connection on PostgreSQL.
+ * loop). On PostgreSQL (a pool already) the reads asked for while others are in flight go together
+ * as one statement on a connection of `db`'s pool (lib/batcher.ts, as the group commit): a busy
+ * server makes one round trip, and PostgreSQL one statement's work, for many refreshes. On an
+ * in-memory SQLite database (its own per connection) it is the same query on the pool's connection.
+ * Both go through the driver (raw-sql.ts).
  */
 export interface HotReads {
   refreshTokenWithGrant(tokenHash: string): Promise<RefreshTokenWithGrant | undefined>;
@@ -25,6 +28,7 @@ export interface HotReads {
 const READERS = 2;
 
 export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
+  if (dialectOf(db) === 'pg') return groupedPgReads(db);
   if (!isSqliteFile(database)) {
     return {
       async refreshTokenWithGrant(tokenHash) {
@@ -83,4 +87,25 @@ function preparedReader(filename: string, sql: string): PreparedReader {
       await new Promise<void>((resolve) => stmt.finalize(() => conn.close(() => resolve())));
     },
   };
+}
+
+/** Grouped reads in flight at once on PostgreSQL, at most: with the 4 rotations (rotate-refresh-tokens.ts), under the pool's 10. */
+const PG_READS_IN_FLIGHT = 2;
+/** Tokens per grouped read, at most. */
+const PG_READ_BATCH = 100;
+
+function groupedPgReads(db: Db): HotReads {
+  const reads = createBatcher<string, RefreshTokenWithGrant | undefined>({
+    inFlightAtMost: PG_READS_IN_FLIGHT,
+    maxBatch: PG_READ_BATCH,
+    async run(hashes) {
+      const found = new Map<string, RefreshTokenWithGrant>();
+      for (const row of await rawQuery(db, TOKENS_WITH_GRANTS_PG, [hashes])) {
+        const read = tokenWithGrant(row);
+        found.set(read.token.tokenHash, read);
+      }
+      return hashes.map((hash) => found.get(hash));
+    },
+  });
+  return { refreshTokenWithGrant: (tokenHash) => reads.run(tokenHash), close: async () => undefined };
 }

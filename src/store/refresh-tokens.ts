@@ -49,11 +49,15 @@ export async function findRefreshToken(db: Knex, tokenHash: string): Promise<Ref
   return r ? toRow(r) : undefined;
 }
 
-/** A refresh token with its grant, in one query: the refresh grant's read (store/hot-reads.ts). */
-export const TOKEN_WITH_GRANT = `SELECT refresh_tokens.*, grants.user_id AS g_user_id, grants.resource AS g_resource, grants.scope AS g_scope,
+/** Refresh tokens with their grants, the tokens named by hash: the refresh grant's read (store/hot-reads.ts). */
+const TOKENS_WITH_GRANTS_WHERE_HASH = `SELECT refresh_tokens.*, grants.user_id AS g_user_id, grants.resource AS g_resource, grants.scope AS g_scope,
   grants.kind AS g_kind, grants.status_index AS g_status_index, grants.created_at AS g_created_at,
   grants.last_used_at AS g_last_used_at, grants.revoked_at AS g_revoked_at, grants.expires_at AS g_expires_at
-FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE refresh_tokens.token_hash = ?`;
+FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE refresh_tokens.token_hash`;
+/** One refresh token with its grant (placeholder: the token's hash). */
+export const TOKEN_WITH_GRANT = `${TOKENS_WITH_GRANTS_WHERE_HASH} = ?`;
+/** On PostgreSQL, several at once (placeholder: an array of hashes). */
+export const TOKENS_WITH_GRANTS_PG = `${TOKENS_WITH_GRANTS_WHERE_HASH} = ANY(CAST(? AS TEXT[]))`;
 
 /** A refresh token with its grant. */
 export interface RefreshTokenWithGrant {
@@ -61,7 +65,7 @@ export interface RefreshTokenWithGrant {
   grant: GrantRow;
 }
 
-/** A row of TOKEN_WITH_GRANT, typed. */
+/** A row of TOKEN_WITH_GRANT or TOKENS_WITH_GRANTS_PG, typed. */
 export function tokenWithGrant(r: Record<string, any>): RefreshTokenWithGrant {
   const num = (v: unknown) => (v === null ? null : Number(v));
   return {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createBatcher } from '../lib/batcher.js';
 import { autocommitStatements, dialectOf, rawTransaction, type RawStatements } from './raw-sql.js';
 import type { RefreshTokenRow } from './refresh-tokens.js';
 
@@ -104,11 +105,11 @@ function spendStatement(rotations: readonly Rotation[]): { sql: string; params: 
 }
 
 /**
- * Group commit: rotations asked for while transactions are in flight wait for one to end, then go
- * together in the next (at most MAX_BATCH), so a busy server commits many rotations per transaction
- * and an idle one commits each at once. Each answer comes only after its COMMIT (nothing
- * acknowledged is lost on a crash). When a batch fails (a deadlock between two batches, a busy
- * database), each of its rotations is retried in a transaction of its own, so one rotation's
+ * Group commit (lib/batcher.ts): rotations asked for while transactions are in flight wait for one
+ * to end, then go together in the next (at most MAX_BATCH), so a busy server commits many rotations
+ * per transaction and an idle one commits each at once. Each answer comes only after its COMMIT
+ * (nothing acknowledged is lost on a crash). When a batch fails (a deadlock between two batches, a
+ * busy database), each of its rotations is retried in a transaction of its own, so one rotation's
  * failure fails only that one.
  *
  * How many transactions may be in flight at once: one on SQLite, whose single writer runs them one
@@ -125,43 +126,10 @@ export interface RotationBatcher {
 const PG_IN_FLIGHT = 4;
 
 export function createRotationBatcher(db: Knex): RotationBatcher {
-  const inFlightAtMost = dialectOf(db) === 'pg' ? PG_IN_FLIGHT : 1;
-  let queue: Array<{ rotation: Rotation; resolve(won: boolean): void; reject(err: unknown): void }> = [];
-  let inFlight = 0;
-  let scheduled = false;
-
-  async function commit(batch: typeof queue): Promise<void> {
-    try {
-      const won = await rotateRefreshTokens(db, batch.map((p) => p.rotation));
-      batch.forEach((p, i) => p.resolve(won[i]));
-    } catch (err) {
-      if (batch.length === 1) batch[0].reject(err);
-      else for (const p of batch) await rotateRefreshTokens(db, [p.rotation]).then(([won]) => p.resolve(won), p.reject);
-    }
-  }
-
-  function start(): void {
-    scheduled = false;
-    while (queue.length > 0 && inFlight < inFlightAtMost) {
-      const batch = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(MAX_BATCH);
-      inFlight++;
-      void commit(batch).finally(() => {
-        inFlight--;
-        start();
-      });
-    }
-  }
-
-  return {
-    rotate(rotation) {
-      return new Promise((resolve, reject) => {
-        queue.push({ rotation, resolve, reject });
-        if (scheduled || inFlight >= inFlightAtMost) return;
-        scheduled = true;
-        // The next turn of the event loop: requests already read in this one join the batch.
-        setImmediate(start);
-      });
-    },
-  };
+  const batcher = createBatcher<Rotation, boolean>({
+    inFlightAtMost: dialectOf(db) === 'pg' ? PG_IN_FLIGHT : 1,
+    maxBatch: MAX_BATCH,
+    run: (rotations) => rotateRefreshTokens(db, rotations),
+  });
+  return { rotate: (rotation) => batcher.run(rotation) };
 }

@@ -109,4 +109,12 @@ describe('refresh rotations committed in groups', () => {
     clock.advance(5);
     await refreshEachThriceAtOnce(app, fx.spa.client_id, tokens);
   });
+
+  it('answers reads asked for at once each with its own token (one statement for all on PostgreSQL)', async () => {
+    const [a, b, c] = await Promise.all([freshToken(), freshToken(), freshToken()]);
+    const hashes = [a, b, 'unknown', c, a].map((t) => (typeof t === 'string' ? hashRefreshToken('never issued') : hashRefreshToken(t.refresh_token)));
+    const found = await Promise.all(hashes.map((hash) => app.deps.reads.refreshTokenWithGrant(hash)));
+    expect(found.map((f) => f?.token.id)).toEqual([a.row.id, b.row.id, undefined, c.row.id, a.row.id]);
+    expect(found.map((f) => f?.grant.id)).toEqual([a.grant_id, b.grant_id, undefined, c.grant_id, a.grant_id]);
+  });
 });
