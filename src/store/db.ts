@@ -12,7 +12,17 @@ export function openDb(database: DatabaseConfig): Db {
     return knexFactory({
       client: 'pg',
       connection: database.connectionString,
-      pool: { min: 0, max: 10 },
+      pool: {
+        min: 0,
+        max: 10,
+        // Prepared statements (store/raw-sql.ts names the hot ones) are planned at each run with the
+        // tables as they are then, never with a plan cached while a table was small: on a new
+        // database, before autovacuum's first ANALYZE, a cached plan scanned the whole table for the
+        // refresh grant's read (issue #14 item 2). Parsed once all the same; knex's own are unnamed.
+        afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+          conn.query('SET plan_cache_mode = force_custom_plan', (err) => done(err, conn));
+        },
+      },
     });
   }
   if (database.filename !== ':memory:') fs.mkdirSync(path.dirname(database.filename), { recursive: true });

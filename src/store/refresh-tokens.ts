@@ -49,15 +49,20 @@ export async function findRefreshToken(db: Knex, tokenHash: string): Promise<Ref
   return r ? toRow(r) : undefined;
 }
 
-/** Refresh tokens with their grants, the tokens named by hash: the refresh grant's read (store/hot-reads.ts). */
-const TOKENS_WITH_GRANTS_WHERE_HASH = `SELECT refresh_tokens.*, grants.user_id AS g_user_id, grants.resource AS g_resource, grants.scope AS g_scope,
-  grants.kind AS g_kind, grants.status_index AS g_status_index, grants.created_at AS g_created_at,
-  grants.last_used_at AS g_last_used_at, grants.revoked_at AS g_revoked_at, grants.expires_at AS g_expires_at
-FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE refresh_tokens.token_hash`;
-/** One refresh token with its grant (placeholder: the token's hash). */
-export const TOKEN_WITH_GRANT = `${TOKENS_WITH_GRANTS_WHERE_HASH} = ?`;
-/** On PostgreSQL, several at once (placeholder: an array of hashes). */
-export const TOKENS_WITH_GRANTS_PG = `${TOKENS_WITH_GRANTS_WHERE_HASH} = ANY(CAST(? AS TEXT[]))`;
+const GRANT_COLUMNS = `user_id AS g_user_id, resource AS g_resource, scope AS g_scope, kind AS g_kind, status_index AS g_status_index,
+  created_at AS g_created_at, last_used_at AS g_last_used_at, revoked_at AS g_revoked_at, expires_at AS g_expires_at`;
+/** A refresh token with its grant (placeholder: the token's hash): the refresh grant's read (store/hot-reads.ts). */
+export const TOKEN_WITH_GRANT = `SELECT refresh_tokens.*, ${GRANT_COLUMNS.replace(/(\w+) AS/g, 'grants.$1 AS')}
+FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE refresh_tokens.token_hash = ?`;
+/**
+ * On PostgreSQL, several at once (placeholder: an array of hashes). The grant is read per token by
+ * its primary key (a LATERAL subquery that OFFSET 0 keeps from being merged into a join), so the
+ * tokens drive the read through their unique index whatever the statistics say: on tables never
+ * analyzed yet (a new database, its first minute) the planner would scan both instead.
+ */
+export const TOKENS_WITH_GRANTS_PG = `SELECT refresh_tokens.*, g.* FROM refresh_tokens
+CROSS JOIN LATERAL (SELECT ${GRANT_COLUMNS} FROM grants WHERE grants.id = refresh_tokens.grant_id OFFSET 0) AS g
+WHERE refresh_tokens.token_hash = ANY(CAST(? AS TEXT[]))`;
 
 /** A refresh token with its grant. */
 export interface RefreshTokenWithGrant {

@@ -93,7 +93,11 @@ function spendStatement(rotations: readonly Rotation[]): { sql: string; params: 
     sql:
       `UPDATE refresh_tokens SET used_at = ${cases('BIGINT')}, successor_id = ${cases('TEXT')}, successor_access = ${cases('TEXT')} ` +
       `WHERE id IN (${rotations.map(() => '?').join(', ')}) AND used_at IS NULL ` +
-      'AND EXISTS (SELECT 1 FROM grants WHERE grants.id = refresh_tokens.grant_id AND grants.revoked_at IS NULL) ' +
+      // The grant's check as a subquery per spent row, not a join PostgreSQL may reorder: the rows
+      // are found by their primary key whatever the statistics say (on a table never analyzed yet,
+      // its planner would walk every token of the grant through the grant_id index instead).
+      // A grant gone (NULL) spends nothing, as a revoked one.
+      'AND (SELECT grants.revoked_at IS NULL FROM grants WHERE grants.id = refresh_tokens.grant_id) ' +
       'RETURNING successor_id',
     params: [
       ...rotations.flatMap((r) => [r.tokenId, r.rotatedAt]),

@@ -11,6 +11,7 @@ import { hashRefreshToken } from '../../src/tokens/refresh-token.js';
 import { Person } from '../helpers/browserless.js';
 import { countRows, delegatedFixture, delegatedTokens, grantRow, PASSWORD, refresh, refreshEachThriceAtOnce, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { onPostgres } from '../helpers/test-database.js';
 
 describe('refresh rotations committed in groups', () => {
   const clock = fixedClock(Math.floor(Date.now() / 1000));
@@ -73,6 +74,15 @@ describe('refresh rotations committed in groups', () => {
     expect(await spent(live.row.id)).toBe(true);
   });
 
+  it('spends nothing of a token whose grant row is gone, as of a revoked one', async () => {
+    const orphan = await freshToken();
+    const live = await freshToken();
+    await app.deps.db('grants').where({ id: orphan.grant_id }).delete();
+    expect(await rotateRefreshTokens(app.deps.db, [rotationOf(orphan.row), rotationOf(live.row)])).toEqual([false, true]);
+    expect(await spent(orphan.row.id)).toBe(false);
+    expect(await spent(live.row.id)).toBe(true);
+  });
+
   it('fails only the failing rotation of a failed batch: the others are retried alone and commit', async () => {
     const a = await freshToken();
     const b = await freshToken();
@@ -116,5 +126,12 @@ describe('refresh rotations committed in groups', () => {
     const found = await Promise.all(hashes.map((hash) => app.deps.reads.refreshTokenWithGrant(hash)));
     expect(found.map((f) => f?.token.id)).toEqual([a.row.id, b.row.id, undefined, c.row.id, a.row.id]);
     expect(found.map((f) => f?.grant.id)).toEqual([a.grant_id, b.grant_id, undefined, c.grant_id, a.grant_id]);
+  });
+
+  // Statements prepared on a new database must not keep a plan made while its tables were small
+  // (store/db.ts): the pool's connections plan each run anew.
+  (onPostgres ? it : it.skip)('plans the prepared statements at each run on PostgreSQL', async () => {
+    const connections = await Promise.all([0, 1, 2].map(() => app.deps.db.raw('SHOW plan_cache_mode')));
+    expect(connections.map((r) => r.rows[0].plan_cache_mode)).toEqual(['force_custom_plan', 'force_custom_plan', 'force_custom_plan']);
   });
 });
