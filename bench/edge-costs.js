@@ -1,12 +1,15 @@
 // @ts-check
 /**
  * What the access log and the rate limiter cost issuance (issue #14 item 1): phase 2's request at
- * one concurrency on fresh servers back to back, in `rounds` rounds of three:
+ * one concurrency on three servers, started once and measured in turn, in `rounds` rounds:
  *
  *   as operators run it (access log at info, rate limits on) · LOG_LEVEL=warn · rate limits off
  *
  * The same load every time (spread over the same number of clients and X-Forwarded-For addresses),
- * so the rows differ only in the setting each names. Costs are ratios of the means over rounds.
+ * so the rows differ only in the setting each names. Each round runs the three back to back, each
+ * round in the next order, so a setting is compared with the others seconds apart, under the same
+ * neighbours: on a shared machine the rate drifts by more than the log costs over a minute. A cost
+ * is the median over rounds of that round's ratio (one noisy round moves a mean, not a median).
  */
 import { LIMITS_OFF, LOAD_CLIENTS, QUIET_LOG, startGrantor } from './grantor-server.js';
 
@@ -36,24 +39,23 @@ export async function measureEdgeCosts(o) {
   const start = o.start ?? startGrantor;
   /** @type {Record<string, LoadRun[]>} */
   const runs = Object.fromEntries(EDGE_SETUPS.map((s) => [s.key, []]));
-  for (let round = 1; round <= o.rounds; round++) {
-    // Each round starts with the next setup (default first, then LOG_LEVEL=warn, then limits off),
-    // so that a drift of the shared machine or a server's place after a stop weighs on every setup
-    // alike: two full runs, with the default always first, measured it 13-22 % slower than the two
-    // others while in a bench of its own it was within 1 % of them.
-    const order = EDGE_SETUPS.map((_, i) => EDGE_SETUPS[(i + round - 1) % EDGE_SETUPS.length]);
-    for (const setup of order) {
+  /** @type {Array<{ setup: typeof EDGE_SETUPS[number], server: any, req: any }>} */
+  const servers = [];
+  try {
+    for (const setup of EDGE_SETUPS) {
       const server = await start({ env: setup.env, clients: LOAD_CLIENTS });
-      try {
-        server.name = `grantor (${setup.label}, round ${round})`;
-        const req = o.tokenRequest(server, '/oauth/token');
-        await o.verifyIssuance(server, req);
-        await o.warmUp(server, req);
-        runs[setup.key].push(await o.load(server, 'POST /oauth/token', req, o.connections, o.seconds));
-      } finally {
-        await server.stop();
-      }
+      const entry = { setup, server, req: o.tokenRequest(server, '/oauth/token') };
+      servers.push(entry);
+      server.name = `grantor (${setup.label})`;
+      await o.verifyIssuance(server, entry.req);
+      await o.warmUp(server, entry.req);
     }
+    for (let round = 1; round <= o.rounds; round++) {
+      const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]);
+      for (const { setup, server, req } of order) runs[setup.key].push(await o.load(server, 'POST /oauth/token', req, o.connections, o.seconds));
+    }
+  } finally {
+    await Promise.all(servers.map(({ server }) => server.stop()));
   }
   const mean = (/** @type {number[]} */ v) => v.reduce((a, b) => a + b, 0) / v.length;
   const rows = EDGE_SETUPS.map((s) => {
@@ -67,16 +69,30 @@ export async function measureEdgeCosts(o) {
     };
   });
   const [dflt, quiet, off] = rows;
-  const cpuCost = (/** @type {EdgeRow} */ without) => (dflt.meanCpuMsPerRequest !== null && without.meanCpuMsPerRequest !== null ? dflt.meanCpuMsPerRequest / without.meanCpuMsPerRequest - 1 : null);
+  /** The median over rounds of what the default setup costs against `without`, by `value` (rate: 1 - d/w; CPU per request: d/w - 1). */
+  const medianCost = (/** @type {EdgeRow} */ without, /** @type {'rps' | 'cpu'} */ value) => {
+    const costs = dflt.runs.map((d, i) => {
+      const w = without.runs[i];
+      if (value === 'rps') return 1 - d.rps / w.rps;
+      const [dc, wc] = [d.cpu.serverMsPerRequest, w.cpu.serverMsPerRequest];
+      return dc !== undefined && wc !== undefined ? dc / wc - 1 : null;
+    });
+    return costs.every((c) => c !== null) ? median(/** @type {number[]} */ (costs)) : null;
+  };
   return {
     rounds: o.rounds,
     connections: o.connections,
     rows,
-    // Share of issuance lost to the setting: 1 - (req/s with it) / (req/s without it).
-    logCost: 1 - dflt.meanRps / quiet.meanRps,
-    limiterCost: 1 - dflt.meanRps / off.meanRps,
-    // Extra server CPU per request with the setting on.
-    logCpuCost: cpuCost(quiet),
-    limiterCpuCost: cpuCost(off),
+    logCost: /** @type {number} */ (medianCost(quiet, 'rps')),
+    limiterCost: /** @type {number} */ (medianCost(off, 'rps')),
+    logCpuCost: medianCost(quiet, 'cpu'),
+    limiterCpuCost: medianCost(off, 'cpu'),
   };
+}
+
+/** The median of `values` (the mean of the middle two when even). @param {number[]} values */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

@@ -82,7 +82,7 @@ export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1
   if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
   const child = trackChild(spawn(process.execPath, [...nodeArgs, main], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), 'grantor');
   // The access log is at info: keep the tail of everything else for a failure's report.
-  const out = tail(child.stdout, 40, (line) => !line.includes('"msg":"request"'));
+  const out = tail(child.stdout, 40, '"msg":"request"');
   const err = tail(child.stderr);
   const url = `http://127.0.0.1:${port}`;
   const workers = Number(env.WORKERS ?? 1) > 1 ? Number(env.WORKERS) : 0; // 0: no cluster, the child serves

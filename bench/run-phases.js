@@ -57,11 +57,11 @@ async function issuancePhases(config, tools) {
   } finally {
     await grantor.stop();
   }
-  log(`2b what logging and rate limiting cost: c=${config.refConnections}, ${config.edgeRounds} round(s) of default / LOG_LEVEL=warn / limits off`);
+  log(`2b what logging and rate limiting cost: c=${config.refConnections}, ${config.edgeRounds} round(s) of ${config.edgeSeconds} s each of default / LOG_LEVEL=warn / limits off`);
   const edgeCosts = await measureEdgeCosts({
     rounds: config.edgeRounds,
     connections: config.refConnections,
-    seconds: config.seconds,
+    seconds: config.edgeSeconds,
     warmupSeconds: config.warmupSeconds,
     tokenRequest,
     verifyIssuance,

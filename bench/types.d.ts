@@ -212,6 +212,8 @@ export interface BenchConfig {
   ssfRevocations: number;
   ssfIdleSeconds: number;
   edgeRounds: number;
+  /** Seconds of each of 2b's measured runs. */
+  edgeSeconds: number;
   timingTries: number;
   timingWarmup: number;
   scaleOutConnections: number;
