@@ -6,9 +6,9 @@
  *   as operators run it (access log at info, rate limits on) · LOG_LEVEL=warn · rate limits off
  *
  * The same load every time (spread over the same number of clients and X-Forwarded-For addresses),
- * so the rows differ only in the setting each names. Each round runs the three back to back, each
- * round in the next order, so a setting is compared with the others seconds apart, under the same
- * neighbours: on a shared machine the rate drifts by more than the log costs over a minute. A cost
+ * so the rows differ only in the setting each names. Each round runs the three back to back, in
+ * each of their six orders in turn (ORDERS), so a setting is compared with the others seconds apart,
+ * under the same neighbours: on a shared machine the rate drifts by more than the log costs over a minute. A cost
  * is the median over rounds of that round's ratio (one noisy round moves a mean, not a median).
  */
 import { LIMITS_OFF, LOAD_CLIENTS, QUIET_LOG, startGrantor } from './grantor-server.js';
@@ -18,6 +18,13 @@ export const EDGE_SETUPS = /** @type {const} */ ([
   { key: 'quietLog', label: 'LOG_LEVEL=warn (no access log)', env: QUIET_LOG },
   { key: 'limitsOff', label: 'rate limits off', env: LIMITS_OFF },
 ]);
+
+/**
+ * The order of the three in each round: all six, so that over six rounds each setup runs before
+ * each other one as often as after it. The machine's speed drifts within a minute; with rotations
+ * alone (three orders) a setup ran before another two rounds in three, and a drift read as a cost.
+ */
+const ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0], [0, 2, 1], [1, 0, 2]];
 
 /**
  * @typedef {import('./types.js').MeasuredRun} LoadRun
@@ -51,7 +58,7 @@ export async function measureEdgeCosts(o) {
       await o.warmUp(server, entry.req);
     }
     for (let round = 1; round <= o.rounds; round++) {
-      const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]);
+      const order = ORDERS[(round - 1) % ORDERS.length].map((i) => servers[i]);
       for (const { setup, server, req } of order) runs[setup.key].push(await o.load(server, 'POST /oauth/token', req, o.connections, o.seconds));
     }
   } finally {

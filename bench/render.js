@@ -98,7 +98,7 @@ export function render(results) {
   p('    ~100% means the event loop is the bottleneck; CPU ms/req: server CPU per request; others CPU: every other process on the machine)');
   p('');
   p(`2b. What the access log and the rate limiter cost: POST /oauth/token as in 2 at c=${REF_CONNECTIONS} on three servers started once,`);
-  p(`    ${edgeCosts.rounds} round(s) of the three back to back (each round in the next order); the load spread over ${LOAD_CLIENTS} clients and`);
+  p(`    ${edgeCosts.rounds} round(s) of the three back to back (their six orders in turn); the load spread over ${LOAD_CLIENTS} clients and`);
   p('    X-Forwarded-For addresses in every row. A cost is the median over rounds of that round\'s ratio');
   p(table(['setup', 'req/s (mean)', 'each round', 'p99 ms (each)', 'CPU ms/req (mean)', 'non-2xx', 'others CPU (each)'], edgeCosts.rows.map((row) => [
     row.label, fmt.int(row.meanRps), row.runs.map((r) => fmt.int(r.rps)).join(' / '), row.runs.map((r) => fmt.ms(r.latencyMs.p99)).join(' / '),

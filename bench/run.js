@@ -61,7 +61,7 @@
  *      (default BENCH_REVOKE_GRANTS), BENCH_DATABASE_URL (PostgreSQL for phase 9, else
  *      TEST_DATABASE_URL, else postgres://grantor:grantor@127.0.0.1:5432/grantor_test; a fresh
  *      schema per server, dropped afterwards; unreachable → its rows are skipped),
- *      BENCH_SCALEOUT_CONNECTIONS (50 / 10), BENCH_EDGE_ROUNDS (2b's rounds, 8 / 1), BENCH_EDGE_SECONDS (each of its runs, 3 / 0.5),
+ *      BENCH_SCALEOUT_CONNECTIONS (50 / 10), BENCH_EDGE_ROUNDS (2b's rounds, 6 / 1), BENCH_EDGE_SECONDS (each of its runs, 4 / 0.5),
  *      BENCH_TIMING_TRIES (400 / 20), BENCH_TIMING_WARMUP (100 / 10),
  *      BENCH_REGISTRATION_CONNECTIONS (7c, 10), BENCH_METADATA_DOCUMENT_CONNECTIONS (7e, 10),
  *      BENCH_LOAD_CLIENTS (256 / 16), BENCH_ONLY=grantor (skip the signing ceiling, the bare signer
