@@ -85,7 +85,12 @@ describe('the batched log loses no line on exit', () => {
   });
 
   it.each([['1 process', {}], ['WORKERS=2', { WORKERS: '2' }]])('keeps every access-log line of a server stopped by SIGTERM (%s)', async (_label, env: Record<string, string>) => {
-    const server = await startServerProcess({ cwd, env: { ...env, DATABASE_URL: `sqlite:${path.join(cwd, `g-${Object.keys(env).length}.sqlite`)}`, KEY_ENCRYPTION_SECRET: 'log on exit test secret' } });
+    const server = await startServerProcess({
+      cwd,
+      env: { ...env, DATABASE_URL: `sqlite:${path.join(cwd, `g-${Object.keys(env).length}.sqlite`)}`, KEY_ENCRYPTION_SECRET: 'log on exit test secret' },
+      // Every worker up before the SIGTERM: one still starting would be killed before it could log.
+      listening: env.WORKERS ? 2 : 1,
+    });
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`${server.url}/.well-known/jwks.json`, { headers: { connection: 'close' } });

@@ -23,8 +23,12 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns the server and waits for its "listening" log line. */
-export async function startServerProcess(opts: { cwd: string; env?: Record<string, string> }): Promise<ServerProcess> {
+/**
+ * Starts `grantor` (the built server) as a process of its own; resolves once `listening` of its
+ * processes (default 1; with WORKERS=n, n workers) said they listen. A SIGTERM sent before a worker
+ * has started kills that worker before it could handle the signal.
+ */
+export async function startServerProcess(opts: { cwd: string; env?: Record<string, string>; listening?: number }): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER], {
     cwd: opts.cwd,
@@ -40,7 +44,7 @@ export async function startServerProcess(opts: { cwd: string; env?: Record<strin
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
     const check = () => {
-      if (out.includes('Grantor listening')) {
+      if (out.split('Grantor listening').length - 1 >= (opts.listening ?? 1)) {
         clearTimeout(timer);
         resolve();
       }
