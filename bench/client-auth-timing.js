@@ -31,6 +31,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
 import { LIMITS_OFF, startGrantor } from './grantor-server.js';
 import { cleanupAll } from './procs.js';
+import { median } from './report.js';
 import { num } from './env.js';
 
 
@@ -60,12 +61,6 @@ function post(agent, url, body, headers) {
     req.end(body);
   });
 }
-
-const median = (/** @type {number[]} */ xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 /** @template T @param {T[]} xs */
 function shuffle(xs) {

@@ -22,7 +22,7 @@ import { list, num } from './env.js';
 import { LIMITS_OFF, startGrantor } from './grantor-server.js';
 import { startLoadGenerator } from './load.js';
 import { cleanupAll } from './procs.js';
-import { fmt, table } from './report.js';
+import { fmt, median, table } from './report.js';
 import { loadResourceServerModule } from './resource-server-module.js';
 import { startScriptedLoadGenerator } from './scripted-load.js';
 
@@ -30,11 +30,6 @@ const SECONDS = num('BENCH_SECONDS', 5);
 const CONNECTIONS = list('BENCH_CONNECTIONS', [10, 50]);
 const ROUNDS = num('BENCH_VERIFY_ROUNDS', 30);
 const ITERATIONS = num('BENCH_VERIFY_ITERATIONS', 100);
-
-const median = (/** @type {number[]} */ xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function dpopSigner() {
   const { privateKey, publicKey } = await generateKeyPair('ES256');

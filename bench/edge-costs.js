@@ -8,10 +8,12 @@
  * The same load every time (spread over the same number of clients and X-Forwarded-For addresses),
  * so the rows differ only in the setting each names. Each round runs the three back to back, in
  * each of their six orders in turn (ORDERS), so a setting is compared with the others seconds apart,
- * under the same neighbours: on a shared machine the rate drifts by more than the log costs over a minute. A cost
- * is the median over rounds of that round's ratio (one noisy round moves a mean, not a median).
+ * under the same neighbours: on a shared machine the rate drifts by more than the log costs over a
+ * minute. A cost is the median over rounds of that round's ratio (one noisy round moves a mean, not
+ * a median).
  */
 import { LIMITS_OFF, LOAD_CLIENTS, QUIET_LOG, startGrantor } from './grantor-server.js';
+import { median } from './report.js';
 
 export const EDGE_SETUPS = /** @type {const} */ ([
   { key: 'default', label: 'as operators run it (log info, limits on)', env: {} },
@@ -95,11 +97,4 @@ export async function measureEdgeCosts(o) {
     logCpuCost: medianCost(quiet, 'cpu'),
     limiterCpuCost: medianCost(off, 'cpu'),
   };
-}
-
-/** The median of `values` (the mean of the middle two when even). @param {number[]} values */
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

@@ -1,5 +1,5 @@
 // @ts-check
-/** Plain-text tables for the bench printout. */
+/** Plain-text tables for the bench printout, and the few statistics the phases share. */
 
 /** @typedef {string | number | null | undefined} Cell */
 
@@ -26,3 +26,10 @@ export const fmt = {
 };
 
 export const round = (/** @type {Figure} */ v, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+
+/** The median of `xs` (the mean of the middle two when their count is even). @param {number[]} xs */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}

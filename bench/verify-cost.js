@@ -17,12 +17,8 @@
  * 1.02–1.05 with 60 × 100).
  */
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { median } from './report.js';
 import { loadResourceServerModule } from './resource-server-module.js';
-
-const median = (/** @type {number[]} */ xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * @typedef {{ wallUs: number, wallUsMin: number, wallUsMax: number, cpuUs: number }} VariantCost

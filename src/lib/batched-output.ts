@@ -18,10 +18,10 @@ export interface BatchedOutput {
 /**
  * Log lines gathered in memory and handed to `sink` in batches: one hand-over per batch (deps.ts:
  * 64 KB) instead of one per line. Each hand-over to the log's writer thread wakes that thread (a
- * futex call), and per line that cost the token path ~10 % of issuance (issue #14 item 1). Whatever is waiting is handed on
- * synchronously on the process's `exit` event, which follows `process.exit()` and an uncaught
- * exception alike, and which fires before the writer thread's own flush (registered later), so a
- * crash loses no line already logged.
+ * futex call), and per line that cost the token path ~10 % of issuance (issue #14 item 1).
+ * Whatever is waiting is handed on synchronously on the process's `exit` event, which follows
+ * `process.exit()` and an uncaught exception alike, and which fires before the writer thread's own
+ * flush (registered later), so a crash loses no line already logged.
  */
 export function batchedOutput(opts: BatchedOutputOptions): BatchedOutput {
   let waiting: string[] = [];

@@ -1,7 +1,7 @@
 import sqlite3 from 'sqlite3';
 import type { DatabaseConfig } from '../config.js';
-import { isSqliteFile, type Db } from './db.js';
 import { createBatcher } from '../lib/batcher.js';
+import { isSqliteFile, type Db } from './db.js';
 import { dialectOf, rawQuery } from './raw-sql.js';
 import { tokenWithGrant, TOKEN_WITH_GRANT, TOKENS_WITH_GRANTS_PG, type RefreshTokenWithGrant } from './refresh-tokens.js';
 

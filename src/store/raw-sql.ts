@@ -55,18 +55,16 @@ export function autocommitStatements(db: Knex): RawStatements {
 }
 
 /**
- * One statement through the driver on a pooled connection, outside any transaction: on PostgreSQL
- * as a statement named after its text, prepared once per connection and then sent as Bind/Execute
- * only (as a raw transaction's statements are); knex's
- * builder and runner cost the refresh grant's read more main-thread time than the query itself
- * (issue #14 item 2).
+ * One statement through the driver on a pooled connection, outside any transaction, as a raw
+ * transaction's statements run: knex's builder and runner cost the refresh grant's read more
+ * main-thread time than the query itself (issue #14 item 2).
  */
 export async function rawQuery(db: Knex, sql: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
   const client = db.client as unknown as PooledClient;
   const conn = await client.acquireConnection();
   try {
-    if (dialectOf(db) === 'pg') return await pgStatement(conn as PgConnection)(sql, params);
-    return await new Promise((resolve, reject) => (conn as SqliteConnection).all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+    const run = dialectOf(db) === 'pg' ? pgStatement(conn as PgConnection) : sqliteStatement(conn as SqliteConnection);
+    return await run(sql, params);
   } finally {
     await client.releaseConnection(conn);
   }
@@ -78,9 +76,7 @@ async function inSqlite<T>(conn: SqliteConnection, work: (statements: RawStateme
   // transaction never has to upgrade a read lock, which SQLite may refuse at once.
   await exec('BEGIN IMMEDIATE');
   try {
-    const result = await work({
-      all: (sql, params) => new Promise((resolve, reject) => conn.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows)))),
-    });
+    const result = await work({ all: sqliteStatement(conn) });
     await exec('COMMIT');
     return result;
   } catch (err) {
@@ -101,10 +97,15 @@ async function inPg<T>(conn: PgConnection, work: (statements: RawStatements) => 
   }
 }
 
+/** Runs statements on a SQLite connection (sqlite3's own calls). */
+function sqliteStatement(conn: SqliteConnection): RawStatements['all'] {
+  return (sql, params) => new Promise((resolve, reject) => conn.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+}
+
 /**
- * Runs statements on a PostgreSQL connection, each named after its text: PostgreSQL parses and
- * plans it once per connection, then only binds and runs it (a group commit's statements differ only
- * by their batch's size).
+ * Runs statements on a PostgreSQL connection, each named after its text: PostgreSQL parses it once
+ * per connection, then only binds and runs it (a group commit's statements differ only by their
+ * batch's size). It plans it at each run, with the tables as they are then (store/db.ts).
  */
 function pgStatement(conn: PgConnection): RawStatements['all'] {
   return async (sql, params) => (await conn.query({ name: statementName(sql), text: numbered(sql), values: params })).rows;
