@@ -1,7 +1,10 @@
 /**
  * Calls asked for while earlier ones are in flight wait for one of them to end, then go together in
  * the next batch (at most `maxBatch`): a busy server does the work once for many callers, an idle one
- * does each call at once. The refresh grant's group commit and its grouped read (issue #14 item 2)
+ * does each call at once. The next batch starts on the event loop's next turn after one ends, so the
+ * calls whose I/O completed meanwhile (a refresh's read, answered in the same turn) join it: when
+ * the refresh's rotation became one statement, batches started at once held ~5.5 rotations at
+ * c=50 on SQLite, ~6.5 started on the next turn (fewer, larger commits: less CPU per rotation). The refresh grant's group commit and its grouped read (issue #14 item 2)
  * are both this.
  *
  * `run` answers one result per item, in order. When a batch of several fails, each of its items is
@@ -45,7 +48,9 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       inFlight++;
       void go(batch).finally(() => {
         inFlight--;
-        start();
+        if (scheduled || queue.length === 0) return;
+        scheduled = true;
+        setImmediate(start);
       });
     }
   }

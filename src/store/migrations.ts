@@ -11,6 +11,7 @@ import * as m0009 from '../../db/migrations/0009_private_key_jwt.js';
 import * as m0010 from '../../db/migrations/0010_token_exchange.js';
 import * as m0011 from '../../db/migrations/0011_dynamic_registration.js';
 import * as m0012 from '../../db/migrations/0012_ssf_streams.js';
+import * as m0013 from '../../db/migrations/0013_refresh_successor_in_the_spend.js';
 
 // Migrations are imported, not discovered on disk, so the same list runs from the compiled server,
 // the CLI and the TypeScript tests.
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0010_token_exchange': m0010,
   '0011_dynamic_registration': m0011,
   '0012_ssf_streams': m0012,
+  '0013_refresh_successor_in_the_spend': m0013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -9,7 +9,12 @@ export interface RawStatements {
 
 interface SqliteConnection {
   exec(sql: string, cb: (err: Error | null) => void): void;
-  all(sql: string, params: readonly unknown[], cb: (err: Error | null, rows: Array<Record<string, unknown>>) => void): void;
+  prepare(sql: string, cb: (err: Error | null) => void): SqliteStatement;
+  close(cb?: (err: Error | null) => void): void;
+}
+interface SqliteStatement {
+  all(params: readonly unknown[], cb: (err: Error | null, rows: Array<Record<string, unknown>>) => void): void;
+  finalize(cb: () => void): void;
 }
 interface PgConnection {
   query(text: string | { name: string; text: string; values: readonly unknown[] }, values?: readonly unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
@@ -97,10 +102,62 @@ async function inPg<T>(conn: PgConnection, work: (statements: RawStatements) => 
   }
 }
 
-/** Runs statements on a SQLite connection (sqlite3's own calls). */
+/**
+ * Runs statements on a SQLite connection (sqlite3's own calls), each kept prepared on it: sqlite3
+ * prepares a statement given as text on the thread pool, then runs it there, two trips each waiting
+ * for a free thread and then for the event loop. Prepared once, a statement is one trip: the group
+ * commit's statement is the same text for every batch of the same size (issue #14 item 2).
+ */
 function sqliteStatement(conn: SqliteConnection): RawStatements['all'] {
-  return (sql, params) => new Promise((resolve, reject) => conn.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+  return async (sql, params) => {
+    const kept = keptOn(conn);
+    const once = !kept.has(sql) && kept.size >= PREPARED_AT_MOST;
+    const statement = once ? prepare(conn, sql) : kept.get(sql) ?? remember(kept, sql, prepare(conn, sql));
+    const made = await statement;
+    try {
+      return await new Promise((resolve, reject) => made.all(params, (err, rows) => (err ? reject(err) : resolve(rows))));
+    } finally {
+      if (once) await finalize(made);
+    }
+  };
 }
+
+/** Texts kept prepared per connection, at most (beyond, a text is prepared for one run); the hot ones are one per batch size, at most 100. */
+const PREPARED_AT_MOST = 256;
+const preparedStatements = new WeakMap<SqliteConnection, Map<string, Promise<SqliteStatement>>>();
+
+/**
+ * The statements kept prepared on `conn`. SQLite refuses to close a connection with statements still
+ * prepared, so the connection's close (knex's, when the pool ends) first finalizes them.
+ */
+function keptOn(conn: SqliteConnection): Map<string, Promise<SqliteStatement>> {
+  let kept = preparedStatements.get(conn);
+  if (kept) return kept;
+  const statements = (kept = new Map<string, Promise<SqliteStatement>>());
+  preparedStatements.set(conn, statements);
+  const close = conn.close.bind(conn);
+  conn.close = (cb) => {
+    const all = [...statements.values()];
+    statements.clear();
+    void Promise.allSettled(all.map(async (p) => finalize(await p))).then(() => close(cb));
+  };
+  return kept;
+}
+
+/** Keeps a statement being prepared; one that fails to prepare is forgotten. */
+function remember(kept: Map<string, Promise<SqliteStatement>>, sql: string, statement: Promise<SqliteStatement>): Promise<SqliteStatement> {
+  kept.set(sql, statement);
+  statement.catch(() => kept.delete(sql));
+  return statement;
+}
+
+function prepare(conn: SqliteConnection, sql: string): Promise<SqliteStatement> {
+  return new Promise<SqliteStatement>((resolve, reject) => {
+    const made = conn.prepare(sql, (err) => (err ? reject(err) : resolve(made)));
+  });
+}
+
+const finalize = (statement: SqliteStatement) => new Promise<void>((resolve) => statement.finalize(() => resolve()));
 
 /**
  * Runs statements on a PostgreSQL connection, each named after its text: PostgreSQL parses it once

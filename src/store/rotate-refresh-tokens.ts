@@ -1,15 +1,20 @@
 import type { Knex } from 'knex';
 import { createBatcher } from '../lib/batcher.js';
 import { autocommitStatements, dialectOf, rawTransaction, type RawStatements } from './raw-sql.js';
-import type { RefreshTokenRow } from './refresh-tokens.js';
 
 /** One refresh token rotation: spend `tokenId`, store its successor, maybe narrow or touch the grant. */
 export interface Rotation {
   tokenId: string;
+  /** The spent token's grant (the grant writes below). */
+  grantId: string;
   rotatedAt: number;
   /** JSON of the access token answered (claims and kid), to answer a repeat identically. */
   successorAccess: string;
-  successor: Omit<RefreshTokenRow, 'usedAt' | 'successorId' | 'successorAccess'>;
+  /**
+   * What the successor holds of its own; its grant, client and expiry are the spent token's, and it
+   * is created when that one is spent (`rotatedAt`).
+   */
+  successor: { id: string; tokenHash: string; scope: string; dpopJkt: string | null };
   /** Narrow the grant's scope from → to (issue #10: scopes taken away), when they differ. */
   narrowGrant?: { from: string; to: string };
   /** Mark the grant used at this time (idle timeout). */
@@ -20,12 +25,14 @@ export interface Rotation {
 const MAX_BATCH = 100;
 
 /**
- * Rotates several refresh tokens in ONE transaction (group commit) with a fixed number of statements
- * whatever their count: one conditional UPDATE decides every winner (`used_at IS NULL`, the grant
- * not revoked), one INSERT stores the winners' successors, then the rare grant writes. Answers, per
- * rotation and in order, whether it won. Of two rotations of the same token only one can win: the
- * UPDATE spends the row once, whichever transaction (of this process or another) comes first; within
- * one batch the first of them is the one named, the others lose.
+ * Rotates several refresh tokens at once (group commit) with a fixed number of statements whatever
+ * their count: one conditional UPDATE decides every winner (`used_at IS NULL`, the grant not
+ * revoked) and stores the winners' successors in the same statement (SQLite: a trigger on the spent
+ * row, db/migrations/0013; PostgreSQL: a data-modifying WITH), then the rare grant writes, in one
+ * transaction with them (without, the statement is its own). Answers, per rotation and in order,
+ * whether it won. Of two rotations of the same
+ * token only one can win: the UPDATE spends the row once, whichever transaction (of this process or
+ * another) comes first; within one batch the first of them is the one named, the others lose.
  */
 export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation[]): Promise<boolean[]> {
   const named = new Map<string, Rotation>();
@@ -33,78 +40,75 @@ export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation
   const candidates = [...named.values()];
   const onPg = dialectOf(db) === 'pg';
   const rotate = async (sql: RawStatements) => {
-    const won = new Set(onPg ? await spendAndStoreInOne(sql, candidates) : await spendThenStore(sql, candidates));
+    const won = new Set(await spendAndStore(sql, candidates, onPg));
     const winners = candidates.filter((r) => won.has(r.successor.id));
     // Issue #10: the grant narrowed only from the scope it had when read (a concurrent change wins).
-    for (const r of winners) if (r.narrowGrant) await sql.all('UPDATE grants SET scope = ? WHERE id = ? AND scope = ?', [r.narrowGrant.to, r.successor.grantId, r.narrowGrant.from]);
+    for (const r of winners) if (r.narrowGrant) await sql.all('UPDATE grants SET scope = ? WHERE id = ? AND scope = ?', [r.narrowGrant.to, r.grantId, r.narrowGrant.from]);
     const touches = new Map<number, string[]>();
-    for (const r of winners) if (r.touchGrantAt !== undefined) touches.set(r.touchGrantAt, [...(touches.get(r.touchGrantAt) ?? []), r.successor.grantId]);
+    for (const r of winners) if (r.touchGrantAt !== undefined) touches.set(r.touchGrantAt, [...(touches.get(r.touchGrantAt) ?? []), r.grantId]);
     for (const [at, grantIds] of touches) await sql.all(`UPDATE grants SET last_used_at = ? WHERE id IN (${grantIds.map(() => '?').join(', ')})`, [at, ...grantIds]);
     return rotations.map((r) => named.get(r.tokenId) === r && won.has(r.successor.id));
   };
-  // On PostgreSQL a batch with no grant to narrow or touch is one statement, hence its own
-  // transaction: one round trip instead of four (BEGIN, UPDATE, INSERT, COMMIT).
-  const alone = onPg && candidates.every((r) => !r.narrowGrant && r.touchGrantAt === undefined);
+  // A batch with no grant to narrow or touch is one statement, hence its own transaction: one trip
+  // to the database (or, on SQLite, to the thread pool) instead of four (BEGIN, UPDATE, INSERT, COMMIT).
+  const alone = candidates.every((r) => !r.narrowGrant && r.touchGrantAt === undefined);
   return alone ? rotate(autocommitStatements(db)) : rawTransaction(db, rotate);
 }
 
-/** SQLite (no writes inside WITH): the conditional UPDATE, then the winners' successors. */
-async function spendThenStore(sql: RawStatements, candidates: readonly Rotation[]): Promise<string[]> {
-  const update = spendStatement(candidates);
-  const winnerIds = (await sql.all(update.sql, update.params)).map((r) => r.successor_id as string);
-  const won = new Set(winnerIds);
-  const winners = candidates.filter((r) => won.has(r.successor.id));
-  if (winners.length > 0) {
-    await sql.all(
-      `INSERT INTO refresh_tokens (${SUCCESSOR_COLUMNS}) VALUES ${winners.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      winners.flatMap(successorValues),
-    );
-  }
-  return winnerIds;
-}
-
 /**
- * PostgreSQL: the same UPDATE and INSERT in one statement. The INSERT stores exactly the successors
- * the UPDATE's RETURNING names (a data-modifying WITH runs once, and its RETURNING feeds the rest).
+ * The conditional UPDATE, which also stores the winners' successors; answers the winners' successor
+ * ids. The UPDATE writes into each row it spends its successor's id, hash, scope and DPoP key; the
+ * successor row is made from the spent row in the same statement: on SQLite by the trigger of
+ * db/migrations/0013 (SQLite has no writes inside WITH), on PostgreSQL by an INSERT fed by the
+ * UPDATE's RETURNING (a data-modifying WITH runs once). A rotation is therefore never spent without
+ * its successor, nor a successor stored without its spend, whether or not a transaction holds them.
  */
-async function spendAndStoreInOne(sql: RawStatements, candidates: readonly Rotation[]): Promise<string[]> {
-  const update = spendStatement(candidates);
-  const row = '(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))';
-  const rows = await sql.all(
-    `WITH spent AS (${update.sql}), stored AS (INSERT INTO refresh_tokens (${SUCCESSOR_COLUMNS}) ` +
-      `SELECT * FROM (VALUES ${candidates.map(() => row).join(', ')}) AS successor(${SUCCESSOR_COLUMNS}) ` +
-      'WHERE successor.id IN (SELECT successor_id FROM spent)) SELECT successor_id FROM spent',
-    [...update.params, ...candidates.flatMap(successorValues)],
-  );
+async function spendAndStore(sql: RawStatements, candidates: readonly Rotation[], onPg: boolean): Promise<string[]> {
+  const update = spendStatement(candidates, onPg ? SPENT_ROW : 'successor_id');
+  const rows = onPg
+    ? await sql.all(
+        `WITH spent AS (${update.sql}), stored AS (INSERT INTO refresh_tokens (${SUCCESSOR_COLUMNS}) SELECT ${SPENT_ROW} FROM spent) ` +
+          'SELECT successor_id FROM spent',
+        update.params,
+      )
+    : await sql.all(update.sql, update.params);
   return rows.map((r) => r.successor_id as string);
 }
 
+/** A successor's columns, and where the spent row holds each (the trigger of db/migrations/0013 says the same). */
 const SUCCESSOR_COLUMNS = 'id, token_hash, grant_id, client_id, scope, created_at, expires_at, dpop_jkt';
-const successorValues = ({ successor: s }: Rotation) => [s.id, s.tokenHash, s.grantId, s.clientId, s.scope, s.createdAt, s.expiresAt, s.dpopJkt];
+const SPENT_ROW = 'successor_id, successor_hash, grant_id, client_id, successor_scope, used_at, expires_at, successor_dpop_jkt';
 
 /**
  * The conditional UPDATE of every candidate at once (CASE per column, portable to SQLite ≥ 3.35 and
- * PostgreSQL); RETURNING names the successors of the rows it spent, i.e. the winners. A token whose
- * grant was revoked meanwhile is not spent (RFC 9700 §4.14.2: revoking a grant ends its refresh tokens).
+ * PostgreSQL); RETURNING names the successors of the rows it spent, i.e. the winners (on PostgreSQL
+ * with what their successors take from them). A token whose grant was revoked meanwhile is not spent
+ * (RFC 9700 §4.14.2: revoking a grant ends its refresh tokens).
  */
-function spendStatement(rotations: readonly Rotation[]): { sql: string; params: unknown[] } {
-  const cases = (cast: string) => `CASE id ${rotations.map(() => `WHEN ? THEN CAST(? AS ${cast})`).join(' ')} END`;
+function spendStatement(rotations: readonly Rotation[], returning: string): { sql: string; params: unknown[] } {
+  const set = (column: string, cast: string, value: (r: Rotation) => unknown) => ({
+    sql: `${column} = CASE id ${rotations.map(() => `WHEN ? THEN CAST(? AS ${cast})`).join(' ')} END`,
+    params: rotations.flatMap((r) => [r.tokenId, value(r)]),
+  });
+  const sets = [
+    set('used_at', 'BIGINT', (r) => r.rotatedAt),
+    set('successor_id', 'TEXT', (r) => r.successor.id),
+    set('successor_access', 'TEXT', (r) => r.successorAccess),
+    set('successor_hash', 'TEXT', (r) => r.successor.tokenHash),
+    set('successor_scope', 'TEXT', (r) => r.successor.scope),
+    set('successor_dpop_jkt', 'TEXT', (r) => r.successor.dpopJkt),
+  ];
   return {
     sql:
-      `UPDATE refresh_tokens SET used_at = ${cases('BIGINT')}, successor_id = ${cases('TEXT')}, successor_access = ${cases('TEXT')} ` +
+      `UPDATE refresh_tokens SET ${sets.map((x) => x.sql).join(', ')} ` +
       `WHERE id IN (${rotations.map(() => '?').join(', ')}) AND used_at IS NULL ` +
       // The grant's check as a subquery per spent row, not a join PostgreSQL may reorder: the rows
       // are found by their primary key whatever the statistics say (on a table never analyzed yet,
       // its planner would walk every token of the grant through the grant_id index instead).
       // A grant gone (NULL) spends nothing, as a revoked one.
       'AND (SELECT grants.revoked_at IS NULL FROM grants WHERE grants.id = refresh_tokens.grant_id) ' +
-      'RETURNING successor_id',
-    params: [
-      ...rotations.flatMap((r) => [r.tokenId, r.rotatedAt]),
-      ...rotations.flatMap((r) => [r.tokenId, r.successor.id]),
-      ...rotations.flatMap((r) => [r.tokenId, r.successorAccess]),
-      ...rotations.map((r) => r.tokenId),
-    ],
+      `RETURNING ${returning}`,
+    params: [...sets.flatMap((x) => x.params), ...rotations.map((r) => r.tokenId)],
   };
 }
 

@@ -38,9 +38,10 @@ describe('refresh rotations committed in groups', () => {
   function rotationOf(row: Record<string, any>, successorHash = `successor-hash-${++successors}`): Rotation {
     return {
       tokenId: row.id,
+      grantId: row.grant_id,
       rotatedAt: clock.now(),
       successorAccess: '{"claims":{},"kid":"k","expiresIn":1}',
-      successor: { id: `successor-${successors}-${row.id}`.slice(0, 64), tokenHash: successorHash, grantId: row.grant_id, clientId: row.client_id, scope: row.scope, createdAt: clock.now(), expiresAt: Number(row.expires_at), dpopJkt: null },
+      successor: { id: `successor-${successors}-${row.id}`.slice(0, 64), tokenHash: successorHash, scope: row.scope, dpopJkt: null },
     };
   }
 
@@ -53,6 +54,27 @@ describe('refresh rotations committed in groups', () => {
     expect(await rotateRefreshTokens(app.deps.db, [rotationOf(a.row), rotationOf(b.row)])).toEqual([false, true]);
     expect(await countRows(app, 'refresh_tokens', { grant_id: a.grant_id })).toBe(2);
     expect(await countRows(app, 'refresh_tokens', { grant_id: b.grant_id })).toBe(2);
+  });
+
+  it('stores the successor in the spend: its grant, client and expiry the spent token’s, created when it was spent', async () => {
+    const a = await freshToken();
+    const rotation = { ...rotationOf(a.row), rotatedAt: clock.now() + 7 };
+    rotation.successor = { ...rotation.successor, scope: 'narrower', dpopJkt: 'j'.repeat(43) };
+    expect(await rotateRefreshTokens(app.deps.db, [rotation])).toEqual([true]);
+    const stored = await app.deps.db('refresh_tokens').where({ id: rotation.successor.id }).first();
+    expect({ ...stored, created_at: Number(stored.created_at), expires_at: Number(stored.expires_at) }).toMatchObject({
+      token_hash: rotation.successor.tokenHash,
+      grant_id: a.row.grant_id,
+      client_id: a.row.client_id,
+      scope: 'narrower',
+      created_at: clock.now() + 7,
+      expires_at: Number(a.row.expires_at),
+      dpop_jkt: 'j'.repeat(43),
+      used_at: null,
+      successor_id: null,
+    });
+    const spentRow = await app.deps.db('refresh_tokens').where({ id: a.row.id }).first();
+    expect([Number(spentRow.used_at), spentRow.successor_id]).toEqual([clock.now() + 7, rotation.successor.id]);
   });
 
   it('lets exactly one of concurrent duplicates in the same batch win: one successor row', async () => {

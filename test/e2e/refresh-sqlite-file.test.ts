@@ -84,3 +84,27 @@ const onSqlite = !process.env.TEST_DATABASE_URL;
     expect(sizes[2]).toBeLessThan(sizes[0] * 1.5);
   });
 });
+
+(onSqlite ? describe : describe.skip)('a SQLite file closed after refreshes', () => {
+  // The writer keeps the group commit's statements prepared (src/store/raw-sql.ts), and SQLite
+  // refuses to close a connection with statements still prepared: the close finalizes them first.
+  // Closed cleanly, the last connection checkpoints the WAL and deletes it.
+  it('closes every connection: the WAL is checkpointed and removed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantor-refresh-close-'));
+    try {
+      const clock = fixedClock(Math.floor(Date.now() / 1000));
+      const app = await startTestApp({ clock, env: { DATABASE_URL: `sqlite:${path.join(dir, 'grantor.sqlite')}` } });
+      const fx = await delegatedFixture(app);
+      const t = await delegatedTokens(app, new Person(app.url), fx.spa.client_id);
+      clock.advance(5);
+      const first = await refresh(app, fx.spa.client_id, t.refresh_token);
+      expect(first.status).toBe(200);
+      expect((await refresh(app, fx.spa.client_id, (await first.json()).refresh_token)).status).toBe(200);
+      expect(fs.existsSync(path.join(dir, 'grantor.sqlite-wal'))).toBe(true);
+      await app.close();
+      expect(fs.existsSync(path.join(dir, 'grantor.sqlite-wal'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -20,15 +20,17 @@ function recorded(options: { inFlightAtMost: number; maxBatch: number; fail?: (i
       return items.map((i) => i * 10);
     },
   });
-  /** Lets every batch end, those started by the ending of others included. */
+  /** Lets every batch end, those started by the ending of others (on the next turn) included. */
   const releaseAll = async () => {
     for (;;) {
-      await new Promise((resolve) => setImmediate(resolve));
+      for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
       if (waiting.length === 0) return;
       waiting.splice(0).forEach((go) => go());
     }
   };
-  return { batcher, batches, releaseAll, mostInFlight: () => mostInFlight };
+  /** Lets the batches in flight end now. */
+  const release = () => waiting.splice(0).forEach((go) => go());
+  return { batcher, batches, release, releaseAll, mostInFlight: () => mostInFlight };
 }
 
 describe('batcher', () => {
@@ -40,6 +42,20 @@ describe('batcher', () => {
     await r.releaseAll();
     expect(await Promise.all([...first, ...second])).toEqual([10, 20, 30, 40, 50]);
     expect(r.batches).toEqual([[1, 2, 3], [4, 5]]);
+  });
+
+  it('starts the next batch on the turn after one ends: calls whose I/O completed meanwhile join it', async () => {
+    const r = recorded({ inFlightAtMost: 1, maxBatch: 100 });
+    const first = r.batcher.run(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = r.batcher.run(2);
+    // A callback already due when the batch in flight ends (as a read answered by the thread pool
+    // in the same turn would be) asks for its call after that end, and still joins the next batch.
+    const third = new Promise<number>((resolve) => setImmediate(() => resolve(r.batcher.run(3))));
+    r.release();
+    await r.releaseAll();
+    expect(await Promise.all([first, second, third])).toEqual([10, 20, 30]);
+    expect(r.batches).toEqual([[1], [2, 3]]);
   });
 
   it('never has more batches in flight than allowed, nor more items in a batch', async () => {

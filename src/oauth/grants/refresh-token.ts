@@ -69,8 +69,9 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
   if (issued.length === 0) throw new OAuthError('invalid_scope', 'the requested scope is no longer allowed to the client');
   const grantScope = formatScope(allowedNow(grant.scope.split(' '), client, resource));
 
-  // 4. one transaction, shared with the rotations arriving meanwhile (group commit): rotate (the
-  // database picks the one winner), store the successor, narrow or touch the grant. The access
+  // 4. one statement (a transaction when the grant is narrowed or touched), shared with the
+  // rotations arriving meanwhile (group commit): rotate (the database picks the one winner) and
+  // store the successor, maybe narrow or touch the grant. The access
   // token's claims are stored with the rotation; it is signed once the winner is known, so a
   // loser signs only the winner's answer.
   const scope = formatScope(issued);
@@ -82,9 +83,11 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
   const dpopJkt = row.dpopJkt ?? (client.type === 'public' ? request.dpopJkt : null) ?? null;
   const rotated = await deps.rotations.rotate({
     tokenId: row.id,
+    grantId: grant.id,
     rotatedAt: deps.clock.now(),
     successorAccess: JSON.stringify(answered),
-    successor: { id: randomId(), tokenHash: successor.hash, grantId: grant.id, clientId: client.clientId, scope: formatScope(kept), createdAt: now, expiresAt: row.expiresAt, dpopJkt },
+    // Its grant, client and expiry are this token's (store/rotate-refresh-tokens.ts).
+    successor: { id: randomId(), tokenHash: successor.hash, scope: formatScope(kept), dpopJkt },
     narrowGrant: grantScope && grantScope !== grant.scope ? { from: grant.scope, to: grantScope } : undefined,
     // Idle timeouts count in days: marking the grant used once a minute is enough.
     touchGrantAt: (grant.lastUsedAt ?? 0) < now - 60 ? now : undefined,
