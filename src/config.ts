@@ -92,6 +92,12 @@ const EnvSchema = z.object({
   /** Processes serving on this machine: a number, or `auto` for one per core. They share the port. */
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
   /**
+   * The nice value (Linux) of each serving process's threads other than its event loop — libuv's
+   * pool (signatures, SQLite), the log's writer — once it listens: 0 leaves them as they are. See
+   * src/lib/thread-pool.ts.
+   */
+  HELPER_THREAD_NICE: z.coerce.number().int().min(0).max(19).default(5),
+  /**
    * Hosts Grantor may reach past the address checks when it fetches or posts to a URL someone
    * else named (a client_id metadata document, later a jwks_uri or a push receiver): a
    * comma-separated list of `host` or `host:port` (e.g. `apps.internal, localhost:8443`). Without
@@ -186,6 +192,8 @@ export interface Config {
   ops: { port: number; host: string } | undefined;
   logLevel: z.infer<typeof logLevel>;
   workers: number;
+  /** HELPER_THREAD_NICE: the nice value of a serving process's threads besides its event loop (0: unchanged). */
+  helperThreadNice: number;
   /** Fetches of URLs someone else named (src/outbound/). */
   outbound: { allowedHosts: ReadonlySet<string>; timeoutMs: number };
   /** CLIENT_METADATA_DOCUMENTS: off, on for any domain (`domains` undefined), or on for the listed domains. */
@@ -256,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ops: e.OPS_PORT === undefined ? undefined : { port: e.OPS_PORT, host: e.OPS_HOST },
     logLevel: e.LOG_LEVEL,
     workers: e.WORKERS === 'auto' ? os.availableParallelism() : e.WORKERS,
+    helperThreadNice: e.HELPER_THREAD_NICE,
     outbound: { allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS), timeoutMs: e.OUTBOUND_TIMEOUT * 1000 },
     clientMetadataDocuments: parseMetadataDocuments(e.CLIENT_METADATA_DOCUMENTS),
     registration: { policy: e.REGISTRATION, perAddressPerHour: e.REGISTRATION_RATE_LIMIT, maxClients: e.REGISTRATION_MAX_CLIENTS, idleTtl: e.REGISTRATION_IDLE_TTL },

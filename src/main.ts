@@ -3,8 +3,8 @@
  * database. With WORKERS > 1 the primary process prepares the database and keys once, then forks
  * that many workers that share the port (node:cluster) and forwards signals to them.
  */
-// First: sizes libuv's thread pool before anything uses it (see the module).
-import './lib/thread-pool.js';
+// First: sizes libuv's thread pool before anything uses it; once listening, main() lowers its threads' priority (see the module).
+import { lowerHelperThreads } from './lib/thread-pool.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createServers } from './app.js';
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const { logger } = deps;
   const { main: server, ops } = createServers(deps);
   const port = await listen(server, config.port, config.host);
+  const lowered = lowerHelperThreads(config.helperThreadNice);
   if (ops && config.ops) {
     const opsPort = await listen(ops, config.ops.port, config.ops.host);
     logger.info({ opsPort }, `operations (/metrics, /healthz, /readyz) on http://${config.ops.host}:${opsPort}`);
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       keysDir: config.keysDir,
       signingKid: deps.keyRing.signingKey().kid,
       keyGenerated: deps.keyGenerated,
+      helperThreads: { nice: config.helperThreadNice, lowered },
       keyEncryption: deps.keyEncryption,
     },
     `Grantor listening on http://${config.host}:${port} (issuer ${config.issuer})`,
