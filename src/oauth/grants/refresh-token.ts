@@ -71,9 +71,10 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
 
   // 4. one statement (a transaction when the grant is narrowed or touched), shared with the
   // rotations arriving meanwhile (group commit): rotate (the database picks the one winner) and
-  // store the successor, maybe narrow or touch the grant. The access
-  // token's claims are stored with the rotation; it is signed once the winner is known, so a
-  // loser signs only the winner's answer.
+  // store the successor, maybe narrow or touch the grant. The access token's claims are stored
+  // with the rotation. It is signed while the rotation commits (both wait for the thread pool; one
+  // after the other, a refresh at c=10 took 18 % longer) and leaves only if this rotation won: a
+  // loser drops its signature and answers with the winner's claims, signed anew.
   const scope = formatScope(issued);
   const access = grantAccessTokenClaims(deps, grant, resource, scope, now, request.dpopJkt);
   const kid = deps.keyRing.signingKey().kid;
@@ -81,6 +82,9 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
   const answered: Answered = { claims: access.claims, kid, expiresIn: access.ttl };
   // The successor keeps the binding; an unbound public-client token is bound by its first proof.
   const dpopJkt = row.dpopJkt ?? (client.type === 'public' ? request.dpopJkt : null) ?? null;
+  const signing = signAccessToken(deps.keyRing, access.claims, kid);
+  // Awaited below only if this rotation won; a rotation that failed must not leave it unhandled.
+  signing.catch(() => undefined);
   const rotated = await deps.rotations.rotate({
     tokenId: row.id,
     grantId: grant.id,
@@ -101,7 +105,7 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
   }
 
   // 5. respond
-  const { token } = await signAccessToken(deps.keyRing, access.claims, kid);
+  const { token } = await signing;
   return { access_token: token, token_type: access.tokenType, expires_in: access.ttl, scope, refresh_token: successor.token };
 }
 
