@@ -2,7 +2,7 @@ import sqlite3 from 'sqlite3';
 import type { DatabaseConfig } from '../config.js';
 import { createBatcher } from '../lib/batcher.js';
 import { isSqliteFile, type Db } from './db.js';
-import { dialectOf, rawQuery } from './raw-sql.js';
+import { dialectOf, rawQuery, sqliteStatements, type RawStatements } from './raw-sql.js';
 import { tokenWithGrant, TOKEN_WITH_GRANT, TOKENS_WITH_GRANTS_PG, type RefreshTokenWithGrant } from './refresh-tokens.js';
 
 /**
@@ -58,15 +58,18 @@ interface PreparedReader {
   close(): Promise<void>;
 }
 
-/** One read-only connection with `sql` prepared, opened at its first read. */
+/**
+ * One read-only connection, opened at its first read, its statements kept prepared as the writer's
+ * are (raw-sql.ts: the same mechanism, finalized when the connection closes).
+ */
 function preparedReader(filename: string, sql: string): PreparedReader {
-  let opened: Promise<{ conn: sqlite3.Database; stmt: sqlite3.Statement }> | undefined;
+  let opened: Promise<{ conn: sqlite3.Database; statements: RawStatements }> | undefined;
   const open = () =>
-    new Promise<{ conn: sqlite3.Database; stmt: sqlite3.Statement }>((resolve, reject) => {
+    new Promise<{ conn: sqlite3.Database; statements: RawStatements }>((resolve, reject) => {
       const conn = new sqlite3.Database(filename, sqlite3.OPEN_READONLY, (err) => {
         if (err) return reject(err);
         conn.configure('busyTimeout', 5000);
-        const stmt = conn.prepare(sql, (prepareErr) => (prepareErr ? reject(prepareErr) : resolve({ conn, stmt })));
+        resolve({ conn, statements: sqliteStatements(conn) });
       });
     });
   return {
@@ -75,16 +78,14 @@ function preparedReader(filename: string, sql: string): PreparedReader {
         opened = undefined;
         throw err;
       });
-      const { stmt } = await opened;
       // all(), not get(): run to the end, the statement lets go of its read snapshot, so a reader
       // idle after its last read never holds the WAL back from a checkpoint.
-      return new Promise((resolve, reject) => stmt.all(params, (err: Error | null, rows: Array<Record<string, unknown>>) => (err ? reject(err) : resolve(rows))));
+      return (await opened).statements.all(sql, params);
     },
     async close() {
       if (!opened) return;
-      const { conn, stmt } = await opened.catch(() => ({ conn: undefined, stmt: undefined }));
-      if (!conn || !stmt) return;
-      await new Promise<void>((resolve) => stmt.finalize(() => conn.close(() => resolve())));
+      const conn = await opened.then(({ conn }) => conn).catch(() => undefined);
+      if (conn) await new Promise<void>((resolve) => conn.close(() => resolve()));
     },
   };
 }

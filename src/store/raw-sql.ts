@@ -7,7 +7,8 @@ export interface RawStatements {
   all(sql: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
 }
 
-interface SqliteConnection {
+/** The calls of a sqlite3 connection this module uses (sqlite3's Database). */
+export interface SqliteConnection {
   exec(sql: string, cb: (err: Error | null) => void): void;
   prepare(sql: string, cb: (err: Error | null) => void): SqliteStatement;
   close(cb?: (err: Error | null) => void): void;
@@ -103,10 +104,19 @@ async function inPg<T>(conn: PgConnection, work: (statements: RawStatements) => 
 }
 
 /**
+ * Statements on a SQLite connection of one's own (the refresh grant's read-only readers,
+ * store/hot-reads.ts), kept prepared as on the pool's: closing the connection finalizes them first.
+ */
+export function sqliteStatements(conn: SqliteConnection): RawStatements {
+  return { all: sqliteStatement(conn) };
+}
+
+/**
  * Runs statements on a SQLite connection (sqlite3's own calls), each kept prepared on it: sqlite3
  * prepares a statement given as text on the thread pool, then runs it there, two trips each waiting
  * for a free thread and then for the event loop. Prepared once, a statement is one trip: the group
- * commit's statement is the same text for every batch of the same size (issue #14 item 2).
+ * commit's statement is the same text for every batch of the same size, and the refresh grant's read
+ * one text (issue #14 item 2).
  */
 function sqliteStatement(conn: SqliteConnection): RawStatements['all'] {
   return async (sql, params) => {
