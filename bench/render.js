@@ -33,7 +33,7 @@ export function render(results) {
   const { cores } = env;
   const { sample: gSample, runs: grantorToken, bare } = issuance;
   const [{ lean: jwks }, { lean: metadata }] = documents;
-  const { refresh: { seed, runs: grantorRefresh, chainCheck }, introspection: { accessToken, lean: introspection, koa: introspectionKoa }, verifyCost, authTiming } = delegated;
+  const { refresh: { seed, runs: grantorRefresh, chainCheck }, otherGrants, introspection: { accessToken, lean: introspection, koa: introspectionKoa }, verifyCost, authTiming } = delegated;
   const oidc = oidcProvider;
   const oidcToken = oidcProvider?.token ?? [];
   const oidcRefresh = oidcProvider?.refresh ?? [];
@@ -153,6 +153,19 @@ export function render(results) {
     const r = at(grantorRefresh, c);
     return [c, fmt.int(g?.rps), fmt.ms(g?.latencyMs.p99), fmt.int(r?.rps), fmt.ms(r?.latencyMs.p99), g && r ? fmt.ratio(r.rps / g.rps) : undefined];
   })));
+  p('');
+  p('5b. Grantor POST /oauth/token grant_type=authorization_code and token exchange (RFC 8693), on the same server');
+  p('   authorization_code: a confidential web app (client_secret_basic, PKCE) redeems codes made before each run (one GET /oauth/authorize each,');
+  p('   consent remembered); a run sends its stock once each, so it lasts as long as they do. Token exchange: a confidential backend listed in');
+  p('   a second API\'s token_exchange_clients exchanges one person\'s access token for that API, each exchange a grant of its own.');
+  const otherRow = (/** @type {string} */ label, /** @type {import('./types.js').MeasuredRun} */ r) => [
+    label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ratio(r.latencyMs.p99 / Math.max(r.latencyMs.p50, 1)), r.non2xx, r.seconds.toFixed(1),
+    fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
+  ];
+  p(table(['grant', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'non-2xx', 'seconds', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], [
+    ...otherGrants.authorizationCode.map((r) => otherRow('authorization_code', r)),
+    ...otherGrants.tokenExchange.map((r) => otherRow('token exchange', r)),
+  ], { align: [false, ...Array(12).fill(true)] }));
   p('');
   p(`6. Grantor POST /oauth/introspect (client_secret_basic, a client with the \`introspect\` permission, a valid client_credentials access token of ${accessToken.length} bytes)`);
   const introspectRow = (/** @type {string} */ label, /** @type {import('./types.js').ScriptedRun} */ r) => [
@@ -329,6 +342,10 @@ export function render(results) {
       seedTokensPerSecond: round(seed.count / seed.seconds),
       runs: grantorRefresh.map((r) => ({ ...jsonRun(r), rotated: r.script.ok, failedRotations: r.script.bad, starved: r.script.starved, firstFailure: r.script.firstBad, poolBefore: r.script.poolBefore, poolAfter: r.script.poolAfter })),
       chainCheck: { poolLeft: chainCheck.poolLeft, active: chainCheck.active === true },
+    },
+    otherGrants: {
+      authorizationCode: otherGrants.authorizationCode.map((r) => ({ ...jsonRun(r), redeemed: r.script.ok, failed: r.script.bad, firstFailure: r.script.firstBad })),
+      tokenExchange: otherGrants.tokenExchange.map(jsonRun),
     },
     edgeCosts: {
       rounds: edgeCosts.rounds,

@@ -14,7 +14,7 @@
  */
 export function insaneResults(results, f) {
   const { signing, issuance, documents, edgeCosts, delegated, registration, metadataDocuments: md, oidcProvider, dpop, revocation, streamCost, scaleOut } = results;
-  const { refresh, introspection, verifyCost, authTiming } = delegated;
+  const { refresh, otherGrants, introspection, verifyCost, authTiming } = delegated;
   /** @type {string[]} */
   const broken = [];
   const positive = (/** @type {string} */ label, /** @type {unknown} */ v) => { if (!(typeof v === 'number' && v > 0)) broken.push(`${label}: ${v}`); };
@@ -24,6 +24,8 @@ export function insaneResults(results, f) {
   if (issuance.bare) rate('bare signer', issuance.bare);
   for (const d of documents) { rate(`GET ${d.label} via koa`, d.koa); rate(`GET ${d.label}`, d.lean); }
   for (const r of refresh.runs) rate('refresh', r);
+  for (const r of otherGrants.authorizationCode) rate('authorization_code', r);
+  for (const r of otherGrants.tokenExchange) rate('token exchange', r);
   rate('introspection', introspection.lean);
   rate('introspection via koa', introspection.koa);
   rate('registration', registration);
@@ -33,6 +35,7 @@ export function insaneResults(results, f) {
   for (const row of edgeCosts.rows) positive(`2b ${row.label} req/s`, row.meanRps);
   const scriptOf = (/** @type {import('./types.js').ScriptedRun[]} */ runs) => JSON.stringify(runs.map((r) => ({ non2xx: r.non2xx, bad: r.script.bad, starved: r.script.starved, firstBad: r.script.firstBad })));
   if (!f.refreshClean || !refresh.chainCheck.active) broken.push(`refresh: ${scriptOf(refresh.runs)}, pooled token active ${refresh.chainCheck.active}`);
+  if (otherGrants.authorizationCode.some((r) => r.non2xx || r.errors || r.script.bad || r.script.starved)) broken.push(`authorization_code: ${scriptOf(otherGrants.authorizationCode)}`);
   if (oidcProvider?.refresh.some((r) => r.non2xx || r.errors || r.script.bad || r.script.starved)) broken.push(`oidc-provider refresh: ${scriptOf(oidcProvider.refresh)}`);
   if (!f.introspectionClean) broken.push(`introspection: ${introspection.lean.non2xx} non-2xx, ${introspection.lean.script.bad} not active (${introspection.lean.script.firstBad})`);
   positive('verify µs (module)', verifyCost.module.wallUs);

@@ -12,6 +12,9 @@
  *     server rotated it; the answer was never read): at most `connections` per run.
  *   - 'introspect': one fixed POST /oauth/introspect; each answer must be 200 with "active":true.
  *   - 'dpop': one fixed POST /oauth/token, each with the next DPoP proof of the pool (see dpopScript).
+ *   - 'code': POST /oauth/token grant_type=authorization_code, each with the next code of the pool
+ *     (its form fields: code and PKCE verifier; a code is single use); each answer must be 200 with
+ *     an access token.
  */
 import autocannon from 'autocannon';
 
@@ -107,8 +110,30 @@ function dpopScript(_opts, stats) {
   };
 }
 
+/**
+ * 'code': the fixed part of a code redemption (grant_type, redirect_uri; the client authenticates
+ * in a header), then the pool's next `code=…&code_verifier=…`.
+ * @param {import('./types.js').LoadOptions} opts
+ * @param {ScriptStats} stats
+ * @returns {AutocannonRequest}
+ */
+function codeScript({ body = '' }, stats) {
+  return {
+    setupRequest(/** @type {AutocannonRequest} */ req) {
+      return { ...req, body: `${body}&${nextFromPool(stats)}` };
+    },
+    onResponse(/** @type {number} */ status, /** @type {string} */ answer) {
+      if (status === 200 && String(answer).includes('"access_token"')) stats.ok++;
+      else {
+        stats.bad++;
+        stats.firstBad ??= `HTTP ${status} ${String(answer).slice(0, 300)}`;
+      }
+    },
+  };
+}
+
 /** @type {Record<string, (opts: import('./types.js').LoadOptions, stats: ScriptStats) => AutocannonRequest>} */
-const SCRIPTS = { refresh: refreshScript, introspect: introspectScript, dpop: dpopScript };
+const SCRIPTS = { refresh: refreshScript, introspect: introspectScript, dpop: dpopScript, code: codeScript };
 
 /**
  * @typedef {{ id: number, type: 'pool', tokens: string[] } | { id: number, type: 'peek' }
@@ -131,12 +156,12 @@ process.on('message', async (/** @type {Message} */ msg) => {
     if (!make) throw new Error(`unknown script ${script}`);
     /** @type {ScriptStats} */
     const stats = { ok: 0, bad: 0, starved: 0, firstBad: null, poolBefore: pool.length };
-    const { url, method, headers, body, connections, duration } = opts;
+    const { url, method, headers, body, connections, duration, amount } = opts;
     const r = await autocannon({
       url,
       connections,
-      duration,
-      sampleInt: sampleInterval(duration),
+      ...(amount ? { amount } : { duration }),
+      sampleInt: sampleInterval(amount ? undefined : duration),
       pipelining: 1,
       requests: [{ method, headers, body, ...make(opts, stats) }],
     });

@@ -14,7 +14,7 @@ export async function startScriptedLoadGenerator() {
     setPool: (/** @type {string[]} */ tokens) => send({ type: 'pool', tokens }),
     /** The pool's size and one of its tokens (the head of some rotation chain). */
     peekPool: () => send({ type: 'peek' }),
-    /** `script`: 'refresh' | 'introspect'; opts: url, method, headers, body, connections, duration (s), and the script's own (clientId). */
-    run: (/** @type {'refresh' | 'introspect'} */ script, /** @type {import('./types.js').LoadOptions} */ opts) => send({ script, opts }),
+    /** `script`: 'refresh' | 'introspect' | 'dpop' | 'code'; opts: url, method, headers, body, connections, duration (s), and the script's own (clientId). */
+    run: (/** @type {'refresh' | 'introspect' | 'dpop' | 'code'} */ script, /** @type {import('./types.js').LoadOptions} */ opts) => send({ script, opts }),
   };
 }

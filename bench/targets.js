@@ -162,10 +162,13 @@ function refreshTargets(results, f) {
     detail: pgCc && pgRefresh ? `${fmt.int(pgRefresh.rps)} / ${fmt.int(pgCc.rps)} req/s = ${fmt.ratio(pgRatio)} (9: client_credentials with rate limits off)` : 'PostgreSQL not measured',
     pass: pgRatio === null ? null : pgRatio >= 0.5,
   });
+  const { authorizationCode, tokenExchange } = delegated.otherGrants;
   /** @type {Array<[string, { connections: number, latencyMs: { p50: number, p99: number } } | undefined]>} */
   const grants = [
     ['client_credentials', cc(10)],
     ['refresh', delegated.refresh.runs.find((r) => r.connections === 10)],
+    ['authorization_code', authorizationCode.find((r) => r.connections === 10)],
+    ['token exchange', tokenExchange.find((r) => r.connections === 10)],
   ];
   for (const [grant, run] of grants) {
     out.push({
@@ -180,6 +183,8 @@ function refreshTargets(results, f) {
     ['client_credentials', cc(50)],
     ['refresh', delegated.refresh.runs.find((r) => r.connections === 50)],
     ['refresh on PostgreSQL', pgRefresh],
+    ['authorization_code', authorizationCode.find((r) => r.connections === 50)],
+    ['token exchange', tokenExchange.find((r) => r.connections === 50)],
   ];
   // What the machine allows: the bare signer (node:http and the signature, nothing else) under the
   // same load on the same cores, beside the load generator; its spread bounds any server's here.

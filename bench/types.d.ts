@@ -26,6 +26,8 @@ export interface LoadOptions {
   body?: string;
   connections?: number;
   duration?: number;
+  /** bench/scripted-load-child.js: this many requests, whatever the time (instead of `duration`): a pool's whole stock, sent once each. */
+  amount?: number;
   /** bench/load-child.js: each request takes the next Authorization header and X-Forwarded-For address. */
   rotate?: { authorizations: string[]; forwardedFor: string[] };
   /** bench/scripted-load-child.js's refresh script: the public client. */
@@ -61,7 +63,7 @@ export interface ScriptedLoadGenerator {
   pid: number | undefined;
   setPool(tokens: string[]): Promise<unknown>;
   peekPool(): Promise<{ pool: number; sample?: string }>;
-  run(script: 'refresh' | 'introspect' | 'dpop', opts: LoadOptions): Promise<LoadResult>;
+  run(script: 'refresh' | 'introspect' | 'dpop' | 'code', opts: LoadOptions): Promise<LoadResult>;
 }
 
 /** bench/revocation-propagation.js measureRevocationPropagation's options (ms unless named otherwise). */
@@ -172,7 +174,7 @@ export interface LoadTools {
   scripted: ScriptedLoadGenerator;
   log: (msg: string) => void;
   load(target: BenchTarget, label: string, req: LoadOptions, connections: number, seconds: number): Promise<MeasuredRun>;
-  scriptedLoad(target: BenchTarget, label: string, script: 'refresh' | 'introspect', opts: LoadOptions, connections: number, seconds: number): Promise<ScriptedRun>;
+  scriptedLoad(target: BenchTarget, label: string, script: 'refresh' | 'introspect' | 'code', opts: LoadOptions, connections: number, seconds: number): Promise<ScriptedRun>;
   warmUp(target: BenchTarget, req: LoadOptions): Promise<void>;
 }
 

@@ -6,6 +6,7 @@
  *   4. the refresh grant: refresh tokens seeded through the authorization code flow over HTTP
  *      (bench/browserless.js), then every request rotates; each connection chains on the successor
  *      it got back (bench/scripted-load-child.js)
+ *   4b. authorization_code and token exchange at the same connection counts (./other-grants.js)
  *   5. POST /oauth/introspect of a valid access token by a client with `introspect`, through koa
  *      (`?via=koa`) and on the lean path, side by side
  *   6. the resource-server module's µs per verify against bare jose (bench/verify-cost.js), in
@@ -20,6 +21,7 @@ import { BenchBroken, basicAuth, introspect, VIA_KOA } from '../load-runs.js';
 import { fmt } from '../report.js';
 import { clientCredentialsToken } from '../resource-server-module.js';
 import { measureVerifyCost } from '../verify-cost.js';
+import { measureOtherGrants } from './other-grants.js';
 
 /**
  * @param {{ tools: import('../types.js').LoadTools, config: Pick<import('../types.js').BenchConfig,
@@ -31,13 +33,14 @@ export async function measureDelegatedAccess({ tools, config }) {
   try {
     const delegated = await prepareDelegated(grantor);
     const refresh = await measureRefresh({ grantor, delegated, tools, config });
+    const otherGrants = await measureOtherGrants({ grantor, credentials: { username: delegated.username, password: delegated.password }, tools, config });
     const introspection = await measureIntrospection({ grantor, delegated, tools, config });
     tools.log(`6/9 resource-server module: cost per verification (${config.verifyRounds} rounds × ${config.verifyIterations} per variant)`);
     const verifyCost = await measureVerifyCost({ grantor, token: introspection.accessToken, rounds: config.verifyRounds, iterations: config.verifyIterations });
     // 6b. does the answer time tell whether a client_id exists?
     tools.log('6/9 client authentication timing: wrong secret vs unknown client_id (interleaved)');
     const authTiming = await measureClientAuthTiming({ grantor, tries: config.timingTries, warmup: config.timingWarmup, log: tools.log });
-    return { refresh, introspection, verifyCost, authTiming };
+    return { refresh, otherGrants, introspection, verifyCost, authTiming };
   } finally {
     await grantor.stop();
   }

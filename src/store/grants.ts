@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { paginate } from './paginate.js';
+import { rawTransaction } from './raw-sql.js';
 import type { GrantRow, Page } from './tables.js';
 
 interface RawGrant {
@@ -48,6 +49,36 @@ const toRaw = (g: GrantRow): RawGrant => ({
   expires_at: g.expiresAt,
   ...(g.parentGrantId ? { parent_grant_id: g.parentGrantId } : {}),
 });
+
+/**
+ * A grant's columns as `g_<column>` from `table` (a table name or alias), for the hot reads that
+ * join a grant to what refers to it (a refresh token, an authorization code); `prefixedGrant` reads
+ * them back.
+ */
+export function prefixedGrantColumns(table: string): string {
+  return GRANT_COLUMN_NAMES.map((c) => `${table}.${c} AS g_${c}`).join(', ');
+}
+const GRANT_COLUMN_NAMES = ['id', 'client_id', 'user_id', 'resource', 'scope', 'kind', 'status_index', 'created_at', 'last_used_at', 'revoked_at', 'expires_at', 'parent_grant_id'];
+
+/** The grant of a row read with prefixedGrantColumns (undefined when a LEFT JOIN found none). */
+export function prefixedGrant(r: Record<string, any>): GrantRow | undefined {
+  if (r.g_id === null || r.g_id === undefined) return undefined;
+  const raw: Record<string, unknown> = {};
+  for (const c of GRANT_COLUMN_NAMES) raw[c] = r[`g_${c}`];
+  return toRow(raw as unknown as RawGrant);
+}
+
+/** SQL of the grant writes the token grants make in their own transactions (raw-sql.ts). */
+export const GRANT_SQL = {
+  /**
+   * Issue #10: narrow to (scope, id, from) what its client and resource still allow, only from the
+   * scope it had when read: a person approving more at that moment keeps what they approved (the
+   * next refresh narrows again).
+   */
+  narrow: 'UPDATE grants SET scope = ? WHERE id = ? AND scope = ?',
+  /** Mark used at (time, id). */
+  touch: 'UPDATE grants SET last_used_at = ? WHERE id = ?',
+} as const;
 
 /**
  * Hands out the next status list index (draft-ietf-oauth-status-list): an autoincrement row, so
@@ -139,17 +170,25 @@ export async function revokeChildGrants(db: Knex, parentIds: string[], at: numbe
 }
 
 /**
- * Locks a live grant's row until the transaction ends (a no-op conditional UPDATE: the row count
- * says whether it is still live). A child grant inserted under this lock cannot miss a revocation
- * of its parent: a revocation that commits first makes this answer false, one that comes after
- * waits and then finds the child (src/revocation/revoke-grant.ts).
+ * Inserts a grant derived from a live parent (token exchange), with its status list index, in one
+ * transaction through the driver (raw-sql.ts; knex's transaction cost more CPU than its
+ * statements). The parent's row is locked first by a no-op conditional UPDATE whose row count says
+ * whether it is still live: a child inserted under this lock cannot miss a revocation of its
+ * parent — a revocation that commits first makes this answer false (nothing is written), one that
+ * comes after waits and then finds the child (src/revocation/revoke-grant.ts). Sets the child's
+ * `statusIndex`.
  */
-export async function lockLiveGrant(db: Knex, id: string): Promise<boolean> {
-  return (await db('grants').where({ id }).whereNull('revoked_at').update({ revoked_at: null })) > 0;
-}
-
-export async function touchGrant(db: Knex, id: string, at: number): Promise<void> {
-  await db('grants').where({ id }).update({ last_used_at: at });
+export async function insertChildGrant(db: Knex, child: GrantRow & { parentGrantId: string }): Promise<boolean> {
+  return rawTransaction(db, async (sql) => {
+    const live = await sql.all('UPDATE grants SET revoked_at = NULL WHERE id = ? AND revoked_at IS NULL RETURNING id', [child.parentGrantId]);
+    if (live.length === 0) return false;
+    const [allocated] = await sql.all('INSERT INTO status_indexes (grant_id) VALUES (?) RETURNING idx', [child.id]);
+    child.statusIndex = Number(allocated.idx);
+    const row = toRaw(child);
+    const columns = Object.keys(row);
+    await sql.all(`INSERT INTO grants (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
+    return true;
+  });
 }
 
 /** The live delegated grant of (person, client, resource), if any: consent given once is kept here. */
@@ -160,15 +199,6 @@ export async function findUserGrant(db: Knex, userId: string, clientId: string, 
     .orderBy('created_at', 'desc')
     .first();
   return raw ? toRow(raw) : undefined;
-}
-
-/**
- * Narrows a grant's scope to what its client and resource still allow (issue #10), unless the
- * scope changed since it was read (a person approving more at that moment keeps what they approved;
- * the next refresh narrows again).
- */
-export async function narrowGrantScope(db: Knex, id: string, from: string, to: string): Promise<void> {
-  await db('grants').where({ id, scope: from }).update({ scope: to });
 }
 
 /** Widens a delegated grant's consented scope (a person approved more). */

@@ -4,9 +4,11 @@ import { createBatcher } from '../lib/batcher.js';
 import { isSqliteFile, type Db } from './db.js';
 import { dialectOf, rawQuery, sqliteStatements, type RawStatements } from './raw-sql.js';
 import { tokenWithGrant, TOKEN_WITH_GRANT, TOKENS_WITH_GRANTS_PG, type RefreshTokenWithGrant } from './refresh-tokens.js';
+import { codeWithGrant, CODE_WITH_GRANT, type CodeWithGrant } from './authorization-codes.js';
 
 /**
- * The refresh grant's one read (a refresh token with its grant), kept off the writer's path.
+ * The refresh grant's one read (a refresh token with its grant), and the authorization_code
+ * grant's (a code with its grant), kept off the writer's path.
  *
  * On a SQLite file it runs on connections of its own, opened read-only beside knex's one writer:
  * in WAL mode a reader never waits for the writer's transaction, so a refresh does not queue its
@@ -21,6 +23,8 @@ import { tokenWithGrant, TOKEN_WITH_GRANT, TOKENS_WITH_GRANTS_PG, type RefreshTo
  */
 export interface HotReads {
   refreshTokenWithGrant(tokenHash: string): Promise<RefreshTokenWithGrant | undefined>;
+  /** The authorization_code grant's one read (a code, its grant, its person), the same way, one statement each. */
+  codeWithGrant(codeHash: string): Promise<CodeWithGrant | undefined>;
   close(): Promise<void>;
 }
 
@@ -28,33 +32,46 @@ export interface HotReads {
 const READERS = 2;
 
 export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
-  if (dialectOf(db) === 'pg') return groupedPgReads(db);
+  const onPool = (sql: string, params: readonly unknown[]) => rawQuery(db, sql, params);
+  if (dialectOf(db) === 'pg') return { ...groupedPgReads(db), codeWithGrant: codeRead(onPool) };
   if (!isSqliteFile(database)) {
     return {
       async refreshTokenWithGrant(tokenHash) {
-        const [row] = await rawQuery(db, TOKEN_WITH_GRANT, [tokenHash]);
+        const [row] = await onPool(TOKEN_WITH_GRANT, [tokenHash]);
         return row ? tokenWithGrant(row) : undefined;
       },
+      codeWithGrant: codeRead(onPool),
       close: async () => undefined,
     };
   }
-  const readers = Array.from({ length: READERS }, () => preparedReader(database.filename, TOKEN_WITH_GRANT));
+  const readers = Array.from({ length: READERS }, () => preparedReader(database.filename));
   let next = 0;
+  const onReader: RawStatements['all'] = (sql, params) => {
+    const reader = readers[next];
+    next = (next + 1) % readers.length;
+    return reader.all(sql, params);
+  };
   return {
     async refreshTokenWithGrant(tokenHash) {
-      const reader = readers[next];
-      next = (next + 1) % readers.length;
-      const [row] = await reader.all([tokenHash]);
+      const [row] = await onReader(TOKEN_WITH_GRANT, [tokenHash]);
       return row ? tokenWithGrant(row) : undefined;
     },
+    codeWithGrant: codeRead(onReader),
     async close() {
       await Promise.all(readers.map((r) => r.close()));
     },
   };
 }
 
-interface PreparedReader {
-  all(params: unknown[]): Promise<Array<Record<string, unknown>>>;
+/** The code read on `all`. */
+function codeRead(all: RawStatements['all']): HotReads['codeWithGrant'] {
+  return async (codeHash) => {
+    const [row] = await all(CODE_WITH_GRANT, [codeHash]);
+    return row ? codeWithGrant(row) : undefined;
+  };
+}
+
+interface PreparedReader extends RawStatements {
   close(): Promise<void>;
 }
 
@@ -62,7 +79,7 @@ interface PreparedReader {
  * One read-only connection, opened at its first read, its statements kept prepared as the writer's
  * are (raw-sql.ts: the same mechanism, finalized when the connection closes).
  */
-function preparedReader(filename: string, sql: string): PreparedReader {
+function preparedReader(filename: string): PreparedReader {
   let opened: Promise<{ conn: sqlite3.Database; statements: RawStatements }> | undefined;
   const open = () =>
     new Promise<{ conn: sqlite3.Database; statements: RawStatements }>((resolve, reject) => {
@@ -73,7 +90,7 @@ function preparedReader(filename: string, sql: string): PreparedReader {
       });
     });
   return {
-    async all(params) {
+    async all(sql, params) {
       opened ??= open().catch((err) => {
         opened = undefined;
         throw err;
@@ -95,7 +112,7 @@ const PG_READS_IN_FLIGHT = 2;
 /** Tokens per grouped read, at most. */
 const PG_READ_BATCH = 100;
 
-function groupedPgReads(db: Db): HotReads {
+function groupedPgReads(db: Db): Omit<HotReads, 'codeWithGrant'> {
   const reads = createBatcher<string, RefreshTokenWithGrant | undefined>({
     inFlightAtMost: PG_READS_IN_FLIGHT,
     maxBatch: PG_READ_BATCH,

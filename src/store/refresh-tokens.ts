@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { prefixedGrant, prefixedGrantColumns } from './grants.js';
 import type { GrantRow } from './tables.js';
 
 export interface RefreshTokenRow {
@@ -31,28 +32,13 @@ const toRow = (r: Record<string, any>): RefreshTokenRow => ({
   dpopJkt: r.dpop_jkt ?? null,
 });
 
-export async function insertRefreshToken(db: Knex, t: Omit<RefreshTokenRow, 'usedAt' | 'successorId' | 'successorAccess' | 'dpopJkt'> & { dpopJkt?: string | null }): Promise<void> {
-  await db('refresh_tokens').insert({
-    id: t.id,
-    token_hash: t.tokenHash,
-    grant_id: t.grantId,
-    client_id: t.clientId,
-    scope: t.scope,
-    created_at: t.createdAt,
-    expires_at: t.expiresAt,
-    dpop_jkt: t.dpopJkt ?? null,
-  });
-}
-
 export async function findRefreshToken(db: Knex, tokenHash: string): Promise<RefreshTokenRow | undefined> {
   const r = await db('refresh_tokens').where({ token_hash: tokenHash }).first();
   return r ? toRow(r) : undefined;
 }
 
-const GRANT_COLUMNS = `user_id AS g_user_id, resource AS g_resource, scope AS g_scope, kind AS g_kind, status_index AS g_status_index,
-  created_at AS g_created_at, last_used_at AS g_last_used_at, revoked_at AS g_revoked_at, expires_at AS g_expires_at`;
 /** A refresh token with its grant (placeholder: the token's hash): the refresh grant's read (store/hot-reads.ts). */
-export const TOKEN_WITH_GRANT = `SELECT refresh_tokens.*, ${GRANT_COLUMNS.replace(/(\w+) AS/g, 'grants.$1 AS')}
+export const TOKEN_WITH_GRANT = `SELECT refresh_tokens.*, ${prefixedGrantColumns('grants')}
 FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE refresh_tokens.token_hash = ?`;
 /**
  * On PostgreSQL, several at once (placeholder: an array of hashes). The grant is read per token by
@@ -61,7 +47,7 @@ FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE ref
  * analyzed yet (a new database, its first minute) the planner would scan both instead.
  */
 export const TOKENS_WITH_GRANTS_PG = `SELECT refresh_tokens.*, g.* FROM refresh_tokens
-CROSS JOIN LATERAL (SELECT ${GRANT_COLUMNS} FROM grants WHERE grants.id = refresh_tokens.grant_id OFFSET 0) AS g
+CROSS JOIN LATERAL (SELECT ${prefixedGrantColumns('grants')} FROM grants WHERE grants.id = refresh_tokens.grant_id OFFSET 0) AS g
 WHERE refresh_tokens.token_hash = ANY(CAST(? AS TEXT[]))`;
 
 /** A refresh token with its grant. */
@@ -72,23 +58,9 @@ export interface RefreshTokenWithGrant {
 
 /** A row of TOKEN_WITH_GRANT or TOKENS_WITH_GRANTS_PG, typed. */
 export function tokenWithGrant(r: Record<string, any>): RefreshTokenWithGrant {
-  const num = (v: unknown) => (v === null ? null : Number(v));
-  return {
-    token: toRow(r),
-    grant: {
-      id: r.grant_id,
-      clientId: r.client_id,
-      userId: r.g_user_id,
-      resource: r.g_resource,
-      scope: r.g_scope,
-      kind: r.g_kind,
-      statusIndex: Number(r.g_status_index),
-      createdAt: Number(r.g_created_at),
-      lastUsedAt: num(r.g_last_used_at),
-      revokedAt: num(r.g_revoked_at),
-      expiresAt: num(r.g_expires_at),
-    },
-  };
+  const grant = prefixedGrant(r);
+  if (!grant) throw new Error('a refresh token read without its grant');
+  return { token: toRow(r), grant };
 }
 
 export async function findRefreshTokenById(db: Knex, id: string): Promise<RefreshTokenRow | undefined> {

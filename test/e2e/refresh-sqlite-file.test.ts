@@ -1,7 +1,8 @@
 /**
  * The refresh grant on a SQLite file (issue #14 item 2): its read runs on read-only connections
  * beside the one writer (src/store/hot-reads.ts) and its rotations on the writer's own connection
- * through the driver (src/store/raw-sql.ts). The in-memory database of the other tests has
+ * through the driver (src/store/raw-sql.ts); the authorization_code grant's read and redemption
+ * likewise. The in-memory database of the other tests has
  * neither (one connection is the whole database), so this file pins them on a file.
  */
 import fs from 'node:fs';
@@ -11,7 +12,7 @@ import { createUser } from '../../src/registry/users.js';
 import { fixedClock } from '../../src/lib/clock.js';
 import { revokeGrant } from '../../src/revocation/revoke-grant.js';
 import { Person } from '../helpers/browserless.js';
-import { delegatedFixture, delegatedTokens, PASSWORD, refresh, refreshEachThriceAtOnce, type Delegated } from '../helpers/delegated.js';
+import { delegatedFixture, delegatedTokens, obtainCode, PASSWORD, redeem, refresh, refreshEachThriceAtOnce, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { WAL_CHECKPOINT_MS } from '../../src/store/db.js';
 
@@ -46,6 +47,24 @@ const onSqlite = !process.env.TEST_DATABASE_URL;
     // A successor read back at once from the readers: committed before it was answered.
     const next = await refresh(app, fx.spa.client_id, bodies[0].refresh_token);
     expect(next.status).toBe(200);
+  });
+
+  it('redeems a code read beside the writer once: of three redemptions at once one wins, and the grant is revoked', async () => {
+    const username = `person${++people}`;
+    await createUser(app.deps, { username, password: PASSWORD });
+    const { code, verifier } = await obtainCode(new Person(app.url), fx.spa.client_id, { username });
+    const answers = await Promise.all([1, 2, 3].map(() => redeem(app, fx.spa.client_id, code, verifier)));
+    const won = answers.filter((r) => r.status === 200);
+    expect(won).toHaveLength(1);
+    const body = await won[0].json();
+    for (const lost of answers.filter((r) => r.status !== 200)) {
+      expect(lost.status).toBe(400);
+      expect((await lost.json()).error).toBe('invalid_grant');
+    }
+    // RFC 6749 §4.1.2: a code used twice revokes what it granted, the winner's tokens included.
+    const res = await refresh(app, fx.spa.client_id, body.refresh_token);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe('invalid_grant');
   });
 
   it('sees a revocation committed by the writer at once: the next refresh is refused', async () => {

@@ -1,11 +1,7 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
 import { revokeGrant } from '../../revocation/revoke-grant.js';
-import { consumeCode, findCode } from '../../store/authorization-codes.js';
-import { findGrant, narrowGrantScope, touchGrant } from '../../store/grants.js';
-import { insertRefreshToken } from '../../store/refresh-tokens.js';
-import { findResourceByIdentifier } from '../../store/resources.js';
-import { findUser } from '../../store/users.js';
+import { redeemCode } from '../../store/authorization-codes.js';
 import { hashAuthorizationCode } from '../../tokens/authorization-code.js';
 import { newRefreshToken } from '../../tokens/refresh-token.js';
 import { allowedNow } from '../allowed-now.js';
@@ -33,10 +29,11 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequ
   const { client } = await authenticateClient(deps, request.authorization, request.form);
   if (!client.grantTypes.includes('authorization_code')) throw new OAuthError('unauthorized_client', 'the client may not use the authorization code grant');
 
-  // 3. load and check
+  // 3. load and check: one read for the code, its grant and its person, beside the writer
   const now = deps.clock.now();
-  const row = code.length <= 512 ? await findCode(deps.db, hashAuthorizationCode(code)) : undefined;
-  if (!row) throw invalidGrant('unknown code');
+  const found = code.length <= 512 ? await deps.reads.codeWithGrant(hashAuthorizationCode(code)) : undefined;
+  if (!found) throw invalidGrant('unknown code');
+  const { code: row, grant } = found;
   if (row.usedAt !== null) {
     await revokeGrant(deps, row.grantId, { reason: 'authorization code replayed', by: 'system' });
     throw invalidGrant('code replayed: grant revoked');
@@ -47,11 +44,9 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequ
   if (row.redirectUriSent ? redirectUri !== row.redirectUri : redirectUri !== null && redirectUri !== row.redirectUri) throw invalidGrant('redirect_uri mismatch');
   // RFC 7636 §4.6, and RFC 9700 §4.8.2: no verifier without a challenge (PKCE downgrade).
   if (row.codeChallenge !== null ? verifier === null || !verifierMatches(verifier, row.codeChallenge) : verifier !== null) throw invalidGrant('PKCE verification failed');
-  const grant = await findGrant(deps.db, row.grantId);
-  if (!grantUsable(deps, grant, now)) throw invalidGrant('grant revoked or expired');
-  const user = await findUser(deps.db, row.userId);
-  if (!user || user.disabled) throw invalidGrant('user gone or disabled');
-  const resource = await findResourceByIdentifier(deps.db, row.resource);
+  if (!grant || !grantUsable(deps, grant, now)) throw invalidGrant('grant revoked or expired');
+  if (!found.userActive) throw invalidGrant('user gone or disabled');
+  const resource = await deps.readCache.resource(row.resource);
   if (!resource) throw invalidGrant('resource gone');
   // RFC 9449 §10: a code asked for with dpop_jkt is redeemed only with a proof by that key.
   if (row.dpopJkt !== null && request.dpopJkt !== row.dpopJkt) {
@@ -65,19 +60,21 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequ
   const scope = formatScope(issued);
   const grantScope = formatScope(allowedNow(grant.scope.split(' '), client, resource));
 
-  // 4. one transaction: the code is spent, the refresh token stored, the grant touched (and narrowed)
+  // 4. one transaction: the code is spent, the refresh token stored, the grant touched (and
+  // narrowed). The access token is signed meanwhile (as the refresh grant's) and leaves only if
+  // this redemption spent the code.
   const refresh = client.grantTypes.includes('refresh_token') ? newRefreshToken() : undefined;
-  const spent = await deps.db.transaction(async (trx) => {
-    if (!(await consumeCode(trx, row.codeHash, now))) return false;
-    if (refresh) {
-      // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential
-      // client's is bound to its credentials already).
-      const dpopJkt = client.type === 'public' ? request.dpopJkt : undefined;
-      await insertRefreshToken(trx, { id: randomId(), tokenHash: refresh.hash, grantId: grant.id, clientId: client.clientId, scope, createdAt: now, expiresAt: grant.expiresAt ?? now + 30 * 86400, dpopJkt });
-    }
-    if (grantScope && grantScope !== grant.scope) await narrowGrantScope(trx, grant.id, grant.scope, grantScope);
-    await touchGrant(trx, grant.id, now);
-    return true;
+  const minting = mintGrantAccessToken(deps, grant, resource, scope, now, request.dpopJkt);
+  // Awaited below only if the code was spent here; a redemption that failed must not leave it unhandled.
+  minting.catch(() => undefined);
+  const spent = await redeemCode(deps.db, {
+    codeHash: row.codeHash,
+    at: now,
+    grantId: grant.id,
+    // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential
+    // client's is bound to its credentials already).
+    refreshToken: refresh && { id: randomId(), tokenHash: refresh.hash, clientId: client.clientId, scope, expiresAt: grant.expiresAt ?? now + 30 * 86400, dpopJkt: (client.type === 'public' ? request.dpopJkt : undefined) ?? null },
+    narrowGrant: grantScope && grantScope !== grant.scope ? { from: grant.scope, to: grantScope } : undefined,
   });
   if (!spent) {
     await revokeGrant(deps, row.grantId, { reason: 'authorization code replayed', by: 'system' });
@@ -85,7 +82,7 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequ
   }
 
   // 5. mint
-  const access = await mintGrantAccessToken(deps, grant, resource, scope, now, request.dpopJkt);
+  const access = await minting;
 
   // 6. respond
   return { access_token: access.token, token_type: access.tokenType, expires_in: access.ttl, scope, ...(refresh ? { refresh_token: refresh.token } : {}) };

@@ -1,6 +1,6 @@
 import { OAuthError } from '../../errors.js';
 import { randomId } from '../../lib/random.js';
-import { allocateStatusIndex, insertGrant, lockLiveGrant } from '../../store/grants.js';
+import { insertChildGrant } from '../../store/grants.js';
 import type { GrantRow } from '../../store/tables.js';
 import { mintAccessToken, type Actor } from '../../tokens/access-token.js';
 import { acceptAccessToken } from '../accept-access-token.js';
@@ -91,7 +91,7 @@ export async function tokenExchangeGrant(deps: GrantDeps, request: GrantRequest)
   const ttl = Math.min(resource.accessTokenTtl ?? deps.config.accessTokenTtl, subject.exp - now);
   if (ttl <= 0) throw badSubject('subject token expired');
   const scope = formatScope(scopes);
-  const child: GrantRow = {
+  const child: GrantRow & { parentGrantId: string } = {
     id: randomId(),
     clientId: client.clientId,
     userId: parent.userId,
@@ -105,12 +105,7 @@ export async function tokenExchangeGrant(deps: GrantDeps, request: GrantRequest)
     expiresAt: now + ttl,
     parentGrantId: parent.id,
   };
-  const inserted = await deps.db.transaction(async (trx) => {
-    if (!(await lockLiveGrant(trx, parent.id))) return false;
-    child.statusIndex = await allocateStatusIndex(trx, child.id);
-    await insertGrant(trx, child);
-    return true;
-  });
+  const inserted = await insertChildGrant(deps.db, child);
   if (!inserted) throw badSubject('subject grant revoked during the exchange');
 
   // 5. mint: the subject stays the subject; the client is the actor (§4.1), earlier actors nested
