@@ -33,14 +33,11 @@ const READERS = 2;
 
 export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
   const onPool = (sql: string, params: readonly unknown[]) => rawQuery(db, sql, params);
-  if (dialectOf(db) === 'pg') return { ...groupedPgReads(db), codeWithGrant: codeRead(onPool) };
+  if (dialectOf(db) === 'pg') return { ...groupedPgReads(db), codeWithGrant: readOne(onPool, CODE_WITH_GRANT, codeWithGrant) };
   if (!isSqliteFile(database)) {
     return {
-      async refreshTokenWithGrant(tokenHash) {
-        const [row] = await onPool(TOKEN_WITH_GRANT, [tokenHash]);
-        return row ? tokenWithGrant(row) : undefined;
-      },
-      codeWithGrant: codeRead(onPool),
+      refreshTokenWithGrant: readOne(onPool, TOKEN_WITH_GRANT, tokenWithGrant),
+      codeWithGrant: readOne(onPool, CODE_WITH_GRANT, codeWithGrant),
       close: async () => undefined,
     };
   }
@@ -52,22 +49,19 @@ export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
     return reader.all(sql, params);
   };
   return {
-    async refreshTokenWithGrant(tokenHash) {
-      const [row] = await onReader(TOKEN_WITH_GRANT, [tokenHash]);
-      return row ? tokenWithGrant(row) : undefined;
-    },
-    codeWithGrant: codeRead(onReader),
+    refreshTokenWithGrant: readOne(onReader, TOKEN_WITH_GRANT, tokenWithGrant),
+    codeWithGrant: readOne(onReader, CODE_WITH_GRANT, codeWithGrant),
     async close() {
       await Promise.all(readers.map((r) => r.close()));
     },
   };
 }
 
-/** The code read on `all`. */
-function codeRead(all: RawStatements['all']): HotReads['codeWithGrant'] {
-  return async (codeHash) => {
-    const [row] = await all(CODE_WITH_GRANT, [codeHash]);
-    return row ? codeWithGrant(row) : undefined;
+/** A read of at most one row by its key (`sql`'s one placeholder) on `all`, typed by `typed`. */
+function readOne<T>(all: RawStatements['all'], sql: string, typed: (row: Record<string, unknown>) => T): (key: string) => Promise<T | undefined> {
+  return async (key) => {
+    const [row] = await all(sql, [key]);
+    return row ? typed(row) : undefined;
   };
 }
 
