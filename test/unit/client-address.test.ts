@@ -31,6 +31,19 @@ describe('clientAddress: the right-most address of the way in that is not a trus
     expect(clientAddress('192.0.2.1', '198.51.100.7', named)).toBe('192.0.2.1'); // the peer is no proxy of ours
   });
 
+  it('answers the same for an address asked about again (its trust is remembered), and for thousands of others', () => {
+    const trust = proxyTrust({ proxies: ['10.0.0.0/8'] });
+    for (let round = 0; round < 3; round++) {
+      expect(trust.trusts('10.1.2.3', 1)).toBe(true);
+      expect(trust.trusts('11.1.2.3', 1)).toBe(false);
+      expect(trust.trusts('', 1)).toBe(false);
+    }
+    // Past the memory's bound it starts afresh, answers unchanged.
+    for (let i = 0; i < 5000; i++) expect(trust.trusts(`10.0.${i >> 8}.${i & 255}`, 2)).toBe(true);
+    expect(trust.trusts('11.1.2.3', 1)).toBe(false);
+    expect(trust.trusts('10.1.2.3', 1)).toBe(true);
+  });
+
   it('takes the left-most entry when every hop is a trusted proxy', () => {
     expect(clientAddress('127.0.0.1', '10.0.0.2, 10.0.0.3', named)).toBe('10.0.0.2');
   });
