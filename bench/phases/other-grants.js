@@ -42,21 +42,17 @@ export async function measureOtherGrants({ grantor, credentials, tools, config }
   const person = new Person({ baseUrl: grantor.url, clientId: web.client_id, redirectUri: REDIRECT_URI, scope: grantor.scope, resource: grantor.resource });
   const first = await person.signInAndConsent(credentials);
   const tokenUrl = `${grantor.url}/oauth/token`;
-  const redeemed = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: { authorization: basicAuth(web.client_id, web.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&${codeFields(first)}`,
-  });
-  const subject = await redeemed.json();
-  if (redeemed.status !== 200 || typeof subject.access_token !== 'string') throw new BenchBroken(`the web app's first code redemption answered ${redeemed.status} ${JSON.stringify(subject)}`);
-
-  // authorization_code
+  // authorization_code: the request without its code (the 'code' script appends one per request)
   const codeReq = {
     url: tokenUrl,
     method: 'POST',
     headers: { authorization: basicAuth(web.client_id, web.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: `grant_type=authorization_code&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
   };
+  const redeemed = await fetch(tokenUrl, { ...codeReq, body: `${codeReq.body}&${codeFields(first)}` });
+  const subject = await redeemed.json();
+  if (redeemed.status !== 200 || typeof subject.access_token !== 'string') throw new BenchBroken(`the web app's first code redemption answered ${redeemed.status} ${JSON.stringify(subject)}`);
+
   // A code run sends the pool's whole stock, once each (autocannon's `amount`), so it never runs
   // out: stocked for `seconds` at the rate expected, it lasts about that long (the time taken is
   // reported with the run).

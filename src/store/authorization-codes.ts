@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { GRANT_SQL, prefixedGrant, prefixedGrantColumns } from './grants.js';
+import { narrowGrantScope, prefixedGrant, prefixedGrantColumns, touchGrants } from './grants.js';
 import { rawTransaction } from './raw-sql.js';
 import type { GrantRow } from './tables.js';
 
@@ -111,8 +111,8 @@ export async function redeemCode(db: Knex, r: Redemption): Promise<boolean> {
         t.dpopJkt,
       ]);
     }
-    if (r.narrowGrant) await sql.all(GRANT_SQL.narrow, [r.narrowGrant.to, r.grantId, r.narrowGrant.from]);
-    await sql.all(GRANT_SQL.touch, [r.at, r.grantId]);
+    if (r.narrowGrant) await narrowGrantScope(sql, r.grantId, r.narrowGrant.from, r.narrowGrant.to);
+    await touchGrants(sql, [r.grantId], r.at);
     return true;
   });
 }

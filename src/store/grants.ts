@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { paginate } from './paginate.js';
-import { rawTransaction } from './raw-sql.js';
+import { rawTransaction, type RawStatements } from './raw-sql.js';
 import type { GrantRow, Page } from './tables.js';
 
 interface RawGrant {
@@ -68,17 +68,19 @@ export function prefixedGrant(r: Record<string, any>): GrantRow | undefined {
   return toRow(raw as unknown as RawGrant);
 }
 
-/** SQL of the grant writes the token grants make in their own transactions (raw-sql.ts). */
-export const GRANT_SQL = {
-  /**
-   * Issue #10: narrow to (scope, id, from) what its client and resource still allow, only from the
-   * scope it had when read: a person approving more at that moment keeps what they approved (the
-   * next refresh narrows again).
-   */
-  narrow: 'UPDATE grants SET scope = ? WHERE id = ? AND scope = ?',
-  /** Mark used at (time, id). */
-  touch: 'UPDATE grants SET last_used_at = ? WHERE id = ?',
-} as const;
+/**
+ * Issue #10: narrows a grant's scope to what its client and resource still allow, only from the
+ * scope it had when read: a person approving more at that moment keeps what they approved (the
+ * next refresh narrows again). A statement of a token grant's own transaction (raw-sql.ts).
+ */
+export async function narrowGrantScope(sql: RawStatements, id: string, from: string, to: string): Promise<void> {
+  await sql.all('UPDATE grants SET scope = ? WHERE id = ? AND scope = ?', [to, id, from]);
+}
+
+/** Marks grants used at `at` (idle timeout), in one statement of a token grant's own transaction (raw-sql.ts). */
+export async function touchGrants(sql: RawStatements, grantIds: readonly string[], at: number): Promise<void> {
+  await sql.all(`UPDATE grants SET last_used_at = ? WHERE id IN (${grantIds.map(() => '?').join(', ')})`, [at, ...grantIds]);
+}
 
 /**
  * Hands out the next status list index (draft-ietf-oauth-status-list): an autoincrement row, so

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { createBatcher } from '../lib/batcher.js';
 import { autocommitStatements, dialectOf, rawTransaction, type RawStatements } from './raw-sql.js';
-import { GRANT_SQL } from './grants.js';
+import { narrowGrantScope, touchGrants } from './grants.js';
 
 /** One refresh token rotation: spend `tokenId`, store its successor, maybe narrow or touch the grant. */
 export interface Rotation {
@@ -44,10 +44,10 @@ export async function rotateRefreshTokens(db: Knex, rotations: readonly Rotation
     const won = new Set(await spendAndStore(sql, candidates, onPg));
     const winners = candidates.filter((r) => won.has(r.successor.id));
     // Issue #10: the grant narrowed only from the scope it had when read (a concurrent change wins).
-    for (const r of winners) if (r.narrowGrant) await sql.all(GRANT_SQL.narrow, [r.narrowGrant.to, r.grantId, r.narrowGrant.from]);
+    for (const r of winners) if (r.narrowGrant) await narrowGrantScope(sql, r.grantId, r.narrowGrant.from, r.narrowGrant.to);
     const touches = new Map<number, string[]>();
     for (const r of winners) if (r.touchGrantAt !== undefined) touches.set(r.touchGrantAt, [...(touches.get(r.touchGrantAt) ?? []), r.grantId]);
-    for (const [at, grantIds] of touches) await sql.all(`UPDATE grants SET last_used_at = ? WHERE id IN (${grantIds.map(() => '?').join(', ')})`, [at, ...grantIds]);
+    for (const [at, grantIds] of touches) await touchGrants(sql, grantIds, at);
     return rotations.map((r) => named.get(r.tokenId) === r && won.has(r.successor.id));
   };
   // A batch with no grant to narrow or touch is one statement, hence its own transaction: one trip
