@@ -24,6 +24,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     requests?: AutocannonRequest[];
+    /** Called with each client (connection) once: its 'response' event gives (status, bytes, ms). */
+    setupClient?: (client: import('node:events').EventEmitter) => void;
   }
   export interface Percentiles {
     p50: number;

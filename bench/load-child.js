@@ -5,6 +5,7 @@
  * bench reports (or {id, error}).
  */
 import autocannon from 'autocannon';
+import { exactLatency } from './exact-latency.js';
 
 /**
  * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
@@ -36,7 +37,8 @@ function rotating({ rotate, ...opts }) {
 
 process.on('message', async (/** @type {{ id: number, opts: import('./types.js').LoadOptions }} */ { id, opts }) => {
   try {
-    const r = await autocannon({ ...rotating(opts), pipelining: 1, sampleInt: sampleInterval(opts.duration) });
+    const latency = exactLatency();
+    const r = await autocannon({ ...rotating(opts), pipelining: 1, sampleInt: sampleInterval(opts.duration), setupClient: latency.setupClient });
     const total = r.requests.total;
     process.send?.({
       id,
@@ -45,7 +47,7 @@ process.on('message', async (/** @type {{ id: number, opts: import('./types.js')
         duration: r.duration,
         total,
         rps: total / r.duration,
-        latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+        latency: latency.summary(r.latency),
         non2xx: r.non2xx,
         errors: r.errors,
         timeouts: r.timeouts,

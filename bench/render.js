@@ -4,7 +4,7 @@
  * tables and the `BENCH_JSON {...}` line, so a figure is printed and exported from one place.
  */
 import { renderDpop } from './dpop.js';
-import { at, deriveFigures } from './figures.js';
+import { at, deriveFigures, spreadOf } from './figures.js';
 import { LOAD_CLIENTS } from './grantor-server.js';
 import { VIA_KOA } from './load-runs.js';
 import { fmt, round, table } from './report.js';
@@ -159,7 +159,7 @@ export function render(results) {
   p('   consent remembered); a run sends its stock once each, so it lasts as long as they do. Token exchange: a confidential backend listed in');
   p('   a second API\'s token_exchange_clients exchanges one person\'s access token for that API, each exchange a grant of its own.');
   const otherRow = (/** @type {string} */ label, /** @type {import('./types.js').MeasuredRun} */ r) => [
-    label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ratio(r.latencyMs.p99 / Math.max(r.latencyMs.p50, 1)), r.non2xx, r.seconds.toFixed(1),
+    label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ratio(spreadOf(r)), r.non2xx, r.seconds.toFixed(1),
     fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
   ];
   p(table(['grant', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'non-2xx', 'seconds', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], [

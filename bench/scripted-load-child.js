@@ -17,6 +17,7 @@
  *     an access token.
  */
 import autocannon from 'autocannon';
+import { exactLatency } from './exact-latency.js';
 
 /**
  * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
@@ -157,8 +158,10 @@ process.on('message', async (/** @type {Message} */ msg) => {
     /** @type {ScriptStats} */
     const stats = { ok: 0, bad: 0, starved: 0, firstBad: null, poolBefore: pool.length };
     const { url, method, headers, body, connections, duration, amount } = opts;
+    const latency = exactLatency();
     const r = await autocannon({
       url,
+      setupClient: latency.setupClient,
       connections,
       ...(amount ? { amount } : { duration }),
       sampleInt: sampleInterval(amount ? undefined : duration),
@@ -173,7 +176,7 @@ process.on('message', async (/** @type {Message} */ msg) => {
         duration: r.duration,
         total,
         rps: total / r.duration,
-        latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+        latency: latency.summary(r.latency),
         non2xx: r.non2xx,
         errors: r.errors,
         timeouts: r.timeouts,

@@ -4,6 +4,7 @@
  * measurements during which other processes took a sizeable share of the cores.
  */
 import { fmt } from './report.js';
+import { spreadOf } from './figures.js';
 
 /** @typedef {import('./types.js').BenchResults} BenchResults */
 /** @typedef {import('./figures.js').BenchFigures} BenchFigures */
@@ -188,7 +189,6 @@ function refreshTargets(results, f) {
   ];
   // What the machine allows: the bare signer (node:http and the signature, nothing else) under the
   // same load on the same cores, beside the load generator; its spread bounds any server's here.
-  const spreadOf = (/** @type {{ latencyMs: { p50: number, p99: number } }} */ run) => run.latencyMs.p99 / Math.max(run.latencyMs.p50, 1);
   const bare = issuance.bare;
   const bareNote = bare ? ` (the bare signer, same load: p50 ${bare.latencyMs.p50} ms, p99 ${bare.latencyMs.p99} ms = ${fmt.ratio(spreadOf(bare))})` : '';
   for (const [grant, run] of at50) {
