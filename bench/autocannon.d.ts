@@ -17,6 +17,8 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Requests in all: the run ends when they are answered (instead of a duration). */
+    amount?: number;
     pipelining?: number;
     /** How often (ms) autocannon samples, and looks whether the run is over (default 1000). */
     sampleInt?: number;

@@ -4,15 +4,7 @@
  * {id, opts} over IPC, runs autocannon with them, and answers {id, result} with the figures the
  * bench reports (or {id, error}).
  */
-import autocannon from 'autocannon';
-import { exactLatency } from './exact-latency.js';
-
-/**
- * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
- * a second (a smoke run's) would last a whole second; sampled every 100 ms it ends on time.
- * @param {number | undefined} duration seconds
- */
-const sampleInterval = (duration) => (duration !== undefined && duration < 1 ? 100 : 1000);
+import { runAutocannon } from './autocannon-run.js';
 
 /**
  * `opts.rotate = { authorizations, forwardedFor }`: each request takes the next Authorization
@@ -37,23 +29,7 @@ function rotating({ rotate, ...opts }) {
 
 process.on('message', async (/** @type {{ id: number, opts: import('./types.js').LoadOptions }} */ { id, opts }) => {
   try {
-    const latency = exactLatency();
-    const r = await autocannon({ ...rotating(opts), pipelining: 1, sampleInt: sampleInterval(opts.duration), setupClient: latency.setupClient });
-    const total = r.requests.total;
-    process.send?.({
-      id,
-      result: {
-        connections: opts.connections,
-        duration: r.duration,
-        total,
-        rps: total / r.duration,
-        latency: latency.summary(r.latency),
-        non2xx: r.non2xx,
-        errors: r.errors,
-        timeouts: r.timeouts,
-        statusCodeStats: r.statusCodeStats,
-      },
-    });
+    process.send?.({ id, result: await runAutocannon(rotating(opts)) });
   } catch (/** @type {any} */ err) {
     process.send?.({ id, error: err?.stack ?? String(err) });
   }

@@ -16,15 +16,7 @@
  *     (its form fields: code and PKCE verifier; a code is single use); each answer must be 200 with
  *     an access token.
  */
-import autocannon from 'autocannon';
-import { exactLatency } from './exact-latency.js';
-
-/**
- * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
- * a second (a smoke run's) would last a whole second; sampled every 100 ms it ends on time.
- * @param {number | undefined} duration seconds
- */
-const sampleInterval = (duration) => (duration !== undefined && duration < 1 ? 100 : 1000);
+import { runAutocannon } from './autocannon-run.js';
 
 /** @typedef {{ ok: number, bad: number, starved: number, firstBad: string | null, poolBefore: number }} ScriptStats */
 /** @typedef {import('autocannon').AutocannonRequest} AutocannonRequest */
@@ -158,32 +150,13 @@ process.on('message', async (/** @type {Message} */ msg) => {
     /** @type {ScriptStats} */
     const stats = { ok: 0, bad: 0, starved: 0, firstBad: null, poolBefore: pool.length };
     const { url, method, headers, body, connections, duration, amount } = opts;
-    const latency = exactLatency();
-    const r = await autocannon({
+    const result = await runAutocannon({
       url,
-      setupClient: latency.setupClient,
       connections,
       ...(amount ? { amount } : { duration }),
-      sampleInt: sampleInterval(amount ? undefined : duration),
-      pipelining: 1,
       requests: [{ method, headers, body, ...make(opts, stats) }],
     });
-    const total = r.requests.total;
-    process.send?.({
-      id,
-      result: {
-        connections,
-        duration: r.duration,
-        total,
-        rps: total / r.duration,
-        latency: latency.summary(r.latency),
-        non2xx: r.non2xx,
-        errors: r.errors,
-        timeouts: r.timeouts,
-        statusCodeStats: r.statusCodeStats,
-        script: { ...stats, poolAfter: pool.length },
-      },
-    });
+    process.send?.({ id, result: { ...result, script: { ...stats, poolAfter: pool.length } } });
   } catch (/** @type {any} */ err) {
     process.send?.({ id, error: err?.stack ?? String(err) });
   }

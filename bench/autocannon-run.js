@@ -1,6 +1,8 @@
 // @ts-check
 /**
- * Latency percentiles to a hundredth of a millisecond, for both load generators' children.
+ * One autocannon run as both load generators' children make it (bench/load-child.js,
+ * bench/scripted-load-child.js): one request in flight per connection, and the figures the bench
+ * reports, with latency percentiles to a hundredth of a millisecond.
  *
  * autocannon keeps its latencies in an HDR histogram of whole milliseconds: a response of 12.9 ms
  * counts as 12. At a p50 of 12 ms that cuts the median by up to 8 % and the p99 by less, so every
@@ -9,8 +11,45 @@
  * those of the 2xx answers (the ones autocannon's own figures count) and ranks them exactly.
  */
 
+import autocannon from 'autocannon';
+
+/**
+ * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
+ * a second (a smoke run's) would last a whole second; sampled every 100 ms it ends on time.
+ * @param {number | undefined} duration seconds
+ */
+const sampleInterval = (duration) => (duration !== undefined && duration < 1 ? 100 : 1000);
+
+/**
+ * Runs autocannon with `opts` (a `duration` in seconds, or an `amount` of requests) and answers
+ * the bench's LoadResult (bench/types.d.ts), without the scripted child's `script` counts.
+ * @param {import('autocannon').AutocannonOptions} opts
+ * @returns {Promise<import('./types.js').LoadResult>}
+ */
+export async function runAutocannon(opts) {
+  const latency = exactLatency();
+  const r = await autocannon({
+    ...opts,
+    pipelining: 1,
+    sampleInt: sampleInterval(opts.amount ? undefined : opts.duration),
+    setupClient: latency.setupClient,
+  });
+  const total = r.requests.total;
+  return {
+    connections: opts.connections ?? 10, // autocannon's default
+    duration: r.duration,
+    total,
+    rps: total / r.duration,
+    latency: latency.summary(r.latency),
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodeStats: r.statusCodeStats,
+  };
+}
+
 /** Collects the 2xx answer times of one autocannon run. */
-export function exactLatency() {
+function exactLatency() {
   let times = new Float64Array(1 << 16);
   let n = 0;
   return {
