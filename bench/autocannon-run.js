@@ -22,11 +22,13 @@ const sampleInterval = (duration) => (duration !== undefined && duration < 1 ? 1
 
 /**
  * Runs autocannon with `opts` (a `duration` in seconds, or an `amount` of requests) and answers
- * the bench's LoadResult (bench/types.d.ts), without the scripted child's `script` counts.
+ * the bench's LoadResult (bench/types.d.ts), without the scripted child's `script` counts. With
+ * `keepAnswers`, the result carries each 2xx answer's time and when it came (bench/tail-bursts.js).
  * @param {import('autocannon').AutocannonOptions} opts
+ * @param {{ keepAnswers?: boolean }} [how]
  * @returns {Promise<import('./types.js').LoadResult>}
  */
-export async function runAutocannon(opts) {
+export async function runAutocannon(opts, { keepAnswers = false } = {}) {
   const latency = exactLatency();
   const r = await autocannon({
     ...opts,
@@ -45,12 +47,17 @@ export async function runAutocannon(opts) {
     errors: r.errors,
     timeouts: r.timeouts,
     statusCodeStats: r.statusCodeStats,
+    ...(keepAnswers ? { answers: latency.answers() } : {}),
   };
 }
 
 /** Collects the 2xx answer times of one autocannon run. */
 function exactLatency() {
+  const start = performance.now();
+  const startedAt = Date.now();
   let times = new Float64Array(1 << 16);
+  /** When each answer came, ms from the start of the run. */
+  let ats = new Float64Array(1 << 16);
   let n = 0;
   return {
     /** autocannon's `setupClient` option: listens to each client's answers. @param {import('node:events').EventEmitter} client */
@@ -58,13 +65,15 @@ function exactLatency() {
       client.on('response', (/** @type {number} */ status, /** @type {number} */ _bytes, /** @type {number} */ ms) => {
         if (status < 200 || status > 299) return;
         if (n === times.length) {
-          const grown = new Float64Array(times.length * 2);
-          grown.set(times);
-          times = grown;
+          times = grown(times);
+          ats = grown(ats);
         }
+        ats[n] = performance.now() - start;
         times[n++] = ms;
       });
     },
+    /** Each answer's time and when it came (ms from the start, `startedAt` in ms since the epoch), in the order they came. */
+    answers: () => ({ startedAt, ms: Array.from(times.subarray(0, n)), at: Array.from(ats.subarray(0, n)) }),
     /**
      * The run's p50, p90, p99, max and mean in ms (nearest rank), or autocannon's own figures when
      * no 2xx answer was seen.
@@ -72,7 +81,7 @@ function exactLatency() {
      */
     summary(fallback) {
       if (n === 0) return fallback;
-      const sorted = times.subarray(0, n).sort();
+      const sorted = times.slice(0, n).sort();
       const rank = (/** @type {number} */ p) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
       const hundredth = (/** @type {number} */ v) => Math.round(v * 100) / 100;
       let sum = 0;
@@ -80,4 +89,11 @@ function exactLatency() {
       return { p50: hundredth(rank(0.5)), p90: hundredth(rank(0.9)), p99: hundredth(rank(0.99)), max: hundredth(sorted[n - 1]), mean: hundredth(sum / n) };
     },
   };
+}
+
+/** @param {Float64Array} a */
+function grown(a) {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }

@@ -13,7 +13,7 @@ import { runAutocannon } from './autocannon-run.js';
  * @param {import('./types.js').LoadOptions} options
  * @returns {import('autocannon').AutocannonOptions}
  */
-function rotating({ rotate, ...opts }) {
+function rotating({ rotate, keepAnswers: _, ...opts }) {
   if (!rotate) return opts;
   let n = 0;
   return {
@@ -29,7 +29,7 @@ function rotating({ rotate, ...opts }) {
 
 process.on('message', async (/** @type {{ id: number, opts: import('./types.js').LoadOptions }} */ { id, opts }) => {
   try {
-    process.send?.({ id, result: await runAutocannon(rotating(opts)) });
+    process.send?.({ id, result: await runAutocannon(rotating(opts), { keepAnswers: opts.keepAnswers }) });
   } catch (/** @type {any} */ err) {
     process.send?.({ id, error: err?.stack ?? String(err) });
   }

@@ -5,6 +5,7 @@
  * A phase that finds the bench itself broken (a server answering wrongly) throws BenchBroken.
  */
 import { cpuMeter, sleep } from './procs.js';
+import { tailStructure } from './tail.js';
 
 /** The bench cannot measure (a server answered wrongly, a seed came out short): the run stops, exit 1. */
 export class BenchBroken extends Error {}
@@ -112,6 +113,7 @@ export function runFigures(r, connections) {
     timeouts: r.timeouts,
     statusCodeStats: r.statusCodeStats,
     script: r.script,
+    ...(r.answers ? { tail: tailStructure(r.answers, connections) } : {}),
   };
 }
 

@@ -94,6 +94,12 @@ export function render(results) {
     p(table(tokenHeaders, [tokenRow(bare)]));
     p(`   Grantor at c=${REF_CONNECTIONS} reaches ${fmt.pct((ratios.grantorOverBareSignerAt50 ?? NaN) * 100)} of the bare signer; the bare signer reaches ${fmt.pct((ratios.bareSignerOverRawCeiling ?? NaN) * 100)} of the raw ceiling.`);
   }
+  const tailLine = (/** @type {string} */ label, /** @type {MeasuredRun | undefined} */ r) =>
+    r?.tail && p(`   ${label}: p99/p50 ${fmt.ratio(r.tail.spread)}; of the ${r.tail.over} answers at or over the p99, ${fmt.pct(r.tail.atStart * 100)} sent in the first 300 ms, ` +
+      `${fmt.pct(r.tail.inBursts * 100)} in ${r.tail.bursts.length} burst(s); without the first 300 ms p99/p50 ${fmt.ratio(r.tail.steadySpread)}`);
+  p(`   Where the p99 at c=${REF_CONNECTIONS} comes from (bench/tail.js; a burst: a 100 ms window whose requests are late together, >= ${REF_CONNECTIONS / 2} of them over the p99):`);
+  tailLine('Grantor', at(grantorToken, REF_CONNECTIONS));
+  tailLine('bare signer', bare ?? undefined);
   p('   (CPU columns are % of ONE core. server CPU: all threads of the server process; event loop: its main thread alone, so');
   p('    ~100% means the event loop is the bottleneck; CPU ms/req: server CPU per request; others CPU: every other process on the machine)');
   p('');
@@ -505,6 +511,7 @@ function jsonRun(r) {
     loadgenCpuPctOfOneCore: round(r.cpu.loadgenPctOfOneCore),
     machineBusyPct: round(r.cpu.machineBusyPct),
     othersCpuPctOfOneCore: round(r.cpu.othersPctOfOneCore),
+    ...(r.tail ? { tail: { over: r.tail.over, atStart: round(r.tail.atStart, 3), inBursts: round(r.tail.inBursts, 3), bursts: r.tail.bursts.length, steadySpread: round(r.tail.steadySpread, 3) } } : {}),
   };
 }
 

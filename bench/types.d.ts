@@ -14,6 +14,8 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   statusCodeStats: Record<string, { count: number }>;
+  /** With LoadOptions.keepAnswers: each 2xx answer's time (ms) and when it came (ms from the start). */
+  answers?: { startedAt: number; ms: number[]; at: number[] };
   /** bench/scripted-load-child.js only: answers that passed or failed the script's check. */
   script?: { ok: number; bad: number; starved?: number; firstBad?: string | null; poolBefore?: number; poolAfter?: number };
 }
@@ -28,6 +30,8 @@ export interface LoadOptions {
   duration?: number;
   /** bench/scripted-load-child.js: this many requests, whatever the time (instead of `duration`): a pool's whole stock, sent once each. */
   amount?: number;
+  /** bench/load-child.js: the result carries every answer's time (bench/tail-bursts.js). */
+  keepAnswers?: boolean;
   /** bench/load-child.js: each request takes the next Authorization header and X-Forwarded-For address. */
   rotate?: { authorizations: string[]; forwardedFor: string[] };
   /** bench/scripted-load-child.js's refresh script: the public client. */
@@ -161,6 +165,25 @@ export interface MeasuredRun {
   statusCodeStats: LoadResult['statusCodeStats'];
   script?: LoadResult['script'];
   cpu: RunCpu;
+  /** A run made with LoadOptions.keepAnswers: where its p99 comes from (bench/tail.js). */
+  tail?: TailStructure;
+}
+
+/** bench/tail.js: a run's answers over the p99, by when their request was sent. */
+export interface TailStructure {
+  p50: number;
+  p99: number;
+  spread: number;
+  /** How many answers are at or over the p99. */
+  over: number;
+  /** Their share sent in the run's first 300 ms. */
+  atStart: number;
+  /** Their share in 100 ms windows holding at least half as many as there are connections. */
+  inBursts: number;
+  /** p99 / p50 of the requests sent after the first 300 ms. */
+  steadySpread: number;
+  /** Where those windows begin, ms from the start of the run. */
+  bursts: number[];
 }
 
 /** A run of bench/scripted-load-child.js: its answers checked by the script. */

@@ -1,0 +1,60 @@
+// @ts-check
+/**
+ * Where a run's p99 comes from: its answers over the p99, by when their request was sent
+ * (bench/autocannon-run.js keeps each answer's time with LoadOptions.keepAnswers). Read by phase 2
+ * (Grantor's and the bare signer's c=50 runs) and by bench/tail-bursts.js.
+ *   - atStart: the share of them sent in the run's first 300 ms (the connections opening at once);
+ *   - inBursts: the share of them in 100 ms windows holding at least half as many as there are
+ *     connections: the requests in flight late all together, a pause of the server or of the
+ *     machine rather than slow requests;
+ *   - steadySpread: p99 / p50 over the requests sent after the first 300 ms.
+ */
+
+const START_MS = 300;
+const WINDOW_MS = 100;
+
+/**
+ * The tail's structure in one run.
+ * @param {{ ms: number[], at: number[] }} answers
+ * @param {number} connections
+ * @returns {import('./types.js').TailStructure}
+ */
+export function tailStructure({ ms, at }, connections) {
+  const rank = (/** @type {number[]} */ xs, /** @type {number} */ p) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+  };
+  const p50 = rank(ms, 0.5);
+  const p99 = rank(ms, 0.99);
+  const sentAt = at.map((t, i) => t - ms[i]);
+  /** @type {Map<number, number>} */
+  const overByWindow = new Map();
+  let over = 0;
+  let overAtStart = 0;
+  ms.forEach((m, i) => {
+    if (m < p99) return;
+    over++;
+    if (sentAt[i] < START_MS) overAtStart++;
+    const w = Math.floor(sentAt[i] / WINDOW_MS);
+    overByWindow.set(w, (overByWindow.get(w) ?? 0) + 1);
+  });
+  let inBursts = 0;
+  /** Where the bursts were: ms from the start of the run. */
+  const bursts = [];
+  for (const [w, n] of overByWindow) {
+    if (n < connections / 2) continue;
+    inBursts += n;
+    bursts.push(w * WINDOW_MS);
+  }
+  const steady = ms.filter((_, i) => sentAt[i] >= START_MS);
+  return {
+    p50,
+    p99,
+    spread: p99 / p50,
+    over,
+    atStart: overAtStart / over,
+    inBursts: inBursts / over,
+    steadySpread: steady.length ? rank(steady, 0.99) / rank(steady, 0.5) : Number.NaN,
+    bursts: bursts.sort((a, b) => a - b),
+  };
+}
