@@ -31,14 +31,29 @@ export type DispatcherDeps = {
  */
 export interface Dispatcher {
   wake(streamIds: string[]): void;
-  /** Resolves when the stream may have events, after `ms`, on `signal`'s abort, or when the dispatcher stops. */
-  waitForEvents(streamId: string, ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Starts watching a stream, before a poll reads its events: a wake that comes while the read is
+   * under way (an event committed after the read began) is kept, and the poll's wait ends at once
+   * and reads again, rather than holding until its timeout with an event queued.
+   */
+  watch(streamId: string): Watch;
   /** Releases every waiting poll and stops the timers (shutdown). */
   stop(): void;
   /** Whether stop() was called: a poll then answers at once. */
   stopped(): boolean;
   /** Runs one look at the database now (tests; and the timer). */
   check(): Promise<void>;
+}
+
+/** A poll's watch on one stream (Dispatcher.watch). */
+export interface Watch {
+  /**
+   * Resolves when the stream may have events (at once if it was woken since the watch began),
+   * after `ms`, on `signal`'s abort, or when the dispatcher stops.
+   */
+  wait(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Ends the watch (in a `finally`: a poll that answers without waiting ends it too). */
+  close(): void;
 }
 
 /** A push attempt holds its event this long (seconds): past the outbound time limit, with margin. */
@@ -56,7 +71,8 @@ export function retryDelay(attempts: number, cap: number, random = Math.random):
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const owner = randomId();
-  const waiters = new Map<string, Set<() => void>>();
+  /** The watches of each stream watched on this instance: its polls reading or waiting. */
+  const waiters = new Map<string, Set<{ wake(): void }>>();
   let isStopped = false;
   let hasPushStreams = true; // until the first look says otherwise
   let pushStreamsCheckedAt = 0;
@@ -68,7 +84,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const set = waiters.get(streamId);
     if (!set) return;
     waiters.delete(streamId);
-    for (const done of set) done();
+    for (const watch of set) watch.wake();
   };
 
   async function pushRound(): Promise<void> {
@@ -150,23 +166,45 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (isStopped) return;
       void pushRound().catch(logFailure);
     },
-    waitForEvents(streamId, ms, signal) {
-      if (isStopped) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        let set = waiters.get(streamId);
-        if (!set) waiters.set(streamId, (set = new Set()));
-        const done = () => {
-          clearTimeout(t);
-          signal?.removeEventListener('abort', done);
+    watch(streamId) {
+      let woken = false;
+      let resolveWait: (() => void) | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let abortSignal: AbortSignal | undefined;
+      const endWait = () => {
+        const resolve = resolveWait;
+        if (!resolve) return;
+        resolveWait = undefined;
+        clearTimeout(timer);
+        abortSignal?.removeEventListener('abort', endWait);
+        resolve();
+      };
+      const watcher = {
+        wake() {
+          woken = true;
+          endWait();
+        },
+      };
+      let set = waiters.get(streamId);
+      if (!set) waiters.set(streamId, (set = new Set()));
+      set.add(watcher);
+      return {
+        wait(ms, signal) {
+          if (woken || isStopped || signal?.aborted) return Promise.resolve();
+          return new Promise<void>((resolve) => {
+            resolveWait = resolve;
+            timer = setTimeout(endWait, ms);
+            abortSignal = signal;
+            signal?.addEventListener('abort', endWait);
+          });
+        },
+        close() {
+          endWait();
           const s = waiters.get(streamId);
-          s?.delete(done);
+          s?.delete(watcher);
           if (s && s.size === 0) waiters.delete(streamId);
-          resolve();
-        };
-        const t = setTimeout(done, ms);
-        signal?.addEventListener('abort', done);
-        set.add(done);
-      });
+        },
+      };
     },
     stop() {
       isStopped = true;

@@ -17,7 +17,7 @@ export type PollDeps = {
   keyRing: KeyRing;
   logger: Logger;
   config: Pick<Config, 'issuer' | 'ssf'>;
-  dispatcher: Pick<Dispatcher, 'waitForEvents' | 'stopped'>;
+  dispatcher: Pick<Dispatcher, 'watch' | 'stopped'>;
 };
 
 /** Most SETs one poll answers with (RFC 8936 §2.4.1: the transmitter may return fewer than maxEvents). */
@@ -54,24 +54,30 @@ export async function pollStream(deps: PollDeps, clientId: string, streamId: str
     // A client gone, or a server stopping after a wait, gets nothing more from the database (which
     // may be closing under the request); what is pending stays queued for the next poll.
     if (signal?.aborted) return { sets: {} };
-    const current = await ownStream(deps, clientId, streamId);
-    if (current.status === 'enabled') {
-      const events = await pendingEvents(deps.db, stream.id, max + 1);
-      if (events.length > 0) {
-        const now = deps.clock.now();
-        const sets: Record<string, string> = {};
-        for (const e of events.slice(0, max)) sets[e.jti] = await signSet(deps.keyRing, setClaims(e.facts, { issuer: deps.config.issuer, aud: current.aud, jti: e.jti, now }));
-        return { sets, moreAvailable: events.length > max };
+    // Watched before the reads: an event committed while they run wakes this poll, never lost.
+    const watch = deps.dispatcher.watch(stream.id);
+    try {
+      const current = await ownStream(deps, clientId, streamId);
+      if (current.status === 'enabled') {
+        const events = await pendingEvents(deps.db, stream.id, max + 1);
+        if (events.length > 0) {
+          const now = deps.clock.now();
+          const sets: Record<string, string> = {};
+          for (const e of events.slice(0, max)) sets[e.jti] = await signSet(deps.keyRing, setClaims(e.facts, { issuer: deps.config.issuer, aud: current.aud, jti: e.jti, now }));
+          return { sets, moreAvailable: events.length > max };
+        }
       }
+      const left = deadline - Date.now();
+      if (body.returnImmediately === true || left <= 0 || deps.dispatcher.stopped() || signal?.aborted) return { sets: {} };
+      if (current.status === 'enabled') await watch.wait(left, signal);
+      // A paused stream is not watched: the poll waits out its time (the status is read again then).
+      else await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        signal?.addEventListener('abort', () => (clearTimeout(t), resolve()));
+      });
+    } finally {
+      watch.close();
     }
-    const left = deadline - Date.now();
-    if (body.returnImmediately === true || left <= 0 || deps.dispatcher.stopped() || signal?.aborted) return { sets: {} };
-    if (current.status === 'enabled') await deps.dispatcher.waitForEvents(stream.id, left, signal);
-    // A paused stream is not watched: the poll waits out its time (the status is read again then).
-    else await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, left);
-      signal?.addEventListener('abort', () => (clearTimeout(t), resolve()));
-    });
     if (deps.dispatcher.stopped()) return { sets: {} };
   }
 }
