@@ -12,6 +12,7 @@
  */
 
 import autocannon from 'autocannon';
+import { quantile } from './report.js';
 
 /**
  * autocannon looks whether a run is over once per sample interval (default 1 s): a run shorter than
@@ -82,7 +83,7 @@ function exactLatency() {
     summary(fallback) {
       if (n === 0) return fallback;
       const sorted = times.slice(0, n).sort();
-      const rank = (/** @type {number} */ p) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
+      const rank = (/** @type {number} */ q) => quantile(sorted, q) ?? Number.NaN;
       const hundredth = (/** @type {number} */ v) => Math.round(v * 100) / 100;
       let sum = 0;
       for (let i = 0; i < n; i++) sum += sorted[i];

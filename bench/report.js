@@ -27,6 +27,14 @@ export const fmt = {
 
 export const round = (/** @type {Figure} */ v, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? null : Math.round(v * 10 ** digits) / 10 ** digits);
 
+/**
+ * The `q` quantile of `sorted` (ascending), nearest rank: the smallest value with at least a `q`
+ * share of the values at or below it; undefined when there are none.
+ * @param {ArrayLike<number>} sorted
+ * @param {number} q
+ */
+export const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : undefined);
+
 /** The median of `xs` (the mean of the middle two when their count is even). @param {number[]} xs */
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

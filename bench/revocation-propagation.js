@@ -23,13 +23,13 @@
  */
 import { claimsOf, clientCredentialsToken, loadResourceServerModule } from './resource-server-module.js';
 import { sleep } from './procs.js';
+import { quantile } from './report.js';
 
 /**
  * @typedef {import('./types.js').PropagationPoll} PropagationPoll
  * @typedef {import('./types.js').PropagationSummary} PropagationSummary
  */
 
-const quantile = (/** @type {number[]} */ sorted, /** @type {number} */ q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
 
 /**
  * How the pollers of one verifier ended, the same figures for the status list and the stream:

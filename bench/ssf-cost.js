@@ -18,11 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { startChild } from './child-rpc.js';
 import { startGrantor } from './grantor-server.js';
 import { cpuMeter, sleep } from './procs.js';
+import { quantile } from './report.js';
 import { claimsOf, clientCredentialsToken } from './resource-server-module.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ssf-receivers-child.js');
 const clock = () => performance.timeOrigin + performance.now();
-export const quantile = (/** @type {number[]} */ sorted, /** @type {number} */ q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : undefined);
 
 /** @param {Response} res @param {string} what @returns {Promise<any>} the answer's JSON */
 async function json(res, what) {

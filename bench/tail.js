@@ -10,6 +10,8 @@
  *   - steadySpread: p99 / p50 over the requests sent after the first 300 ms.
  */
 
+import { quantile } from './report.js';
+
 const START_MS = 300;
 const WINDOW_MS = 100;
 
@@ -20,10 +22,7 @@ const WINDOW_MS = 100;
  * @returns {import('./types.js').TailStructure}
  */
 export function tailStructure({ ms, at }, connections) {
-  const rank = (/** @type {number[]} */ xs, /** @type {number} */ p) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
-  };
+  const rank = (/** @type {number[]} */ xs, /** @type {number} */ q) => quantile([...xs].sort((a, b) => a - b), q) ?? Number.NaN;
   const p50 = rank(ms, 0.5);
   const p99 = rank(ms, 0.99);
   const sentAt = at.map((t, i) => t - ms[i]);
