@@ -139,7 +139,7 @@ const HEARTBEAT_MS = 5000;
 export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Promise<Deps & { keyGenerated: boolean; keyEncryption: string }> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
-  const db = openDb(config.database);
+  const db = openDb(config.database, logger);
   let reads: HotReads | undefined;
   let stopCheckpoints: (() => Promise<void>) | undefined;
   try {

@@ -1,15 +1,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config.js';
 import { migrationSource } from './migrations.js';
 
 export type Db = Knex;
 
-/** Opens the database named by the configuration (SQLite file or memory, or PostgreSQL). */
-export function openDb(database: DatabaseConfig): Db {
+/**
+ * knex's own messages (a connection not had in time, a deprecation) as lines of the app's log, JSON
+ * like every other line, rather than text on the console.
+ */
+function knexLog(logger: Pick<Logger, 'warn' | 'error' | 'debug'>): Knex.Config['log'] {
+  const text = (message: unknown) => (message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message));
+  return {
+    warn: (message: unknown) => logger.warn({ source: 'knex' }, text(message)),
+    error: (message: unknown) => logger.error({ source: 'knex' }, text(message)),
+    deprecate: (method: string, alternative: string) => logger.warn({ source: 'knex' }, `${method} is deprecated: use ${alternative}`),
+    debug: (message: unknown) => logger.debug({ source: 'knex' }, text(message)),
+  };
+}
+
+/**
+ * Opens the database named by the configuration (SQLite file or memory, or PostgreSQL); knex's own
+ * messages go to `logger` when one is given.
+ */
+export function openDb(database: DatabaseConfig, logger?: Pick<Logger, 'warn' | 'error' | 'debug'>): Db {
+  const log = logger ? { log: knexLog(logger) } : {};
   if (database.client === 'pg') {
     return knexFactory({
+      ...log,
       client: 'pg',
       connection: database.connectionString,
       pool: {
@@ -28,12 +48,13 @@ export function openDb(database: DatabaseConfig): Db {
   if (database.filename !== ':memory:') fs.mkdirSync(path.dirname(database.filename), { recursive: true });
   // One connection: SQLite serialises writers anyway, and each :memory: connection would be its own
   // empty database.
-  return openSqlite(database.filename);
+  return openSqlite(database.filename, log);
 }
 
 /** A knex pool of one SQLite connection, in WAL mode, waiting up to 5 s for another writer. */
-function openSqlite(filename: string): Db {
+function openSqlite(filename: string, log: Pick<Knex.Config, 'log'> = {}): Db {
   return knexFactory({
+    ...log,
     client: 'sqlite3',
     connection: { filename },
     useNullAsDefault: true,
