@@ -21,7 +21,7 @@ export const at = (runs, connections) => runs.find((r) => r.connections === conn
 
 /**
  * A run's latency spread, p99 / p50 (issue #14: at most 2 at c=50). Both are exact to 0.01 ms
- * (bench/exact-latency.js); a p50 of 0 (no 2xx answer) has no spread.
+ * (bench/autocannon-run.js); a p50 of 0 (no 2xx answer) has no spread.
  * @param {{ latencyMs: { p50: number, p99: number } }} run
  */
 export const spreadOf = (run) => (run.latencyMs.p50 > 0 ? run.latencyMs.p99 / run.latencyMs.p50 : Number.NaN);

@@ -22,9 +22,12 @@ const WINDOW_MS = 100;
  * @returns {import('./types.js').TailStructure}
  */
 export function tailStructure({ ms, at }, connections) {
-  const rank = (/** @type {number[]} */ xs, /** @type {number} */ q) => quantile([...xs].sort((a, b) => a - b), q) ?? Number.NaN;
-  const p50 = rank(ms, 0.5);
-  const p99 = rank(ms, 0.99);
+  /** p50 and p99 of `xs`, sorted once. @param {number[]} xs */
+  const quantiles = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { p50: quantile(sorted, 0.5) ?? Number.NaN, p99: quantile(sorted, 0.99) ?? Number.NaN };
+  };
+  const { p50, p99 } = quantiles(ms);
   const sentAt = at.map((t, i) => t - ms[i]);
   /** @type {Map<number, number>} */
   const overByWindow = new Map();
@@ -45,7 +48,7 @@ export function tailStructure({ ms, at }, connections) {
     inBursts += n;
     bursts.push(w * WINDOW_MS);
   }
-  const steady = ms.filter((_, i) => sentAt[i] >= START_MS);
+  const steady = quantiles(ms.filter((_, i) => sentAt[i] >= START_MS));
   return {
     p50,
     p99,
@@ -53,7 +56,7 @@ export function tailStructure({ ms, at }, connections) {
     over,
     atStart: overAtStart / over,
     inBursts: inBursts / over,
-    steadySpread: steady.length ? rank(steady, 0.99) / rank(steady, 0.5) : Number.NaN,
+    steadySpread: steady.p99 / steady.p50,
     bursts: bursts.sort((a, b) => a - b),
   };
 }

@@ -70,7 +70,7 @@ export async function pollStream(deps: PollDeps, clientId: string, streamId: str
       const left = deadline - Date.now();
       if (body.returnImmediately === true || left <= 0 || deps.dispatcher.stopped() || signal?.aborted) return { sets: {} };
       if (current.status === 'enabled') await watch.wait(left, signal);
-      // A paused stream is not watched: the poll waits out its time (the status is read again then).
+      // A paused stream's poll ignores wake-ups and waits out its time (the status is read again then).
       else await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         signal?.addEventListener('abort', () => (clearTimeout(t), resolve()));
