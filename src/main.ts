@@ -3,13 +3,12 @@
  * database. With WORKERS > 1 the primary process prepares the database and keys once, then forks
  * that many workers that share the port (node:cluster) and forwards signals to them.
  */
-// First: sizes libuv's thread pool before anything uses it; once listening, main() lowers its threads' priority (see the module).
-import { lowerHelperThreads } from './lib/thread-pool.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createServers } from './app.js';
 import { ConfigError, describeDatabase, loadConfig } from './config.js';
 import { buildDeps } from './deps.js';
+import { lowerHelperThreads } from './lib/thread-pool.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
