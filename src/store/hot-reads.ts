@@ -3,7 +3,7 @@ import type { DatabaseConfig } from '../config.js';
 import { createBatcher } from '../lib/batcher.js';
 import { isSqliteFile, type Db } from './db.js';
 import { dialectOf, rawQuery, sqliteStatements, type RawStatements } from './raw-sql.js';
-import { tokenWithGrant, TOKEN_WITH_GRANT, TOKENS_WITH_GRANTS_PG, type RefreshTokenWithGrant } from './refresh-tokens.js';
+import { tokensWithGrantsSqlite, tokenWithGrant, TOKENS_WITH_GRANTS_PG, type RefreshTokenWithGrant } from './refresh-tokens.js';
 import { codeWithGrant, CODE_WITH_GRANT, type CodeWithGrant } from './authorization-codes.js';
 
 /**
@@ -13,13 +13,12 @@ import { codeWithGrant, CODE_WITH_GRANT, type CodeWithGrant } from './authorizat
  * On a SQLite file it runs on connections of its own, opened read-only beside knex's one writer:
  * in WAL mode a reader never waits for the writer's transaction, so a refresh does not queue its
  * read behind the group commit in flight (issue #14 item 2), and it sees every committed write, as a
- * PostgreSQL pool connection does. Each connection keeps the statement prepared, so a read is one
+ * PostgreSQL pool connection does. Each connection keeps its statements prepared, so a read is one
  * trip to the thread pool (knex makes three: prepare, run, finalize, each waiting for the event
- * loop). On PostgreSQL (a pool already) the reads asked for while others are in flight go together
- * as one statement on a connection of `db`'s pool (lib/batcher.ts, as the group commit): a busy
- * server makes one round trip, and PostgreSQL one statement's work, for many refreshes. On an
- * in-memory SQLite database (its own per connection) it is the same query on the pool's connection.
- * Both go through the driver (raw-sql.ts).
+ * loop). On PostgreSQL (a pool already) the reads run on a connection of `db`'s pool; on an
+ * in-memory SQLite database (its own per connection) on the pool's one connection. Everywhere the
+ * refresh grant's reads asked for while others are in flight go together as one statement
+ * (groupedTokenReads). All go through the driver (raw-sql.ts).
  */
 export interface HotReads {
   refreshTokenWithGrant(tokenHash: string): Promise<RefreshTokenWithGrant | undefined>;
@@ -33,10 +32,12 @@ const READERS = 2;
 
 export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
   const onPool = (sql: string, params: readonly unknown[]) => rawQuery(db, sql, params);
-  if (dialectOf(db) === 'pg') return { ...groupedPgReads(db), codeWithGrant: readOne(onPool, CODE_WITH_GRANT, codeWithGrant) };
+  if (dialectOf(db) === 'pg') {
+    return { refreshTokenWithGrant: groupedTokenReads(onPool, PG_READS_IN_FLIGHT, pgTokenReads), codeWithGrant: readOne(onPool, CODE_WITH_GRANT, codeWithGrant), close: async () => undefined };
+  }
   if (!isSqliteFile(database)) {
     return {
-      refreshTokenWithGrant: readOne(onPool, TOKEN_WITH_GRANT, tokenWithGrant),
+      refreshTokenWithGrant: groupedTokenReads(onPool, 1, sqliteTokenReads),
       codeWithGrant: readOne(onPool, CODE_WITH_GRANT, codeWithGrant),
       close: async () => undefined,
     };
@@ -49,7 +50,7 @@ export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
     return reader.all(sql, params);
   };
   return {
-    refreshTokenWithGrant: readOne(onReader, TOKEN_WITH_GRANT, tokenWithGrant),
+    refreshTokenWithGrant: groupedTokenReads(onReader, READERS, sqliteTokenReads),
     codeWithGrant: readOne(onReader, CODE_WITH_GRANT, codeWithGrant),
     async close() {
       await Promise.all(readers.map((r) => r.close()));
@@ -103,21 +104,36 @@ function preparedReader(filename: string): PreparedReader {
 
 /** Grouped reads in flight at once on PostgreSQL, at most: with the 4 rotations (rotate-refresh-tokens.ts), under the pool's 10. */
 const PG_READS_IN_FLIGHT = 2;
-/** Tokens per grouped read, at most. */
-const PG_READ_BATCH = 100;
+/**
+ * Tokens per grouped read, at most. On SQLite each count is a statement of its own, kept prepared
+ * on each reader (raw-sql.ts keeps up to 256 per connection).
+ */
+const READ_BATCH = 64;
 
-function groupedPgReads(db: Db): Omit<HotReads, 'codeWithGrant'> {
+/** The statement that reads the tokens of these hashes with their grants, in any order. */
+type TokenReads = (hashes: string[]) => { sql: string; params: unknown[] };
+const pgTokenReads: TokenReads = (hashes) => ({ sql: TOKENS_WITH_GRANTS_PG, params: [hashes] });
+const sqliteTokenReads: TokenReads = (hashes) => ({ sql: tokensWithGrantsSqlite(hashes.length), params: hashes });
+
+/**
+ * The refresh grant's reads asked for while others are in flight go together as one statement
+ * (lib/batcher.ts, as the group commit): a busy server makes one trip to the database — on SQLite
+ * one job on the thread pool, which the signatures share, instead of one per refresh — and the
+ * database does one statement's work for many refreshes; an idle one reads each at once.
+ */
+function groupedTokenReads(all: RawStatements['all'], inFlightAtMost: number, statement: TokenReads): HotReads['refreshTokenWithGrant'] {
   const reads = createBatcher<string, RefreshTokenWithGrant | undefined>({
-    inFlightAtMost: PG_READS_IN_FLIGHT,
-    maxBatch: PG_READ_BATCH,
+    inFlightAtMost,
+    maxBatch: READ_BATCH,
     async run(hashes) {
+      const { sql, params } = statement(hashes);
       const found = new Map<string, RefreshTokenWithGrant>();
-      for (const row of await rawQuery(db, TOKENS_WITH_GRANTS_PG, [hashes])) {
+      for (const row of await all(sql, params)) {
         const read = tokenWithGrant(row);
         found.set(read.token.tokenHash, read);
       }
       return hashes.map((hash) => found.get(hash));
     },
   });
-  return { refreshTokenWithGrant: (tokenHash) => reads.run(tokenHash), close: async () => undefined };
+  return (tokenHash) => reads.run(tokenHash);
 }

@@ -37,9 +37,16 @@ export async function findRefreshToken(db: Knex, tokenHash: string): Promise<Ref
   return r ? toRow(r) : undefined;
 }
 
-/** A refresh token with its grant (placeholder: the token's hash): the refresh grant's read (store/hot-reads.ts). */
-export const TOKEN_WITH_GRANT = `SELECT refresh_tokens.*, ${prefixedGrantColumns('grants')}
-FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE refresh_tokens.token_hash = ?`;
+/**
+ * On SQLite, `count` refresh tokens with their grants (placeholders: the tokens' hashes), the refresh
+ * grant's read (store/hot-reads.ts); each token found through its unique index. One text per count,
+ * made once.
+ */
+export function tokensWithGrantsSqlite(count: number): string {
+  return (sqliteReadTexts[count] ??= `SELECT refresh_tokens.*, ${prefixedGrantColumns('grants')}
+FROM refresh_tokens JOIN grants ON grants.id = refresh_tokens.grant_id WHERE refresh_tokens.token_hash IN (${Array(count).fill('?').join(', ')})`);
+}
+const sqliteReadTexts: string[] = [];
 /**
  * On PostgreSQL, several at once (placeholder: an array of hashes). The grant is read per token by
  * its primary key (a LATERAL subquery that OFFSET 0 keeps from being merged into a join), so the
@@ -56,7 +63,7 @@ export interface RefreshTokenWithGrant {
   grant: GrantRow;
 }
 
-/** A row of TOKEN_WITH_GRANT or TOKENS_WITH_GRANTS_PG, typed. */
+/** A row of tokensWithGrantsSqlite() or TOKENS_WITH_GRANTS_PG, typed. */
 export function tokenWithGrant(r: Record<string, any>): RefreshTokenWithGrant {
   const grant = prefixedGrant(r);
   if (!grant) throw new Error('a refresh token read without its grant');

@@ -14,6 +14,7 @@ import { revokeGrant } from '../../src/revocation/revoke-grant.js';
 import { Person } from '../helpers/browserless.js';
 import { delegatedFixture, delegatedTokens, obtainCode, PASSWORD, redeem, refresh, refreshEachThriceAtOnce, type Delegated } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { hashRefreshToken } from '../../src/tokens/refresh-token.js';
 import { WAL_CHECKPOINT_MS } from '../../src/store/db.js';
 
 const onSqlite = !process.env.TEST_DATABASE_URL;
@@ -47,6 +48,18 @@ const onSqlite = !process.env.TEST_DATABASE_URL;
     // A successor read back at once from the readers: committed before it was answered.
     const next = await refresh(app, fx.spa.client_id, bodies[0].refresh_token);
     expect(next.status).toBe(200);
+  });
+
+  it('answers reads asked for at once on the readers each with its own token, unknown and repeated hashes included', async () => {
+    const [a, b, c] = await Promise.all([freshTokens(), freshTokens(), freshTokens()]);
+    const byHash = async (t: { refresh_token: string }) => app.deps.db('refresh_tokens').where({ token_hash: hashRefreshToken(t.refresh_token) }).first();
+    const rows = await Promise.all([a, b, c].map(byHash));
+    // More than one batch's worth, so the readers answer several grouped statements at once.
+    const asked = Array.from({ length: 150 }, (_, i) => [a, b, 'unknown', c][i % 4]);
+    const found = await Promise.all(asked.map((t) => app.deps.reads.refreshTokenWithGrant(hashRefreshToken(typeof t === 'string' ? 'never issued' : t.refresh_token))));
+    const expected = asked.map((t) => (typeof t === 'string' ? undefined : rows[[a, b, c].indexOf(t)].id));
+    expect(found.map((f) => f?.token.id)).toEqual(expected);
+    expect(found.map((f) => f?.grant.id)).toEqual(asked.map((t) => (typeof t === 'string' ? undefined : rows[[a, b, c].indexOf(t)].grant_id)));
   });
 
   it('redeems a code read beside the writer once: of three redemptions at once one wins, and the grant is revoked', async () => {
