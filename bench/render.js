@@ -96,7 +96,8 @@ export function render(results) {
   }
   const tailLine = (/** @type {string} */ label, /** @type {MeasuredRun | undefined} */ r) =>
     r?.tail && p(`   ${label}: p99/p50 ${fmt.ratio(r.tail.spread)}; of the ${r.tail.over} answers at or over the p99, ${fmt.pct(r.tail.atStart * 100)} sent in the first 300 ms, ` +
-      `${fmt.pct(r.tail.inBursts * 100)} in ${r.tail.bursts.length} burst(s); without the first 300 ms p99/p50 ${fmt.ratio(r.tail.steadySpread)}`);
+      `${fmt.pct(r.tail.inBursts * 100)} in ${r.tail.bursts.length} burst(s); without the first 300 ms p99/p50 ${fmt.ratio(r.tail.steadySpread)}, ` +
+      `within each 250 ms ${fmt.ratio(r.tail.windowSpread)}`);
   p(`   Where the p99 at c=${REF_CONNECTIONS} comes from (bench/tail.js; a burst: a 100 ms window whose requests are late together, >= ${REF_CONNECTIONS / 2} of them over the p99):`);
   tailLine('Grantor', at(grantorToken, REF_CONNECTIONS));
   tailLine('bare signer', bare ?? undefined);
@@ -511,7 +512,7 @@ function jsonRun(r) {
     loadgenCpuPctOfOneCore: round(r.cpu.loadgenPctOfOneCore),
     machineBusyPct: round(r.cpu.machineBusyPct),
     othersCpuPctOfOneCore: round(r.cpu.othersPctOfOneCore),
-    ...(r.tail ? { tail: { over: r.tail.over, atStart: round(r.tail.atStart, 3), inBursts: round(r.tail.inBursts, 3), bursts: r.tail.bursts.length, steadySpread: round(r.tail.steadySpread, 3) } } : {}),
+    ...(r.tail ? { tail: { over: r.tail.over, atStart: round(r.tail.atStart, 3), inBursts: round(r.tail.inBursts, 3), bursts: r.tail.bursts.length, steadySpread: round(r.tail.steadySpread, 3), windowSpread: round(r.tail.windowSpread, 3) } } : {}),
   };
 }
 

@@ -6,8 +6,8 @@
  * several rounds rather than section 2's one run. Not part of `npm run bench`.
  *
  * Per run: p50, p99 and their ratio, and bench/tail.js's reading of the answers over the p99 (the
- * share sent in the first 300 ms, the share in bursts, p99/p50 without the first 300 ms); then the
- * medians per server.
+ * share sent in the first 300 ms, the share in bursts, p99/p50 without the first 300 ms and within
+ * each 250 ms); then the medians per server.
  *
  * env: BENCH_TAIL_ROUNDS (default 4), BENCH_SECONDS (5), BENCH_TAIL_CONNECTIONS (50); BENCH_TAIL_ENV, a
  * JSON object of extra environment for Grantor (e.g. '{"NODE_OPTIONS":"--max-semi-space-size=32"}');
@@ -42,7 +42,7 @@ async function main() {
       await tools.warmUp(t.server, t.req);
     }
     console.log(`client_credentials at c=${CONNECTIONS}, ${ROUNDS} rounds of ${SECONDS} s, Grantor (as operators run it) and the bare signer in turn`);
-    console.log('server        req/s   p50 ms  p99 ms  p99/p50  over p99  at start  in bursts  steady p99/p50');
+    console.log('server        req/s   p50 ms  p99 ms  p99/p50  over p99  at start  in bursts  steady p99/p50  within 250 ms');
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of round % 2 ? [...targets].reverse() : targets) {
         const r = await loader.run({ ...t.req, connections: CONNECTIONS, duration: SECONDS, keepAnswers: true });
@@ -52,7 +52,7 @@ async function main() {
         const pct = (/** @type {number} */ v) => `${Math.round(v * 100)} %`;
         console.log(
           `${t.server.name.padEnd(12)} ${fmt.int(r.rps)?.padStart(6)}  ${fmt.ms(s.p50)?.padStart(6)}  ${fmt.ms(s.p99)?.padStart(6)}  ${fmt.ratio(s.spread)?.padStart(7)}` +
-            `  ${String(s.over).padStart(8)}  ${pct(s.atStart).padStart(8)}  ${pct(s.inBursts).padStart(9)}  ${fmt.ratio(s.steadySpread)?.padStart(14)}`,
+            `  ${String(s.over).padStart(8)}  ${pct(s.atStart).padStart(8)}  ${pct(s.inBursts).padStart(9)}  ${fmt.ratio(s.steadySpread)?.padStart(14)}  ${fmt.ratio(s.windowSpread)?.padStart(13)}`,
         );
         if (process.env.BENCH_TAIL_BURSTS) console.log(`  bursts at (epoch ms): ${s.bursts.map((b) => r.answers?.startedAt + b).join(' ')}`);
         await sleep(300);
@@ -61,7 +61,7 @@ async function main() {
     for (const t of targets) {
       const m = (/** @type {(s: import('./types.js').TailStructure) => number} */ f) => median(t.runs.map(f));
       console.log(
-        `median, ${t.server.name}: p99/p50 ${fmt.ratio(m((s) => s.spread))}, steady ${fmt.ratio(m((s) => s.steadySpread))}; ` +
+        `median, ${t.server.name}: p99/p50 ${fmt.ratio(m((s) => s.spread))}, steady ${fmt.ratio(m((s) => s.steadySpread))}, within 250 ms ${fmt.ratio(m((s) => s.windowSpread))}; ` +
           `over the p99: ${Math.round(m((s) => s.atStart) * 100)} % at the start, ${Math.round(m((s) => s.inBursts) * 100)} % in bursts`,
       );
     }

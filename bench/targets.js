@@ -189,8 +189,14 @@ function refreshTargets(results, f) {
   ];
   // What the machine allows: the bare signer (node:http and the signature, nothing else) under the
   // same load on the same cores, beside the load generator; its spread bounds any server's here.
+  // Below it, prepared bytes (phase 3's lean JWKS): node:http with no work at all, same connections.
   const bare = issuance.bare;
-  const bareNote = bare ? ` (the bare signer, same load: p50 ${bare.latencyMs.p50} ms, p99 ${bare.latencyMs.p99} ms = ${fmt.ratio(spreadOf(bare))})` : '';
+  const staticRun = results.documents[0]?.lean;
+  const floor = [
+    bare && `the bare signer, same load: p50 ${bare.latencyMs.p50} ms, p99 ${bare.latencyMs.p99} ms = ${fmt.ratio(spreadOf(bare))}`,
+    staticRun && `${results.documents[0].label} from prepared bytes: ${fmt.ratio(spreadOf(staticRun))}`,
+  ].filter(Boolean);
+  const bareNote = floor.length ? ` (${floor.join('; ')})` : '';
   for (const [grant, run] of at50) {
     const spread = run ? spreadOf(run) : null;
     out.push({

@@ -182,6 +182,8 @@ export interface TailStructure {
   inBursts: number;
   /** p99 / p50 of the requests sent after the first 300 ms. */
   steadySpread: number;
+  /** After the first 300 ms, the p99 of each answer's time over the median of its 250 ms window. */
+  windowSpread: number;
   /** Where those windows begin, ms from the start of the run. */
   bursts: number[];
 }
