@@ -33,7 +33,11 @@ const READERS = 2;
 export function openHotReads(database: DatabaseConfig, db: Db): HotReads {
   const onPool = (sql: string, params: readonly unknown[]) => rawQuery(db, sql, params);
   if (dialectOf(db) === 'pg') {
-    return { refreshTokenWithGrant: groupedTokenReads(onPool, PG_READS_IN_FLIGHT, pgTokenReads), codeWithGrant: readOne(onPool, CODE_WITH_GRANT, codeWithGrant), close: async () => undefined };
+    return {
+      refreshTokenWithGrant: groupedTokenReads(onPool, PG_READS_IN_FLIGHT, pgTokenReads),
+      codeWithGrant: readOne(onPool, CODE_WITH_GRANT, codeWithGrant),
+      close: async () => undefined,
+    };
   }
   if (!isSqliteFile(database)) {
     return {
