@@ -196,13 +196,13 @@ function refreshTargets(results, f) {
     bare && `the bare signer, same load: p50 ${bare.latencyMs.p50} ms, p99 ${bare.latencyMs.p99} ms = ${fmt.ratio(spreadOf(bare))}`,
     staticRun && `${results.documents[0].label} from prepared bytes: ${fmt.ratio(spreadOf(staticRun))}`,
   ].filter(Boolean);
-  const bareNote = floor.length ? ` (${floor.join('; ')})` : '';
+  const floorNote = floor.length ? ` (${floor.join('; ')})` : '';
   for (const [grant, run] of at50) {
     const spread = run ? spreadOf(run) : null;
     out.push({
       name: `${grant}: p99 <= 2x the median at c=50`,
       measured: spread,
-      detail: run ? `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms = ${fmt.ratio(spread)}${grant === 'client_credentials' ? bareNote : ''}` : 'no c=50 run',
+      detail: run ? `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms = ${fmt.ratio(spread)}${grant === 'client_credentials' ? floorNote : ''}` : 'no c=50 run',
       pass: spread === null ? null : spread <= 2,
     });
   }
