@@ -6,7 +6,6 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -182,20 +181,8 @@ export async function forkUntilReady(file, { env, label, timeoutMs = 20_000 }) {
   return { child, logs };
 }
 
-/**
- * A port the kernel says is free on 127.0.0.1 right now.
- * @returns {Promise<number>}
- */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (srv.address());
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port for a server about to start (test/free-port.js: the tests' helpers use it too). */
+export { freePort } from '../test/free-port.js';
 
 /**
  * Polls `url` until it answers 2xx, the child dies, or `timeoutMs` passes.

@@ -13,6 +13,10 @@ export async function measureRevocation({ ttl, grants, boundMs, log }) {
   const grantor = await startGrantor({ env: { STATUS_LIST_TTL: String(ttl) } });
   try {
     return await measureRevocationPropagation({ grantor, ttl, grants, boundMs, log });
+  } catch (err) {
+    // The server's log says why it refused a request (the client it did not know, the secret…).
+    if (err instanceof Error) err.message += `\n${grantor.logs()}`;
+    throw err;
   } finally {
     await grantor.stop();
   }

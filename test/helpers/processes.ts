@@ -1,19 +1,13 @@
 /** Starts the real compiled server and CLI (dist/, built by `npm test`) as child processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../free-port.js';
 
+/** A loopback port for a server process about to start (test/free-port.js, which the bench shares). */
+export { freePort };
 export const ROOT = path.resolve('.');
 const SERVER = path.join(ROOT, 'dist/src/main.js');
 const CLI = path.join(ROOT, 'bin/grantor.js');
-
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 export interface ServerProcess {
   child: ChildProcess;
