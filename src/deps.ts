@@ -89,8 +89,9 @@ const LOG_FLUSH_MS = 200;
  * lib/log-writer.ts) fed through shared memory in batches (lib/batched-output.ts). The event loop only
  * formats a line and, once per batch, copies the batch there: a slow reader of stdout never stalls a
  * request. On `exit` (after `process.exit()` or an uncaught exception) the waiting batch is handed on
- * and pino flushes the thread, so a crash loses no line already logged; only a kill -9 can lose the
- * last 200 ms. A broken stdout (EPIPE) ends the logging, never the process.
+ * and pino flushes the thread, so a crash loses no line already logged; only a death that runs no
+ * code of ours (kill -9, V8's fatal out-of-memory abort, a native crash) can lose the last 200 ms.
+ * A broken stdout (EPIPE) ends the logging, never the process.
  */
 function stdoutInAWorker(): DestinationStream {
   let broken = false;
