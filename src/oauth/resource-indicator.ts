@@ -49,6 +49,20 @@ export async function resolveAudience(
   }
 }
 
+/**
+ * RFC 8707 §2.2 at the token endpoint under an existing grant (a code's redemption, a refresh): the
+ * token is for the grant's resource, so `resource`, when given, must name exactly that one; any other
+ * value, or several, is invalid_target before anything is spent (the token request fails as a
+ * whole, never answered for another audience than asked).
+ */
+export function requireGrantResource(resourceParams: string[], grantResource: string): void {
+  if (resourceParams.length > 1) throw new OAuthError('invalid_target', 'one resource per access token');
+  const named = resourceParams[0];
+  if (named !== undefined && named !== grantResource) {
+    throw new OAuthError('invalid_target', 'the grant does not cover this resource', { detail: `grant for ${grantResource}` });
+  }
+}
+
 function pickAudience(deps: ResourceDeps, registered: ResourceRow[], client: ClientRow, named: string | undefined, requested: string[] | undefined): Audience {
   const resource = named !== undefined ? findByIdentifier(deps, registered, named) : onlyResourceFor(deps, registered, client, requested);
   const allowed = scopesAllowed(client, resource);

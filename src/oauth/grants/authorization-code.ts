@@ -7,6 +7,7 @@ import { newRefreshToken } from '../../tokens/refresh-token.js';
 import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
 import { verifierMatches } from '../pkce.js';
+import { requireGrantResource } from '../resource-indicator.js';
 import { formatScope } from '../scope.js';
 import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
 import { grantUsable, mintGrantAccessToken, requireDpopWhenBound } from './issue-tokens.js';
@@ -46,6 +47,8 @@ export async function authorizationCodeGrant(deps: GrantDeps, request: GrantRequ
   if (row.codeChallenge !== null ? verifier === null || !verifierMatches(verifier, row.codeChallenge) : verifier !== null) throw invalidGrant('PKCE verification failed');
   if (!grant || !grantUsable(deps, grant, now)) throw invalidGrant('grant revoked or expired');
   if (!found.userActive) throw invalidGrant('user gone or disabled');
+  // Refused before the code is spent: the app may retry with the right resource.
+  requireGrantResource(request.form.getAll('resource'), row.resource);
   const resource = await deps.readCache.resource(row.resource);
   if (!resource) throw invalidGrant('resource gone');
   // RFC 9449 §10: a code asked for with dpop_jkt is redeemed only with a proof by that key.

@@ -6,6 +6,7 @@ import { signAccessToken, type AccessTokenClaims } from '../../tokens/access-tok
 import { hashRefreshToken, successorRefreshToken } from '../../tokens/refresh-token.js';
 import { allowedNow } from '../allowed-now.js';
 import { authenticateClient } from '../client-auth.js';
+import { requireGrantResource } from '../resource-indicator.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { GrantDeps, GrantRequest, TokenResponse } from './grant.js';
 import { grantAccessTokenClaims, grantUsable, requireDpopWhenBound } from './issue-tokens.js';
@@ -54,7 +55,8 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
     throw new OAuthError('invalid_dpop_proof', 'the refresh token is bound to another DPoP key', { detail: request.dpopJkt ? 'proof by another key' : 'no proof for a bound refresh token' });
   }
   if (row.usedAt !== null) return answerRepeatOrRevoke(deps, row, presented, startedAt);
-  // §6: the new access token may carry fewer scopes, never more.
+  // §6: the new access token may carry fewer scopes, never more, and is for the grant's resource.
+  requireGrantResource(request.form.getAll('resource'), grant.resource);
   const granted = row.scope.split(' ');
   if (requested && requested.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'a refresh may narrow the scope, never widen it');
   // A disabled or deleted person's grants are revoked at that moment, so the grant check covers them.
