@@ -136,6 +136,29 @@ describe('refresh rotations committed in groups', () => {
     expect((await grantRow(app, t.grant_id)).revoked_at).not.toBeNull();
   });
 
+  it('answers a refresh that read its token unspent and lost the rotation to an instance whose clock is behind with the winner’s tokens, never revoking the grant', async () => {
+    const t = await freshToken();
+    // The winner: the same refresh on another instance whose clock runs 5 s behind this one's,
+    // rotating between this refresh's read and its own rotation.
+    const rotate = app.deps.rotations.rotate;
+    app.deps.rotations.rotate = async (rotation) => {
+      app.deps.rotations.rotate = rotate;
+      expect(await rotate({ ...rotation, rotatedAt: rotation.rotatedAt - 5 })).toBe(true);
+      return rotate(rotation);
+    };
+    let res;
+    try {
+      res = await refresh(app, fx.spa.client_id, t.refresh_token);
+    } finally {
+      app.deps.rotations.rotate = rotate;
+    }
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect((await grantRow(app, t.grant_id)).revoked_at).toBeNull();
+    // Its refresh token is the winner's successor, and it rotates.
+    expect((await refresh(app, fx.spa.client_id, body.refresh_token)).status).toBe(200);
+  });
+
   it('answers concurrent refreshes of many grants, each rotated once, duplicates alike', async () => {
     const tokens = await Promise.all(Array.from({ length: 4 }, () => freshToken()));
     clock.advance(5);

@@ -99,11 +99,12 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
     touchGrantAt: (grant.lastUsedAt ?? 0) < now - 60 ? now : undefined,
   });
   if (!rotated) {
-    // Another request rotated it first while this one still read it unspent (a concurrent
-    // duplicate), or its grant was revoked meanwhile (nothing spent).
+    // Another request rotated it first while this one still read it unspent: a concurrent
+    // duplicate, whatever the clocks say (the winner's instance may run ahead of this one's); or
+    // its grant was revoked meanwhile (nothing spent).
     const winner = await findRefreshTokenById(deps.db, row.id);
     if (!winner || winner.usedAt === null) throw invalidGrant('grant revoked during the refresh');
-    return answerRepeatOrRevoke(deps, winner, presented, startedAt);
+    return answerRepeatOrRevoke(deps, winner, presented, startedAt, { raced: true });
   }
 
   // 5. respond
@@ -113,13 +114,15 @@ export async function refreshTokenGrant(deps: GrantDeps, request: GrantRequest):
 
 /**
  * A refresh of an already rotated token. Begun within a second of the rotation's commit (times are
- * whole seconds, so the same or the next one): a concurrent duplicate of the same refresh — two
- * tabs, a retry racing its original — not a reuse, so it gets the winner's answer (RFC 9700
- * §4.14.2 is about reuse). Begun within REFRESH_GRACE after: a client retrying a lost answer,
- * answered the same. Anything later is a reuse: the whole grant is revoked.
+ * whole seconds, so the same or the next one), or `raced` (it read the token unspent and lost the
+ * rotation): a concurrent duplicate of the same refresh — two tabs, a retry racing its original —
+ * not a reuse, so it gets the winner's answer (RFC 9700 §4.14.2 is about reuse). Begun within
+ * REFRESH_GRACE after: a client retrying a lost answer, answered the same. Anything later is a
+ * reuse: the whole grant is revoked. The times are two instances' clocks when the rotation was
+ * made on another one: they must agree (README, Deployment).
  */
-async function answerRepeatOrRevoke(deps: GrantDeps, row: RefreshTokenRow, presented: string, startedAt: number): Promise<TokenResponse> {
-  const concurrent = row.usedAt !== null && startedAt - row.usedAt <= CONCURRENCY_WINDOW;
+async function answerRepeatOrRevoke(deps: GrantDeps, row: RefreshTokenRow, presented: string, startedAt: number, opts: { raced?: boolean } = {}): Promise<TokenResponse> {
+  const concurrent = opts.raced === true || (row.usedAt !== null && startedAt - row.usedAt <= CONCURRENCY_WINDOW);
   const withinGrace = row.usedAt !== null && startedAt - row.usedAt <= deps.config.refreshGrace;
   if (row.successorAccess && (concurrent || withinGrace)) {
     const answered = JSON.parse(row.successorAccess) as Answered;
