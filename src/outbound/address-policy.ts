@@ -44,6 +44,7 @@ const V6_REFUSED: Range[] = [
   v6('::/128', 'unspecified'),
   v6('::1/128', 'loopback'),
   v6('::ffff:0:0/96', 'IPv4-mapped', 12),
+  v6('::ffff:0:0:0/96', 'IPv4-translated (SIIT, RFC 2765)', 12),
   v6('::/96', 'IPv4-compatible (deprecated)'),
   v6('64:ff9b::/96', 'NAT64', 12),
   v6('64:ff9b:1::/48', 'local-use NAT64'),

@@ -75,11 +75,15 @@ describe('refusedAddress: where Grantor never connects on someone else\'s word (
     ['64:ff9b::a00:1', 'private'],
     ['2002:7f00:1::', 'loopback'],
     ['2002:a9fe:a9fe::1', 'link-local'],
+    // SIIT's IPv4-translated form (RFC 2765), which a translator on the path turns into IPv4.
+    ['::ffff:0:127.0.0.1', 'loopback'],
+    ['::ffff:0:a9fe:a9fe', 'link-local'],
+    ['::ffff:0:10.0.0.1', 'private'],
   ])('refuses the IPv4-mapped and embedded form %s (%s)', (address, why) => {
     expect(refusedAddress(address)).toContain(why);
   });
 
-  it.each(['::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1'])('admits an embedded public IPv4 %s', (address) => {
+  it.each(['::ffff:8.8.8.8', '::ffff:0:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1'])('admits an embedded public IPv4 %s', (address) => {
     expect(refusedAddress(address)).toBeUndefined();
   });
 
