@@ -25,12 +25,15 @@ async function liveUserGrant(deps: Pick<ApproveDeps, 'db' | 'config'>, userId: s
 
 /**
  * Whether a person's earlier approval may stand in for asking them again. Only when the app can
- * prove who it is: a public client has no secret, so any app that claims the same private-use
- * scheme or loopback redirect URI would be handed a code without the person seeing anything
- * (RFC 8252 §8.6, RFC 6749 §10.2). Public clients are asked every time (issue #10).
+ * prove who it is and an admin vouched for what it is: a public client has no secret, so any app
+ * that claims the same private-use scheme or loopback redirect URI would be handed a code without
+ * the person seeing anything (RFC 8252 §8.6, RFC 6749 §10.2). An app nobody vetted — registered by
+ * itself (RFC 7591) or known by its metadata document — proves only that it holds its own key, and
+ * whoever holds its registration may repoint its redirect URIs and keys (RFC 7592) to collect codes
+ * from everyone who once approved it. Both kinds are asked every time (issue #10).
  */
-export function mayRememberConsent(client: Pick<ClientRow, 'type'>): boolean {
-  return client.type === 'confidential';
+export function mayRememberConsent(client: Pick<ClientRow, 'type' | 'source'>): boolean {
+  return client.type === 'confidential' && client.source === undefined;
 }
 
 /** True when this person already approved every requested scope for this app and API. */

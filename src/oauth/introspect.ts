@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Db } from '../store/db.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { ReadCache } from '../store/read-cache.js';
-import { INTROSPECT_PERMISSION } from '../registry/clients.js';
+import { mayIntrospectAny } from '../registry/clients.js';
 import type { RefreshTokenRow } from '../store/refresh-tokens.js';
 import type { ClientRow } from '../store/tables.js';
 import { acceptAccessToken, liveGrant, type VerifiedTokens } from './accept-access-token.js';
@@ -42,7 +42,7 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
     return found?.kind === 'refresh' ? introspectRefreshToken(deps, client, found.row, now) : INACTIVE;
   }
   const { claims } = accepted;
-  if (claims.client_id !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
+  if (claims.client_id !== client.clientId && !mayIntrospectAny(client)) return INACTIVE;
   // A token none of whose scopes its client may still have can do nothing: inactive.
   if (claims.scope === '') return INACTIVE;
 
@@ -67,7 +67,7 @@ export async function handleIntrospectionRequest(deps: IntrospectDeps, form: URL
 
 /** A refresh token is active while unspent, unexpired, and its grant live; only its own client sees it. */
 async function introspectRefreshToken(deps: IntrospectDeps, client: ClientRow, refresh: RefreshTokenRow, now: number): Promise<Record<string, unknown>> {
-  if (refresh.clientId !== client.clientId && !client.scopes.includes(INTROSPECT_PERMISSION)) return INACTIVE;
+  if (refresh.clientId !== client.clientId && !mayIntrospectAny(client)) return INACTIVE;
   if (refresh.usedAt !== null || refresh.expiresAt <= now) return INACTIVE;
   const live = await liveGrant(deps, refresh.grantId, refresh.clientId, now);
   if (!live.ok) return INACTIVE;

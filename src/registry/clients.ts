@@ -8,14 +8,21 @@ import { allResources } from '../store/resources.js';
 import { deleteStreamsOf } from '../store/ssf-streams.js';
 import { recordChange } from '../store/read-cache.js';
 import type { ClientRow, Page, PublicJwks } from '../store/tables.js';
-import { ClientListQuerySchema, CreateClientSchema, UpdateClientSchema } from './schemas.js';
+import { ClientListQuerySchema, CreateClientSchema, GRANTOR_SCOPES, INTROSPECT_PERMISSION, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
-import { ADMIN_SCOPE, SSF_SCOPE } from './resources.js';
 
 export type ClientRegistryDeps = RevokeDeps;
 
-/** A client whose registered scopes include this may introspect every token (a resource server; see oauth/introspect.ts). */
-export const INTROSPECT_PERMISSION = 'introspect';
+export { INTROSPECT_PERMISSION } from './schemas.js';
+
+/**
+ * Whether `client` may introspect every token, not only its own: an admin registered it and allowed
+ * it the `introspect` permission. A client nobody vetted (self-registered, or known by its metadata
+ * document) never may, whatever its scopes say: its scopes come from what APIs opened to such clients.
+ */
+export function mayIntrospectAny(client: Pick<ClientRow, 'scopes' | 'source'>): boolean {
+  return client.source === undefined && client.scopes.includes(INTROSPECT_PERMISSION);
+}
 
 /** A client as the admin API and the CLI show it: never the secret hash. */
 export interface ClientView {
@@ -66,7 +73,7 @@ export function viewClient(c: ClientRow): ClientView {
  * `admin`, the Shared Signals API's `ssf`, or the `introspect` permission (issue #10 item 12). Checked on create and update.
  */
 async function checkScopesOffered(deps: Pick<ClientRegistryDeps, 'db'>, scopes: string[]): Promise<void> {
-  const offered = new Set<string>([ADMIN_SCOPE, SSF_SCOPE, INTROSPECT_PERMISSION]);
+  const offered = new Set<string>(GRANTOR_SCOPES);
   for (const r of await allResources(deps.db)) for (const s of r.scopes) offered.add(s.name);
   const unknown = scopes.filter((s) => !offered.has(s));
   if (unknown.length) throw new OAuthError('invalid_request', `scopes: no resource offers ${unknown.join(', ')}`);

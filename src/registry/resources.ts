@@ -6,13 +6,13 @@ import type { Db } from '../store/db.js';
 import * as store from '../store/resources.js';
 import { recordChange, type ReadCache } from '../store/read-cache.js';
 import type { Page, ResourceRow } from '../store/tables.js';
-import { CreateResourceSchema, ListQuerySchema, UpdateResourceSchema } from './schemas.js';
+import { ADMIN_SCOPE, CreateResourceSchema, ListQuerySchema, SSF_SCOPE, UpdateResourceSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
 
 export type ResourceRegistryDeps = { db: Db; clock: Clock; readCache: Pick<ReadCache, 'invalidate'> };
 
 /** The admin API is a resource of Grantor's own, with the single scope `admin`. */
-export const ADMIN_SCOPE = 'admin';
+export { ADMIN_SCOPE, SSF_SCOPE } from './schemas.js';
 export const ADMIN_RESOURCE_ID = 'grantor-admin';
 
 export function adminResource(config: Pick<Config, 'baseUrl'>): ResourceRow {
@@ -40,7 +40,6 @@ export function adminAudience(config: Pick<Config, 'baseUrl'>): string {
  * Grantor's own, with the single scope `ssf`: an admin allows a resource server's client that
  * scope, as `admin` for the admin API.
  */
-export const SSF_SCOPE = 'ssf';
 export const SSF_RESOURCE_ID = 'grantor-ssf';
 
 export function ssfAudience(config: Pick<Config, 'baseUrl'>): string {

@@ -10,6 +10,19 @@ export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh
 
 const scopeName = z.string().min(1).max(128).regex(SCOPE_TOKEN, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)');
 
+/** The admin API's one scope (src/admin/). */
+export const ADMIN_SCOPE = 'admin';
+/** The Shared Signals API's one scope (src/ssf/). */
+export const SSF_SCOPE = 'ssf';
+/** A client whose registered scopes include this may introspect every token (a resource server; see oauth/introspect.ts). */
+export const INTROSPECT_PERMISSION = 'introspect';
+/**
+ * Names a client's scopes give Grantor's own meaning: no registered API may name a scope so, or
+ * allowing a client that API's scope would also allow it Grantor's admin API, Shared Signals
+ * streams or introspection of every token.
+ */
+export const GRANTOR_SCOPES: readonly string[] = [ADMIN_SCOPE, SSF_SCOPE, INTROSPECT_PERMISSION];
+
 /** The longest resource identifier the registry accepts. */
 export const MAX_IDENTIFIER_LENGTH = 2048;
 
@@ -55,7 +68,9 @@ const name = z.string().trim().min(1).max(200).refine((v) => !CONTROL.test(v), '
 
 export const ScopeDefinitionSchema = z
   .object({
-    name: scopeName.describe('Scope name as clients ask for it.'),
+    name: scopeName
+      .refine((s) => !GRANTOR_SCOPES.includes(s), 'admin, ssf and introspect are Grantor\'s own scopes: an API names its scopes otherwise')
+      .describe('Scope name as clients ask for it; not `admin`, `ssf` or `introspect`, which are Grantor\'s own.'),
     description: displayText(500).default('').describe('What the scope allows, as shown to people on the consent page.'),
   })
   .strict();

@@ -10,6 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { counts, expectError, hs256Jwt, readAnswer, rs256Jwt, tamper, unsignedJwt } from '../helpers/hostile.js';
 import { rawRequest } from '../helpers/raw-http.js';
+import { recordChange } from '../../src/store/read-cache.js';
+import { insertResource } from '../../src/store/resources.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const API = 'https://api.example.com';
@@ -48,7 +50,11 @@ describe('hostile input', () => {
     app = await startTestApp();
     // Before API defines a scope named admin too: then `scope=admin` alone would be ambiguous.
     adminToken = await app.adminToken();
-    await app.resource({ identifier: API, scopes: [{ name: 'read' }, { name: 'write' }, { name: 'admin' }] });
+    // A scope named admin can no longer be registered (Grantor's own name); a database may still hold
+    // one from before, as here, written past the registry.
+    await insertResource(app.deps.db, { id: randomUUID(), identifier: API, name: 'API', scopes: [{ name: 'read', description: '' }, { name: 'write', description: '' }, { name: 'admin', description: '' }], accessTokenTtl: null, dpopBoundAccessTokens: false, dynamicClientScopes: [], tokenExchangeClients: [], createdAt: now(), updatedAt: now() });
+    await recordChange(app.deps.db);
+    app.deps.readCache.invalidate();
     await app.resource({ identifier: OTHER, scopes: [{ name: 'report' }] });
     creds = await app.client({ scopes: ['read', 'write'] });
     basic = [creds.client_id, creds.client_secret];
@@ -787,6 +793,10 @@ describe('hostile input', () => {
     const RESOURCE_CASES: Array<[string, unknown, string]> = [
       ['an array instead of an object', [{ identifier: 'https://a.example.com', name: 'x' }], 'body'],
       ['identifier missing', { name: 'x' }, 'identifier'],
+      // Grantor's own scope names: allowing a client the API's scope would allow it Grantor's permission.
+      ['a scope named admin', { identifier: 'https://a.example.com', name: 'x', scopes: [{ name: 'admin' }] }, 'scopes'],
+      ['a scope named ssf', { identifier: 'https://a.example.com', name: 'x', scopes: [{ name: 'ssf' }] }, 'scopes'],
+      ['a scope named introspect', { identifier: 'https://a.example.com', name: 'x', scopes: [{ name: 'introspect' }] }, 'scopes'],
       ['identifier as a number', { identifier: 5, name: 'x' }, 'identifier'],
       ['a 3000 character identifier', { identifier: `https://a.example.com/${'p'.repeat(3000)}`, name: 'x' }, 'identifier'],
       ['scopes as strings', { identifier: 'https://a.example.com', name: 'x', scopes: ['read'] }, 'scopes.0'],
@@ -810,7 +820,7 @@ describe('hostile input', () => {
 
     it('refuses to register the admin API or an existing identifier with 409 conflict', async () => {
       await unchanged(async () => {
-        await expectError(await post('/admin/resources', { identifier: `${app.issuer}/admin`, name: 'takeover', scopes: [{ name: 'admin' }] }), 409, 'conflict');
+        await expectError(await post('/admin/resources', { identifier: `${app.issuer}/admin`, name: 'takeover', scopes: [{ name: 'manage' }] }), 409, 'conflict');
         await expectError(await post('/admin/resources', { identifier: API, name: 'takeover' }), 409, 'conflict');
       });
     });
