@@ -8,7 +8,7 @@ import { allResources } from '../store/resources.js';
 import { deleteStreamsOf } from '../store/ssf-streams.js';
 import { recordChange } from '../store/read-cache.js';
 import type { ClientRow, Page, PublicJwks } from '../store/tables.js';
-import { ClientListQuerySchema, CreateClientSchema, GRANTOR_SCOPES, INTROSPECT_PERMISSION, UpdateClientSchema } from './schemas.js';
+import { ClientListQuerySchema, CreateClientSchema, GRANTOR_SCOPES, INTROSPECT_PERMISSION, SSF_SCOPE, UpdateClientSchema } from './schemas.js';
 import { validate } from '../lib/validate.js';
 
 export type ClientRegistryDeps = RevokeDeps;
@@ -184,6 +184,11 @@ export async function updateClient(deps: ClientRegistryDeps, clientId: string, i
   // A disabled client's grants are revoked: its tokens stop working everywhere, not only at the token endpoint.
   if (changes.disabled && !existing.disabled) {
     await revokeGrantsOf(deps, { clientId }, { reason: 'client disabled', by });
+  }
+  // Its Shared Signals streams serve a receiver an admin allowed `ssf`: with the scope taken away they
+  // go, undelivered events included, as when the client is deleted (issue #13).
+  if (changes.scopes && existing.scopes.includes(SSF_SCOPE) && !changes.scopes.includes(SSF_SCOPE)) {
+    await deleteStreamsOf(deps.db, clientId);
   }
   return viewClient(next);
 }

@@ -82,12 +82,16 @@ function proofKeyOf(header: JWTHeaderParameters, cache: ProofKeyCache | undefine
   for (const member of PRIVATE_MEMBERS) if (member in jwk) throw invalid(`jwk carries the private member ${member}`);
   const members = THUMBPRINT_MEMBERS[jwk.kty as string];
   if (!members || members.some((m) => typeof (jwk as Record<string, unknown>)[m] !== 'string')) throw invalid('jwk is not an EC, RSA or OKP public key');
-  const canonical = JSON.stringify(Object.fromEntries(members.map((m) => [m, (jwk as Record<string, unknown>)[m]])));
+  const publicMembers = Object.fromEntries(members.map((m) => [m, (jwk as Record<string, unknown>)[m]]));
+  const canonical = JSON.stringify(publicMembers);
   const jkt = createHash('sha256').update(canonical).digest('base64url');
   const id = `${header.alg} ${jkt}`;
   let entry = cache?.get(id);
   if (!entry) {
-    entry = importJWK({ ...jwk, ext: true }, header.alg).then((key) => {
+    // Only the members the thumbprint names are imported: every JWK of one thumbprint is then the
+    // same key, so none (one with `key_ops: []` that verifies nothing, say) can take the cache's
+    // place of the real one and lock its holder out.
+    entry = importJWK({ ...publicMembers, ext: true } as JWK, header.alg).then((key) => {
       if (!('type' in key) || key.type !== 'public') throw invalid('jwk is not a public key');
       return { key, jkt };
     });
@@ -134,7 +138,8 @@ export async function checkDpopProof(proof: string, check: DpopProofCheck): Prom
   } catch (err) {
     if (err instanceof ResourceServerError) throw err;
     if (err instanceof joseErrors.JOSEError || err instanceof TypeError || err instanceof SyntaxError) throw invalid(`proof JWS: ${(err as Error).message}`);
-    throw err;
+    // WebCrypto's own refusals (a DOMException: an EC point off its curve, say) are the proof's fault too.
+    throw invalid(`proof key: ${err instanceof Error ? err.name : 'unusable'}`);
   }
 
   // Steps 8–9.

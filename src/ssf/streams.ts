@@ -100,8 +100,6 @@ export async function createStream(deps: StreamDeps, clientId: string, input: un
   const body = validate(CreateStreamSchema, input);
   const aud = await checkAudience(deps, body.aud);
   const { maxStreamsPerClient, maxStreams } = deps.config.ssf;
-  if ((await store.countStreams(deps.db, clientId)) >= maxStreamsPerClient) throw new OAuthError('conflict', `a client may have at most ${maxStreamsPerClient} streams`);
-  if ((await store.countStreams(deps.db)) >= maxStreams) throw new OAuthError('conflict', 'no more streams can be made');
   const now = deps.clock.now();
   const stream: StreamRow = {
     id: randomId(),
@@ -115,7 +113,10 @@ export async function createStream(deps: StreamDeps, clientId: string, input: un
     createdAt: now,
     updatedAt: now,
   };
-  await store.insertStream(deps.db, stream);
+  // Counted again with the insert, in one transaction: streams asked for at once never overshoot a cap.
+  const full = await store.insertStreamWithinCaps(deps.db, stream, { perClient: maxStreamsPerClient, total: maxStreams });
+  if (full === 'per_client') throw new OAuthError('conflict', `a client may have at most ${maxStreamsPerClient} streams`);
+  if (full === 'total') throw new OAuthError('conflict', 'no more streams can be made');
   return viewStream(deps.config, stream);
 }
 

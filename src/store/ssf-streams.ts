@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from './raw-sql.js';
 
 /** SSF 1.0 §8.1.2: a stream's status. */
 export type StreamStatus = 'enabled' | 'paused' | 'disabled';
@@ -80,11 +81,20 @@ async function writeAudiences(trx: Knex, streamId: string, aud: string[]): Promi
   if (aud.length) await trx('ssf_stream_audiences').insert([...new Set(aud)].map((audience) => ({ stream_id: streamId, audience })));
 }
 
-/** Inserts a stream and its audience index rows together. */
-export async function insertStream(db: Knex, stream: StreamRow): Promise<void> {
-  await db.transaction(async (trx) => {
+/**
+ * Stores a stream unless its client already has `perClient` streams or all clients `total`; which cap
+ * was reached, or undefined when stored. Counted and inserted in one transaction that concurrent
+ * creators take in turn (PostgreSQL: a table lock that only creators of streams take; SQLite: its one
+ * writer), so streams made at once never overshoot a cap.
+ */
+export async function insertStreamWithinCaps(db: Knex, stream: StreamRow, caps: { perClient: number; total: number }): Promise<'per_client' | 'total' | undefined> {
+  return db.transaction(async (trx) => {
+    if (dialectOf(db) === 'pg') await trx.raw('LOCK TABLE ssf_streams IN SHARE ROW EXCLUSIVE MODE');
+    if ((await countStreams(trx, stream.clientId)) >= caps.perClient) return 'per_client';
+    if ((await countStreams(trx)) >= caps.total) return 'total';
     await trx('ssf_streams').insert(toRaw(stream));
     await writeAudiences(trx, stream.id, stream.aud);
+    return undefined;
   });
 }
 

@@ -8,19 +8,11 @@ import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { leaseEvent } from '../../src/store/ssf-events.js';
 import { API_A, PUSH, SESSION_REVOKED, ssfWorld, verifySet, type SsfWorld } from '../helpers/ssf.js';
+import { eventually } from '../helpers/eventually.js';
 
 interface Received {
   headers: http.IncomingHttpHeaders;
   body: string;
-}
-
-/** Waits until `check` holds (each look 50 ms apart), or fails after `ms`. */
-async function eventually(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('Shared Signals: push delivery (RFC 8935)', () => {

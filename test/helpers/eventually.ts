@@ -6,14 +6,17 @@ import { ResourceServerError, type Verifier } from '../../src/resource-server/in
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `condition` holds (a deadline, not a speed assertion). */
-export async function until(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
+/** Waits until `condition` holds, looking every `everyMs` (a deadline, not a speed assertion). */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 10_000, everyMs = 10): Promise<void> {
   const end = Date.now() + deadlineMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(10);
+    await sleep(everyMs);
   }
 }
+
+/** until() for a condition that needs no name (a database or a receiver looked at every 50 ms), within `ms`. */
+export const eventually = (condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> => until(condition, 'a condition that never held', ms, 50);
 
 /** `ok`, or the module's refusal as `code: message`. */
 export async function outcome(verifier: Verifier, token: string): Promise<string> {
