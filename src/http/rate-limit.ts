@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { OAuthError } from '../errors.js';
+import { addressKey } from '../lib/ip-address.js';
 
 export interface RateLimitOptions {
   /** Requests per minute per authenticated client, across all instances (0: no limit). */
@@ -44,7 +45,8 @@ export function createRateLimits(opts: RateLimitOptions) {
       byClient = make('client', opts.perClient);
       byAddress = make('address', opts.perAddress);
     },
-    address: (ip: string) => consume(byAddress, ip, 'address'),
+    /** An IPv6 address counts by its /64 (lib/ip-address.ts). */
+    address: (ip: string) => consume(byAddress, addressKey(ip), 'address'),
     client: (clientId: string) => consume(byClient, clientId, 'client'),
   };
 }

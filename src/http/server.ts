@@ -2,6 +2,7 @@ import http, { type RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
 import { proxyTrust, unmapped, type ProxyTrust } from './client-address.js';
+import { addressKey } from '../lib/ip-address.js';
 
 export type ServerSettings = Pick<Config, 'headersTimeout' | 'requestTimeout' | 'maxConnectionsPerAddress' | 'trustProxy'>;
 
@@ -36,8 +37,10 @@ export function createHttpServer(settings: ServerSettings, listener?: RequestLis
 function capConnections(cap: number, trust: ProxyTrust) {
   const open = new Map<string, number>();
   return function capConnectionsPerAddress(socket: Socket): void {
-    const address = unmapped(socket.remoteAddress ?? '');
-    if (trust.trusts(address, 1)) return;
+    const peer = unmapped(socket.remoteAddress ?? '');
+    if (trust.trusts(peer, 1)) return;
+    // An IPv6 peer counts by its /64 (lib/ip-address.ts).
+    const address = addressKey(peer);
     const count = (open.get(address) ?? 0) + 1;
     if (count > cap) {
       socket.destroy();

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ipv6Bytes } from '../lib/ip-address.js';
 
 /**
  * Which addresses Grantor never connects to on someone else's word (an app's client_id URL, a
@@ -93,23 +94,4 @@ function inRange(bytes: number[], range: Range): boolean {
     if ((bytes[i] & mask) !== (range.bytes[i] & mask)) return false;
   }
   return true;
-}
-
-/** The 16 bytes of an IPv6 literal (`::`, dotted IPv4 tail and all). */
-function ipv6Bytes(address: string): number[] {
-  let text = address;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted[1].split('.').map(Number);
-    text = text.slice(0, -dotted[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const groups = (s: string | undefined) => (s ? s.split(':') : []);
-  const h = groups(head);
-  const t = groups(tail);
-  const all = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return all.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../lib/clock.js';
 import { clearLoginFailures, openLoginFailures, recordLoginFailures } from '../store/login-failures.js';
+import { addressKey } from '../lib/ip-address.js';
 
 export interface LoginLimitOptions {
   /** Failures for one account from one client address in a window (default 5). */
@@ -51,8 +52,10 @@ export function createLoginLimiter(deps: { db: Knex; clock: Clock }, opts: Login
   };
   // Hashed keys: no name or address in the clear, fixed length, nothing a driver could refuse.
   const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('base64url');
-  const keys = (username: string, address: string): Record<LoginBlock, string> => {
+  const keys = (username: string, clientAddress: string): Record<LoginBlock, string> => {
     const account = username.toLowerCase();
+    // An IPv6 address counts by its /64 (lib/ip-address.ts).
+    const address = addressKey(clientAddress);
     return { 'account-and-address': hash('account+address', account, address), address: hash('address', address), account: hash('account', account) };
   };
 

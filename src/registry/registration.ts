@@ -17,6 +17,7 @@ import type { ClientRow, RegisteredMetadata } from '../store/tables.js';
 import { checkConsistency, checkKeys, deleteClient, recordClientChange, type ClientRegistryDeps } from './clients.js';
 import { ClientMetadataSchema, type ClientMetadata } from './registration-schemas.js';
 import { redirectUri } from './schemas.js';
+import { addressKey } from '../lib/ip-address.js';
 
 export type RegistrationDeps = ClientRegistryDeps & { config: Pick<Config, 'baseUrl' | 'registration'> };
 
@@ -157,7 +158,8 @@ export async function registerClient(deps: RegistrationDeps, input: unknown, req
     initialTokenHash = hashSecret(token);
     if (!(await usableRegistrationToken(deps.db, initialTokenHash, now))) throw invalidToken('the initial access token is invalid, expired or used up');
   }
-  const registeredFrom = hashSecret(`registration-address:${request.address}`);
+  // An IPv6 address counts by its /64 (lib/ip-address.ts).
+  const registeredFrom = hashSecret(`registration-address:${addressKey(request.address)}`);
   if (settings.perAddressPerHour > 0) {
     const recent = await store.registeredFrom(deps.db, registeredFrom, now - 3600);
     if (recent.count >= settings.perAddressPerHour) {

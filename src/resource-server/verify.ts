@@ -138,6 +138,9 @@ function memoryReplayCache(now: () => number): DpopReplayCache {
 // RFC 6750 §2.1 and RFC 9449 §7.1: credentials = scheme 1*SP token68; schemes are case-insensitive (RFC 9110 §11.1).
 const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
 
+/** How long after a failed JWKS fetch none is tried again (at most the cooldown): as the status list's backoff. */
+const JWKS_FAILURE_BACKOFF_MS = 1000;
+
 /**
  * Builds a verifier for Grantor access tokens: RS256 signature through the remote JWKS (cached,
  * refetched on an unknown `kid` with a cooldown), `typ` at+jwt, exact `iss`, `aud`, `exp`/`nbf`
@@ -160,15 +163,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const clockTolerance = options.clockTolerance ?? 5;
   const fetchImpl = options.fetch ?? fetch;
-  // A JWKS that cannot be fetched is an outage, not a bad token: mark it so verify() can tell.
+  // A JWKS that cannot be fetched is an outage, not a bad token: mark it so verify() can tell. After
+  // a failure none is fetched for a moment (jose's cooldown counts only from a success): otherwise each
+  // token with an unknown kid — any forged one — would be a request to an issuer already failing.
+  const failureBackoffMs = Math.min(options.jwksCooldown ?? 30_000, JWKS_FAILURE_BACKOFF_MS);
+  let failedAt = -Infinity;
   const jwksFetch: typeof fetch = async (input, init) => {
+    if (Date.now() - failedAt < failureBackoffMs) throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched a moment ago');
     let res: Response;
     try {
       res = await fetchImpl(input, init);
     } catch (err) {
+      failedAt = Date.now();
       throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched', { cause: err });
     }
-    if (res.status !== 200) throw new ResourceServerError('status_unavailable', `the issuer’s keys answered ${res.status}`);
+    if (res.status !== 200) {
+      failedAt = Date.now();
+      throw new ResourceServerError('status_unavailable', `the issuer’s keys answered ${res.status}`);
+    }
     return res;
   };
   const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUri ?? `${base}/.well-known/jwks.json`), {
