@@ -6,6 +6,7 @@ import type { ClientRow, ResourceRow } from '../store/tables.js';
 import { CODE_CHALLENGE } from './pkce.js';
 import { resolveAudience } from './resource-indicator.js';
 import { parseScope } from './scope.js';
+import { redirectUriRegistered } from './redirect-uri.js';
 
 export type AuthorizeDeps = { db: Db; readCache: ReadCache; config: Pick<Config, 'issuer' | 'baseUrl'> };
 
@@ -58,8 +59,9 @@ export async function checkAuthorizationRequest(deps: AuthorizeDeps, raw: URLSea
   const asked = params.get('redirect_uri');
   let redirectUri: string;
   if (asked !== null) {
-    // RFC 9700 §4.1.3: exact string match against a registered URI; no prefix, no pattern.
-    if (!client.redirectUris.includes(asked)) return pageError('the redirect URI is not registered for this application');
+    // RFC 9700 §4.1.3: exact string match against a registered URI; no prefix, no pattern (a
+    // loopback IP literal's port aside, RFC 8252 §7.3).
+    if (!redirectUriRegistered(client.redirectUris, asked)) return pageError('the redirect URI is not registered for this application');
     redirectUri = asked;
   } else if (client.redirectUris.length === 1) {
     redirectUri = client.redirectUris[0];

@@ -251,9 +251,23 @@ describe('hostile: authorization requests (RFC 6749 §4.1, RFC 9101, RFC 9207)',
     expect(back.searchParams.getAll('iss')).toEqual([app.issuer]);
   });
 
-  it('matches loopback redirect URIs exactly: another port or localhost for 127.0.0.1 gets an error page, never a redirect', async () => {
+  it('lets a native app’s loopback IP redirect URI name any port (RFC 8252 §7.3), and sends the code to that port', async () => {
+    const loop = await app.client({ name: 'Native', type: 'public', redirect_uris: ['http://127.0.0.1:4000/cb', 'http://[::1]/cb'], scopes: ['photos:read'] });
+    for (const uri of ['http://127.0.0.1:4001/cb', 'http://127.0.0.1/cb', 'http://127.0.0.1:65535/cb', 'http://[::1]:5555/cb']) {
+      const res = await fetch(new URL(authorizeUrl(loop.client_id, { ...S256(), redirect_uri: uri }), app.url), { redirect: 'manual' });
+      // Accepted: the login page, as for any registered redirect URI.
+      expect({ uri, status: res.status }).toEqual({ uri, status: 200 });
+    }
+    const p = pkce();
+    const back = await new Person(app.url).authorize(authorizeUrl(loop.client_id, { code_challenge: p.challenge, code_challenge_method: 'S256', redirect_uri: 'http://127.0.0.1:51234/cb' }), { username: 'alice', password: PASSWORD });
+    expect(`${back.origin}${back.pathname}`).toBe('http://127.0.0.1:51234/cb');
+    const redeemed = await app.token({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: 'http://127.0.0.1:51234/cb', client_id: loop.client_id, code_verifier: p.verifier });
+    expect(redeemed.status).toBe(200);
+  });
+
+  it('matches the rest of a loopback redirect URI exactly: localhost, another address, scheme, path or query, or a port out of range gets an error page, never a redirect', async () => {
     const loop = await app.client({ name: 'Native', type: 'public', redirect_uris: ['http://127.0.0.1:4000/cb'], scopes: ['photos:read'] });
-    for (const uri of ['http://127.0.0.1:4001/cb', 'http://localhost:4000/cb', 'http://[::1]:4000/cb', 'http://127.0.0.1/cb', 'http://127.0.0.2:4000/cb']) {
+    for (const uri of ['http://localhost:4000/cb', 'http://127.0.0.2:4000/cb', 'https://127.0.0.1:4000/cb', 'http://127.0.0.1:4000/cb2', 'http://127.0.0.1:4000/CB', 'http://127.0.0.1:4000/cb?x=1', 'http://127.0.0.1:0/cb', 'http://127.0.0.1:70000/cb', 'http://[::1]:4000/cb']) {
       const res = await fetch(new URL(authorizeUrl(loop.client_id, { ...S256(), redirect_uri: uri }), app.url), { redirect: 'manual' });
       expect({ uri, status: res.status, location: res.headers.get('location') }).toEqual({ uri, status: 400, location: null });
     }
