@@ -181,7 +181,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
       failedAt = Date.now();
       throw new ResourceServerError('status_unavailable', `the issuer’s keys answered ${res.status}`);
     }
-    return res;
+    // A 200 that is not JSON (a proxy's error page) is an outage too, not a bad token.
+    const body = await res.text();
+    try {
+      JSON.parse(body);
+    } catch {
+      failedAt = Date.now();
+      throw new ResourceServerError('status_unavailable', 'the issuer’s keys answered something that is not JSON');
+    }
+    return new Response(body, { status: 200, headers: res.headers });
   };
   const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUri ?? `${base}/.well-known/jwks.json`), {
     cooldownDuration: options.jwksCooldown ?? 30_000,

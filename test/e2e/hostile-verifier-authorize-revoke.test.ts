@@ -147,6 +147,12 @@ describe('hostile: JWT header tricks against the resource-server module (RFC 906
     expect(counter.count('/.well-known/jwks.json')).toBeLessThanOrEqual(2);
   });
 
+  it('reports a JWKS answered 200 with something that is not JSON (a proxy’s error page) as an outage, not as a bad token', async () => {
+    const counter = countingFetch((url) => (url.endsWith('/.well-known/jwks.json') ? new Response('<html>502 Bad Gateway</html>', { status: 200, headers: { 'Content-Type': 'text/html' } }) : undefined));
+    const verifier = verifierFor({ fetch: counter.fetch });
+    expect(await outcome(verifier, await sign({ typ: 'at+jwt', kid: key.kid }, claims()))).toBe('status_unavailable');
+  });
+
   it('refetches the JWKS at most once per cooldown for unknown kids also while the issuer’s keys answer an error (README: "refetching on an unknown kid, at most every 30 s")', async () => {
     // The status list is fetched at most once a second after a failure ("no storm during an outage");
     // the keys must not be fetched once per incoming request either: each forged token would be one
