@@ -355,8 +355,13 @@ function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
   return { client: 'sqlite', filename: path.resolve(raw) };
 }
 
-/** The database location for the log, with any password hidden. */
+/** The database location for the log: a PostgreSQL URL as `scheme://host[:port]/database`, no user, password or options. */
 export function describeDatabase(database: DatabaseConfig): string {
-  if (database.client === 'pg') return database.connectionString.replace(/\/\/[^@/]*@/, '//***@');
-  return `sqlite:${database.filename}`;
+  if (database.client !== 'pg') return `sqlite:${database.filename}`;
+  // Everything up to the last @ of the authority is credentials (pg accepts an unescaped @ in a
+  // password), and the query may carry `password=`: the line keeps neither.
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)/i.exec(database.connectionString);
+  if (!m) return 'postgres://***';
+  const host = m[2].slice(m[2].lastIndexOf('@') + 1);
+  return `${m[1]}${m[2].includes('@') ? '***@' : ''}${host}${m[3]}`;
 }

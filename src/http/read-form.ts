@@ -130,5 +130,7 @@ function wellEncoded(text: string): boolean {
  */
 export function bodyReadError(err: unknown): unknown {
   if (typeof (err as { status?: unknown })?.status === 'number') return err;
-  return new OAuthError('invalid_request', 'the request body could not be decoded', { detail: (err as Error)?.message });
+  // The decoder's kind of failure (zlib's code), never a message that could quote the body.
+  const code = (err as { code?: unknown })?.code;
+  return new OAuthError('invalid_request', 'the request body could not be decoded', { detail: typeof code === 'string' ? code : 'undecodable body' });
 }

@@ -59,7 +59,10 @@ function toOAuthError(err: unknown): OAuthError {
       e.status === 415 ? 'unsupported content type' :
       e.status === 405 ? 'method not allowed' : 'malformed request body';
     const code = e.status === 405 ? 'method_not_allowed' : e.status === 404 ? 'not_found' : 'invalid_request';
-    return new OAuthError(code, description, { status: e.status, detail: (err as Error).message });
+    // The body parser's kind of failure, never its message: JSON.parse quotes the body around the
+    // fault, and a body may carry a password or a secret.
+    const detail = typeof e.type === 'string' ? e.type : `${(err as Error).name ?? 'error'} ${e.status}`;
+    return new OAuthError(code, description, { status: e.status, detail });
   }
   return new OAuthError('server_error', 'the server could not handle the request', { detail: (err as Error)?.message });
 }
