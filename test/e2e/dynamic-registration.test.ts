@@ -17,6 +17,7 @@ import { API, delegatedFixture, delegatedTokens, introspect, PASSWORD, REDIRECT,
 import { pruneExpired } from '../../src/store/prune.js';
 import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { register } from '../helpers/registration.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
@@ -27,10 +28,6 @@ async function openPhotosRead(app: TestApp): Promise<void> {
   const id = list.items.find((r: { identifier: string }) => r.identifier === API).id;
   const patched = await app.request(`/admin/resources/${id}`, { method: 'PATCH', token, json: { dynamic_client_scopes: ['photos:read'] } });
   expect(patched.status).toBe(200);
-}
-
-function register(app: TestApp, body: unknown, headers: Record<string, string> = {}): Promise<Response & { json(): Promise<any> }> {
-  return fetch(`${app.url}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
 describe('dynamic client registration under REGISTRATION=open (RFC 7591)', () => {

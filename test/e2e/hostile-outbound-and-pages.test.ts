@@ -12,21 +12,10 @@ import { assertionParams, clientAssertion, clientKey, type ClientKey } from '../
 import { API, authorizeUrl, delegatedFixture, delegatedTokens, PASSWORD, signIn, type Delegated } from '../helpers/delegated.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { openScopes, register } from '../helpers/registration.js';
 
 const REDIRECT = 'https://app.example.com/callback';
 const EVIL_REDIRECT = 'https://attacker.example/harvest';
-
-function register(app: TestApp, body: unknown): Promise<Response & { json(): Promise<any> }> {
-  return fetch(`${app.url}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
-
-async function openScopes(app: TestApp, identifier: string, scopes: string[]): Promise<void> {
-  const token = await app.adminToken();
-  const list = await (await app.request('/admin/resources?limit=200', { token })).json();
-  const id = list.items.find((r: { identifier: string }) => r.identifier === identifier).id;
-  const patched = await app.request(`/admin/resources/${id}`, { method: 'PATCH', token, json: { dynamic_client_scopes: scopes } });
-  expect(patched.status).toBe(200);
-}
 
 /** Registers a private_key_jwt client (RFC 7591) with one inline public key. */
 async function registerKeyClient(app: TestApp, extra: Record<string, unknown> = {}): Promise<{ info: any; key: ClientKey }> {

@@ -15,12 +15,9 @@ import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.
 import { assertionParams, clientAssertion, clientKey, type ClientKey } from '../helpers/client-assertion.js';
 import { API, authorizeUrl, delegatedFixture, PASSWORD } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { openScopes, register } from '../helpers/registration.js';
 
 const REDIRECT = 'https://app.example.com/callback';
-
-function register(app: TestApp, body: unknown): Promise<Response & { json(): Promise<any> }> {
-  return fetch(`${app.url}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
 
 function manage(uri: string, token: string, init: { method?: string; json?: unknown } = {}): Promise<Response & { json(): Promise<any> }> {
   return fetch(uri, {
@@ -28,14 +25,6 @@ function manage(uri: string, token: string, init: { method?: string; json?: unkn
     headers: { Authorization: `Bearer ${token}`, ...(init.json !== undefined ? { 'Content-Type': 'application/json' } : {}) },
     body: init.json !== undefined ? JSON.stringify(init.json) : undefined,
   });
-}
-
-async function openScopes(app: TestApp, identifier: string, scopes: string[]): Promise<void> {
-  const token = await app.adminToken();
-  const list = await (await app.request('/admin/resources?limit=200', { token })).json();
-  const id = list.items.find((r: { identifier: string }) => r.identifier === identifier).id;
-  const patched = await app.request(`/admin/resources/${id}`, { method: 'PATCH', token, json: { dynamic_client_scopes: scopes } });
-  expect(patched.status).toBe(200);
 }
 
 const PUBLIC_APP = { client_name: 'Public agent', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' };

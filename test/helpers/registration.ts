@@ -1,0 +1,16 @@
+/** Dynamic client registration (RFC 7591) from the outside, and opening an API's scopes to the clients it makes. */
+import type { TestApp } from './test-app.js';
+
+/** POST /oauth/register with `body` as JSON (a string is sent as it is). */
+export function register(app: TestApp, body: unknown, headers: Record<string, string> = {}): Promise<Response & { json(): Promise<any> }> {
+  return fetch(`${app.url}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+/** Opens `scopes` of the registered API `identifier` to clients nobody vetted (`dynamic_client_scopes`). */
+export async function openScopes(app: TestApp, identifier: string, scopes: string[]): Promise<void> {
+  const token = await app.adminToken();
+  const list = await (await app.request('/admin/resources?limit=200', { token })).json();
+  const id = list.items.find((r: { identifier: string }) => r.identifier === identifier).id;
+  const patched = await app.request(`/admin/resources/${id}`, { method: 'PATCH', token, json: { dynamic_client_scopes: scopes } });
+  if (patched.status !== 200) throw new Error(`PATCH /admin/resources answered ${patched.status}`);
+}
