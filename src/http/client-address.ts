@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { Context, Next } from 'koa';
 import type { TrustProxy } from '../config.js';
+import { unmapped } from '../lib/ip-address.js';
 
 /**
  * Which hops of a request's way in are our own proxies. The socket peer is hop 1, the right-most
@@ -84,10 +85,6 @@ export function resolveClientAddress(trust: ProxyTrust) {
   };
 }
 
-/** `::ffff:127.0.0.1` → `127.0.0.1`; anything else unchanged. */
-export function unmapped(address: string): string {
-  return address.length > 7 && address.charCodeAt(0) === 58 /* : */ && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
-}
 
 /** An X-Forwarded-For entry as an address (`1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]:80`), or undefined if it is none. */
 function parseForwarded(entry: string): string | undefined {

@@ -1,8 +1,8 @@
 import http, { type RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
-import { proxyTrust, unmapped, type ProxyTrust } from './client-address.js';
-import { addressKey } from '../lib/ip-address.js';
+import { proxyTrust, type ProxyTrust } from './client-address.js';
+import { addressKey, unmapped } from '../lib/ip-address.js';
 
 export type ServerSettings = Pick<Config, 'headersTimeout' | 'requestTimeout' | 'maxConnectionsPerAddress' | 'trustProxy'>;
 

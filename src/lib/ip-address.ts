@@ -1,5 +1,10 @@
 import { isIP } from 'node:net';
 
+/** `::ffff:127.0.0.1` → `127.0.0.1`; anything else unchanged. */
+export function unmapped(address: string): string {
+  return address.length > 7 && address.charCodeAt(0) === 58 /* : */ && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+}
+
 /** The 16 bytes of an IPv6 literal (`::`, dotted IPv4 tail and all). */
 export function ipv6Bytes(address: string): number[] {
   let text = address;
@@ -29,10 +34,9 @@ export function ipv6Bytes(address: string): number[] {
  * @example addressKey('::ffff:192.0.2.1') // '192.0.2.1'
  */
 export function addressKey(address: string): string {
-  const bare = address.replace(/%.*$/, '');
-  if (isIP(bare) !== 6) return address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  if (mapped) return mapped[1];
+  const bare = unmapped(address.replace(/%.*$/, ''));
+  const family = isIP(bare);
+  if (family !== 6) return family === 4 ? bare : address;
   const bytes = ipv6Bytes(bare);
   const hextets = [0, 2, 4, 6].map((i) => ((bytes[i] << 8) | bytes[i + 1]).toString(16));
   return `${hextets.join(':')}::/64`;

@@ -13,8 +13,6 @@ import { validate } from '../lib/validate.js';
 
 export type ClientRegistryDeps = RevokeDeps;
 
-export { INTROSPECT_PERMISSION } from './schemas.js';
-
 /**
  * Whether `client` may introspect every token, not only its own: an admin registered it and allowed
  * it the `introspect` permission. A client nobody vetted (self-registered, or known by its metadata

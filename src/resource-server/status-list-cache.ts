@@ -12,8 +12,8 @@ interface CachedList {
   exp: number;
 }
 
-/** Seconds between two attempts to fetch a list after a failure. */
-const RETRY_AFTER = 1;
+/** Seconds between two attempts to fetch a list (or the issuer's keys, verify.ts) after a failure. */
+export const RETRY_AFTER = 1;
 
 export interface StatusListCacheOptions {
   keys: JWTVerifyGetKey;

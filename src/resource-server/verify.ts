@@ -3,7 +3,7 @@ import { checkDpopProof, createProofKeyCache, DPOP_ALGORITHMS, PROOF_MAX_AGE } f
 import { ResourceServerError } from './errors.js';
 import { NO_PUSH, type HeaderBag, type SetAnswer } from './push-receiver.js';
 import { subscribeToRevocations, type RevocationEventsOptions, type RevocationState } from './revocation-events.js';
-import { StatusListCache } from './status-list-cache.js';
+import { RETRY_AFTER, StatusListCache } from './status-list-cache.js';
 
 /** The claims of a verified Grantor access token (RFC 9068 §2.2). */
 export interface AccessTokenPayload extends JWTPayload {
@@ -138,9 +138,6 @@ function memoryReplayCache(now: () => number): DpopReplayCache {
 // RFC 6750 §2.1 and RFC 9449 §7.1: credentials = scheme 1*SP token68; schemes are case-insensitive (RFC 9110 §11.1).
 const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
 
-/** How long after a failed JWKS fetch none is tried again (at most the cooldown): as the status list's backoff. */
-const JWKS_FAILURE_BACKOFF_MS = 1000;
-
 /**
  * Builds a verifier for Grantor access tokens: RS256 signature through the remote JWKS (cached,
  * refetched on an unknown `kid` with a cooldown), `typ` at+jwt, exact `iss`, `aud`, `exp`/`nbf`
@@ -166,28 +163,27 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // A JWKS that cannot be fetched is an outage, not a bad token: mark it so verify() can tell. After
   // a failure none is fetched for a moment (jose's cooldown counts only from a success): otherwise each
   // token with an unknown kid — any forged one — would be a request to an issuer already failing.
-  const failureBackoffMs = Math.min(options.jwksCooldown ?? 30_000, JWKS_FAILURE_BACKOFF_MS);
+  const failureBackoffMs = Math.min(options.jwksCooldown ?? 30_000, RETRY_AFTER * 1000);
   let failedAt = -Infinity;
+  const outage = (message: string, cause?: unknown) => {
+    failedAt = Date.now();
+    return new ResourceServerError('status_unavailable', message, cause === undefined ? undefined : { cause });
+  };
   const jwksFetch: typeof fetch = async (input, init) => {
     if (Date.now() - failedAt < failureBackoffMs) throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched a moment ago');
     let res: Response;
     try {
       res = await fetchImpl(input, init);
     } catch (err) {
-      failedAt = Date.now();
-      throw new ResourceServerError('status_unavailable', 'the issuer’s keys could not be fetched', { cause: err });
+      throw outage('the issuer’s keys could not be fetched', err);
     }
-    if (res.status !== 200) {
-      failedAt = Date.now();
-      throw new ResourceServerError('status_unavailable', `the issuer’s keys answered ${res.status}`);
-    }
+    if (res.status !== 200) throw outage(`the issuer’s keys answered ${res.status}`);
     // A 200 that is not JSON (a proxy's error page) is an outage too, not a bad token.
     const body = await res.text();
     try {
       JSON.parse(body);
     } catch {
-      failedAt = Date.now();
-      throw new ResourceServerError('status_unavailable', 'the issuer’s keys answered something that is not JSON');
+      throw outage('the issuer’s keys answered something that is not JSON');
     }
     return new Response(body, { status: 200, headers: res.headers });
   };
