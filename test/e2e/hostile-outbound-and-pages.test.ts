@@ -12,7 +12,7 @@ import { assertionParams, clientAssertion, clientKey, type ClientKey } from '../
 import { API, authorizeUrl, delegatedFixture, delegatedTokens, PASSWORD, signIn, type Delegated } from '../helpers/delegated.js';
 import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { openScopes, register } from '../helpers/registration.js';
+import { register, startOpenRegistration } from '../helpers/registration.js';
 
 const REDIRECT = 'https://app.example.com/callback';
 const EVIL_REDIRECT = 'https://attacker.example/harvest';
@@ -28,9 +28,7 @@ async function registerKeyClient(app: TestApp, extra: Record<string, unknown> = 
 describe('hostile: remembered consent for apps nobody vetted (README "Dynamic client registration": "A person consents to each scope every time")', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '0', RATE_LIMIT_ADDRESS: '0', RATE_LIMIT_CLIENT: '0' } });
-    await delegatedFixture(app);
-    await openScopes(app, API, ['photos:read']);
+    app = await startOpenRegistration();
   });
   afterAll(() => app.close());
 

@@ -15,7 +15,7 @@ import { startHttpsServer, type TestHttpsServer } from '../helpers/https-server.
 import { assertionParams, clientAssertion, clientKey, type ClientKey } from '../helpers/client-assertion.js';
 import { API, authorizeUrl, delegatedFixture, PASSWORD } from '../helpers/delegated.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { openScopes, register } from '../helpers/registration.js';
+import { openScopes, register, startOpenRegistration } from '../helpers/registration.js';
 
 const REDIRECT = 'https://app.example.com/callback';
 
@@ -51,9 +51,7 @@ async function tokensFor(app: TestApp, clientId: string, auth: () => Promise<Rec
 describe('hostile: the RFC 7592 client configuration endpoint', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ env: { REGISTRATION: 'open', REGISTRATION_RATE_LIMIT: '0', RATE_LIMIT_ADDRESS: '0', RATE_LIMIT_CLIENT: '0' } });
-    await delegatedFixture(app);
-    await openScopes(app, API, ['photos:read']);
+    app = await startOpenRegistration();
   });
   afterAll(() => app.close());
 

@@ -9,6 +9,7 @@ import { createVerifier, ResourceServerError, type Verifier, type VerifierOption
 import { StatusBits } from '../../src/revocation/status-bits.js';
 import { packStatuses, startResourceApi, startTinyIssuer, type ResourceApi, type TinyIssuer, type TinyKey } from '../helpers/resource-api.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { outcomeCode } from '../helpers/eventually.js';
 
 const API = 'https://api.example.com';
 const OTHER_API = 'https://other.example.com';
@@ -27,16 +28,6 @@ async function issue(app: TestApp, creds: Creds, params: Record<string, string> 
   return (await res.json()).access_token;
 }
 
-/** 'ok', or the ResourceServerError code a verification fails with. */
-async function outcome(verifier: Verifier, token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ResourceServerError) return err.code;
-    throw err;
-  }
-}
 
 /** The ResourceServerError a verification fails with (fails the test if it passes). */
 async function refusal(verifier: Verifier, token: string): Promise<ResourceServerError> {
@@ -128,7 +119,7 @@ describe('resource-server module against Grantor', () => {
     const tamperedSignature = `${h}.${p}.${s.slice(0, -4)}${s.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
     const tamperedPayload = `${h}.${Buffer.from(JSON.stringify({ ...decodeJwt(valid), scope: 'read write' })).toString('base64url')}.${s}`;
     for (const token of ['garbage', 'a.b.c', tamperedSignature, tamperedPayload]) {
-      expect({ token, code: await outcome(verifier, token) }).toEqual({ token, code: 'invalid_token' });
+      expect({ token, code: await outcomeCode(verifier, token) }).toEqual({ token, code: 'invalid_token' });
       const res = await api.get('/read', token);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(invalidTokenChallenge);
@@ -156,7 +147,7 @@ describe('resource-server module against Grantor', () => {
     } finally {
       skew = 0;
     }
-    expect(await outcome(verifier, token)).toBe('ok');
+    expect(await outcomeCode(verifier, token)).toBe('ok');
   });
 
   it('answers invalid_token for a token of another audience', async () => {
@@ -187,7 +178,7 @@ describe('resource-server module against Grantor', () => {
     const token = await issue(app, reader, { scope: 'read' });
     const key = app.deps.keyRing.signingKey();
     const resign = (typ: string) => new SignJWT(decodeJwt(token)).setProtectedHeader({ alg: 'RS256', typ, kid: key.kid }).sign(key.privateKey);
-    expect(await outcome(verifier, await resign('at+jwt'))).toBe('ok'); // the control: only typ differs
+    expect(await outcomeCode(verifier, await resign('at+jwt'))).toBe('ok'); // the control: only typ differs
     const plain = await resign('JWT');
     const err = await refusal(verifier, plain);
     expect(err.code).toBe('invalid_token');
@@ -229,8 +220,8 @@ describe('revocation reaches the module through the status list (STATUS_LIST_TTL
     const doomed = await issue(app, await app.client({ scopes: ['read'] }));
     const kept = await issue(app, await app.client({ scopes: ['read'] }));
     expect(claimsOf(doomed).grant_id).not.toBe(claimsOf(kept).grant_id);
-    expect(await outcome(verifier, doomed)).toBe('ok');
-    expect(await outcome(verifier, kept)).toBe('ok');
+    expect(await outcomeCode(verifier, doomed)).toBe('ok');
+    expect(await outcomeCode(verifier, kept)).toBe('ok');
     expect((await api.get('/me', doomed)).status).toBe(200);
 
     const revoked = await app.request(`/admin/grants/${claimsOf(doomed).grant_id}`, { method: 'DELETE', token: await app.adminToken() });
@@ -241,7 +232,7 @@ describe('revocation reaches the module through the status list (STATUS_LIST_TTL
     // Poll every 100 ms, bounded well past the promise.
     let result = 'ok';
     while (performance.now() - start < (TTL + 4) * 1000) {
-      result = await outcome(verifier, doomed);
+      result = await outcomeCode(verifier, doomed);
       if (result !== 'ok') break;
       await sleep(100);
     }
@@ -253,7 +244,7 @@ describe('revocation reaches the module through the status list (STATUS_LIST_TTL
     const res = await api.get('/me', doomed);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(invalidTokenChallenge);
-    expect(await outcome(verifier, kept)).toBe('ok');
+    expect(await outcomeCode(verifier, kept)).toBe('ok');
     expect((await api.get('/me', kept)).status).toBe(200);
   });
 
@@ -262,11 +253,11 @@ describe('revocation reaches the module through the status list (STATUS_LIST_TTL
     let now = Math.floor(Date.now() / 1000);
     const quiet = createVerifier({ issuer: app.issuer, audience: API, now: () => now });
     const token = await issue(app, await app.client({ scopes: ['read'] }));
-    expect(await outcome(quiet, token)).toBe('ok');
+    expect(await outcomeCode(quiet, token)).toBe('ok');
     await app.request(`/admin/grants/${claimsOf(token).grant_id}`, { method: 'DELETE', token: await app.adminToken() });
     await sleep(1100); // Grantor re-reads its revocation list at most once a second
     now += TTL + 2; // past the cached list's ttl, well within its exp
-    expect(await outcome(quiet, token)).toBe('invalid_token');
+    expect(await outcomeCode(quiet, token)).toBe('invalid_token');
   });
 });
 
@@ -302,8 +293,8 @@ describe('fail closed when the status list cannot be had past its exp', () => {
   it('answers from cache while stale, refuses with status_unavailable (503) past exp, passes with failOpen', async () => {
     const token = await issue(app, await app.client({ scopes: ['read'] }));
     const fetchedAt = clock;
-    expect(await outcome(closed, token)).toBe('ok');
-    expect(await outcome(open, token)).toBe('ok');
+    expect(await outcomeCode(closed, token)).toBe('ok');
+    expect(await outcomeCode(open, token)).toBe('ok');
     expect((await api.get('/me', token)).status).toBe(200);
     expect(listTokens.length).toBeGreaterThanOrEqual(1);
     const list = decodeJwt(listTokens[listTokens.length - 1]) as JWTPayload & { ttl: number };
@@ -317,10 +308,10 @@ describe('fail closed when the status list cannot be had past its exp', () => {
     // refresh is tried and fails quietly.
     clock = Math.min(fetchedAt + 10, list.exp! - 1);
     const triedBefore = recorder.count('/statuslists/1');
-    expect(await outcome(closed, token)).toBe('ok');
+    expect(await outcomeCode(closed, token)).toBe('ok');
     await sleep(100);
     expect(recorder.count('/statuslists/1')).toBeGreaterThan(triedBefore);
-    expect(await outcome(closed, token)).toBe('ok');
+    expect(await outcomeCode(closed, token)).toBe('ok');
     expect((await api.get('/me', token)).status).toBe(200);
 
     // Past the list's exp, with the token itself still valid: fail closed …
@@ -337,7 +328,7 @@ describe('fail closed when the status list cannot be had past its exp', () => {
     expect(await res.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
 
     // … unless told to fail open.
-    expect(await outcome(open, token)).toBe('ok');
+    expect(await outcomeCode(open, token)).toBe('ok');
   });
 
   it('refuses with status_unavailable, not invalid_token, when the issuer’s keys cannot be fetched at all', async () => {
@@ -368,8 +359,8 @@ describe('status lists from a tiny issuer of our own', () => {
   it('refuses an index beyond the list with invalid_token, never VALID', async () => {
     const uri = await tiny.serveStatusList('/statuslists/small', { bits: 1, bytes: new Uint8Array(2) }); // 16 entries, all VALID
     const verifier = verifierFor();
-    expect(await outcome(verifier, await tokenFor(uri, 0))).toBe('ok');
-    expect(await outcome(verifier, await tokenFor(uri, 15))).toBe('ok');
+    expect(await outcomeCode(verifier, await tokenFor(uri, 0))).toBe('ok');
+    expect(await outcomeCode(verifier, await tokenFor(uri, 15))).toBe('ok');
     for (const idx of [16, 17, 1000, 2 ** 31, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER]) {
       const err = await refusal(verifier, await tokenFor(uri, idx));
       expect({ idx, code: err.code }).toEqual({ idx, code: 'invalid_token' });
@@ -387,12 +378,12 @@ describe('status lists from a tiny issuer of our own', () => {
 
   it('refuses a token whose status claim is missing or malformed, unless status checks are off', async () => {
     const noStatus = await tiny.accessToken({ aud: API });
-    expect(await outcome(verifierFor(), noStatus)).toBe('invalid_token');
-    expect(await outcome(verifierFor({ statusList: false }), noStatus)).toBe('ok');
+    expect(await outcomeCode(verifierFor(), noStatus)).toBe('invalid_token');
+    expect(await outcomeCode(verifierFor({ statusList: false }), noStatus)).toBe('ok');
     const uri = `${tiny.url}/statuslists/small`;
     for (const idx of [-1, 1.5, '3']) {
       const token = await tiny.accessToken({ aud: API, status: { status_list: { idx, uri } } });
-      expect({ idx, code: await outcome(verifierFor(), token) }).toEqual({ idx, code: 'invalid_token' });
+      expect({ idx, code: await outcomeCode(verifierFor(), token) }).toEqual({ idx, code: 'invalid_token' });
     }
   });
 
@@ -421,11 +412,11 @@ describe('status lists from a tiny issuer of our own', () => {
     expect(err.status).toBe(503);
     // The same list without the flaw is fine (each case is its own list URI, so no cache is shared).
     await tiny.serveStatusList(path, { bits: 1, bytes: new Uint8Array(16) });
-    expect(await outcome(verifierFor(), token)).toBe('ok');
+    expect(await outcomeCode(verifierFor(), token)).toBe('ok');
   });
 
   it('refuses with status_unavailable when the list is not there', async () => {
-    expect(await outcome(verifierFor(), await tokenFor(`${tiny.url}/statuslists/missing`, 0))).toBe('status_unavailable');
+    expect(await outcomeCode(verifierFor(), await tokenFor(`${tiny.url}/statuslists/missing`, 0))).toBe('status_unavailable');
   });
 
   it('refuses a status list URI outside the issuer with invalid_token and never fetches it', async () => {
@@ -444,7 +435,7 @@ describe('status lists from a tiny issuer of our own', () => {
         `https://127.0.0.1:${port}/statuslists/1`,
       ];
       for (const uri of uris) {
-        expect({ uri, code: await outcome(verifier, await tokenFor(uri, 0)) }).toEqual({ uri, code: 'invalid_token' });
+        expect({ uri, code: await outcomeCode(verifier, await tokenFor(uri, 0)) }).toEqual({ uri, code: 'invalid_token' });
       }
       expect(other.requests).toEqual([]);
       expect(recorder.urls.filter((u) => !u.endsWith('/.well-known/jwks.json'))).toEqual([]);
@@ -459,7 +450,7 @@ describe('status lists from a tiny issuer of our own', () => {
     const verifier = verifierFor();
     for (const [idx, status] of statuses.entries()) {
       const expected = status === 0 ? 'ok' : 'invalid_token';
-      expect({ idx, status, got: await outcome(verifier, await tokenFor(uri, idx)) }).toEqual({ idx, status, got: expected });
+      expect({ idx, status, got: await outcomeCode(verifier, await tokenFor(uri, idx)) }).toEqual({ idx, status, got: expected });
     }
     const err = await refusal(verifier, await tokenFor(uri, 2));
     expect(err.message).toMatch(/revoked/);
@@ -469,7 +460,7 @@ describe('status lists from a tiny issuer of our own', () => {
     const uri = await tiny.serveStatusList('/statuslists/eight-bits', { bits: 8, bytes: Uint8Array.from([0, 2, 0, 0x80]) });
     const verifier = verifierFor();
     const got: string[] = [];
-    for (const idx of [0, 1, 2, 3, 4]) got.push(await outcome(verifier, await tokenFor(uri, idx)));
+    for (const idx of [0, 1, 2, 3, 4]) got.push(await outcomeCode(verifier, await tokenFor(uri, idx)));
     expect(got).toEqual(['ok', 'invalid_token', 'ok', 'invalid_token', 'invalid_token']); // idx 4: out of range
   });
 
@@ -478,18 +469,18 @@ describe('status lists from a tiny issuer of our own', () => {
     const recorder = recordingFetch();
     const eager = verifierFor({ jwksCooldown: 0, fetch: recorder.fetch });
     const patient = verifierFor(); // the default 30 s cooldown
-    expect(await outcome(eager, await tokenFor(uri, 1))).toBe('ok');
-    expect(await outcome(patient, await tokenFor(uri, 1))).toBe('ok');
+    expect(await outcomeCode(eager, await tokenFor(uri, 1))).toBe('ok');
+    expect(await outcomeCode(patient, await tokenFor(uri, 1))).toBe('ok');
     expect(recorder.count('/.well-known/jwks.json')).toBe(1);
 
     const rotated = await tiny.addKey(false);
     const token = await tokenFor(uri, 1, rotated);
-    expect(await outcome(eager, token)).toBe('invalid_token'); // not published yet
+    expect(await outcomeCode(eager, token)).toBe('invalid_token'); // not published yet
     tiny.publish(rotated);
-    expect(await outcome(eager, token)).toBe('ok');
+    expect(await outcomeCode(eager, token)).toBe('ok');
     expect(recorder.count('/.well-known/jwks.json')).toBe(3);
     // Within the default cooldown the JWKS is not refetched, so the new kid is still unknown.
-    expect(await outcome(patient, token)).toBe('invalid_token');
+    expect(await outcomeCode(patient, token)).toBe('invalid_token');
   });
 });
 
@@ -570,7 +561,7 @@ describe('cost: network fetches for many verifications within ttl (counted, not 
     const recorder = recordingFetch();
     const t0 = realNow();
     const verifier = createVerifier({ issuer: app.issuer, audience: API, fetch: recorder.fetch, now: () => t0 });
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => outcome(verifier, tokens[i % tokens.length])));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => outcomeCode(verifier, tokens[i % tokens.length])));
     expect(results).toEqual(Array(200).fill('ok'));
     expect(recorder.count('/.well-known/jwks.json')).toBe(1);
     expect(recorder.count('/statuslists/1')).toBe(1);

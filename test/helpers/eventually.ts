@@ -28,3 +28,8 @@ export async function outcome(verifier: Verifier, token: string): Promise<string
     throw err;
   }
 }
+
+/** `ok`, or the module's refusal code alone (outcome() without the message). */
+export async function outcomeCode(verifier: Verifier, token: string): Promise<string> {
+  return (await outcome(verifier, token)).split(':')[0];
+}
