@@ -81,7 +81,7 @@ export function deriveFigures(results) {
     signMs,
     signShare,
     refreshClean: grantorRefresh.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0 && !r.script.starved),
-    introspectionClean: [introspection.lean, introspection.koa].every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0),
+    introspectionClean: [introspection.lean, introspection.koa, ...(introspection.asFiled ? [introspection.asFiled] : [])].every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.script.bad === 0),
     ttlBoundMs: (config.revokeTtl + 1) * 1000,
     revocationOk: revocation.timedOut === 0 && revocation.errors.length === 0,
     streamOk: revocation.stream.timedOut === 0 && revocation.stream.errors.length === 0 && revocation.stream.channel === 'stream',

@@ -40,6 +40,30 @@ export const LIMITS_OFF = { RATE_LIMIT_CLIENT: '0', RATE_LIMIT_ADDRESS: '0' };
 export const LOAD_CLIENTS = Number(process.env.BENCH_LOAD_CLIENTS) || (process.env.BENCH_SMOKE === '1' ? 16 : 256);
 
 /**
+ * The environment of a server under test on a free loopback port, its issuer there, with a fresh
+ * SQLite database and key folder in a temp dir of its own (removed by cleanupAll()); `extra` over it.
+ * @param {string} prefix the temp dir's
+ * @param {Record<string, string>} extra
+ * @returns {Promise<{ port: number, env: NodeJS.ProcessEnv }>}
+ */
+export async function freshServerEnv(prefix, extra) {
+  const dir = makeTempDir(prefix);
+  const port = await freePort();
+  return {
+    port,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ISSUER: `http://127.0.0.1:${port}`,
+      DATABASE_URL: `sqlite:${path.join(dir, 'g.sqlite')}`,
+      KEYS_DIR: path.join(dir, 'keys'),
+      ...extra,
+    },
+  };
+}
+
+/**
  * `env`: extra environment for the server and its CLI (e.g. STATUS_LIST_TTL). The answer's `cli(args, {input})`
  * runs bin/grantor.js against the same database (input goes to its stdin, e.g. a password) and parses its JSON.
  */
@@ -49,19 +73,7 @@ export const LOAD_CLIENTS = Number(process.env.BENCH_LOAD_CLIENTS) || (process.e
 export async function startGrantor({ cpuProfDir, env: extraEnv = {}, clients = 1 } = {}) {
   const main = path.join(ROOT, 'dist/src/main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
-  const dir = makeTempDir('grantor-bench-');
-  const port = await freePort();
-  /** @type {NodeJS.ProcessEnv} */
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ISSUER: `http://127.0.0.1:${port}`,
-    DATABASE_URL: `sqlite:${path.join(dir, 'g.sqlite')}`,
-    KEYS_DIR: path.join(dir, 'keys'),
-    TRUST_PROXY: '127.0.0.1',
-    ...extraEnv,
-  };
+  const { port, env } = await freshServerEnv('grantor-bench-', { TRUST_PROXY: '127.0.0.1', ...extraEnv });
 
   /** @type {(...args: Array<string | { input?: string }>) => Promise<any>} */
   const cli = async (...args) => {

@@ -3,6 +3,7 @@
  * The one renderer of the bench: turns the results of every phase (bench/run.js) into the printed
  * tables and the `BENCH_JSON {...}` line, so a figure is printed and exported from one place.
  */
+import { AS_FILED_COMMIT } from './as-filed.js';
 import { renderDpop } from './dpop.js';
 import { at, deriveFigures, spreadOf } from './figures.js';
 import { LOAD_CLIENTS } from './grantor-server.js';
@@ -32,8 +33,8 @@ export function render(results) {
   const SCALEOUT_ROWS = f.scaleOutRows;
   const { cores } = env;
   const { sample: gSample, runs: grantorToken, bare } = issuance;
-  const [{ lean: jwks }, { lean: metadata }] = documents;
-  const { refresh: { seed, runs: grantorRefresh, chainCheck }, otherGrants, introspection: { accessToken, lean: introspection, koa: introspectionKoa }, verifyCost, authTiming } = delegated;
+  const [{ lean: jwks }, { lean: metadata }] = documents.rows;
+  const { refresh: { seed, runs: grantorRefresh, chainCheck }, otherGrants, introspection: { accessToken, lean: introspection, koa: introspectionKoa, asFiled: introspectionAsFiled, asFiledSkipped: introspectionAsFiledSkipped }, verifyCost, authTiming } = delegated;
   const oidc = oidcProvider;
   const oidcToken = oidcProvider?.token ?? [];
   const oidcRefresh = oidcProvider?.refresh ?? [];
@@ -114,12 +115,16 @@ export function render(results) {
   p(`   the access log at info costs ${fmt.pct(edgeCosts.logCost * 100)} of issuance (${fmt.pct((edgeCosts.logCpuCost ?? NaN) * 100) ?? 'n/a'} more server CPU per request);`);
   p(`   the rate limiter (per client and per address) costs ${fmt.pct(edgeCosts.limiterCost * 100)} (${fmt.pct((edgeCosts.limiterCpuCost ?? NaN) * 100) ?? 'n/a'} more CPU per request). Negative: within the noise.`);
   p('');
-  p(`3. Grantor well-known documents and the status list at c=${REF_CONNECTIONS}: through koa (\`${VIA_KOA}\`), then from prepared bytes (the lean route), back to back`);
+  p(`3. Grantor well-known documents and the status list at c=${REF_CONNECTIONS}: as issue #14 was filed (${AS_FILED_COMMIT.slice(0, 7)}, "today's rate"), through koa (\`${VIA_KOA}\`),`);
+  p('   then from prepared bytes (the lean route), back to back');
+  if (documents.asFiledSkipped) p(`   ${documents.asFiledSkipped}`);
   const docRow = (/** @type {string} */ label, /** @type {MeasuredRun} */ r) => [label, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), r.non2xx, fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore)];
   p(table(['GET', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'],
-    documents.flatMap((d) => [docRow(`${d.label} via koa`, d.koa), docRow(`${d.label} prepared`, d.lean)]),
+    documents.rows.flatMap((d) => [...(d.asFiled ? [docRow(`${d.label} as filed`, d.asFiled)] : []), docRow(`${d.label} via koa`, d.koa), docRow(`${d.label} prepared`, d.lean)]),
     { align: [false, ...Array(9).fill(true)] }));
-  p(table(['GET', 'prepared / koa req/s', 'koa / prepared CPU ms per request'], documents.map((d) => [d.label, fmt.ratio(d.lean.rps / d.koa.rps), fmt.ratio(per(d.koa.cpu.serverMsPerRequest, d.lean.cpu.serverMsPerRequest))])));
+  p(table(['GET', 'prepared / as filed req/s', 'prepared / koa req/s', 'koa / prepared CPU ms per request'], documents.rows.map((d) => [
+    d.label, d.asFiled ? fmt.ratio(d.lean.rps / d.asFiled.rps) : 'n/a', fmt.ratio(d.lean.rps / d.koa.rps), fmt.ratio(per(d.koa.cpu.serverMsPerRequest, d.lean.cpu.serverMsPerRequest)),
+  ])));
   if (oidc) {
     p('');
     p(`4. node-oidc-provider v9 POST /token (same job: client_credentials, Basic, RS256 at+jwt for the resource, in-memory adapter) — token ${oidc.sample.tokenBytes} bytes`);
@@ -179,10 +184,13 @@ export function render(results) {
     label, r.connections, fmt.int(r.rps), fmt.ms(r.latencyMs.p50), fmt.ms(r.latencyMs.p99), fmt.ms(r.latencyMs.max), r.non2xx, fmt.int(r.script.ok),
     fmt.pct(r.cpu.serverPctOfOneCore), fmt.pct(r.cpu.serverLoopPctOfOneCore), fmt.ms(r.cpu.serverMsPerRequest), fmt.pct(r.cpu.loadgenPctOfOneCore), fmt.pct(r.cpu.othersPctOfOneCore),
   ];
+  if (introspectionAsFiledSkipped) p(`   ${introspectionAsFiledSkipped}`);
   p(table(['path', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'active', 'server CPU', 'event loop', 'CPU ms/req', 'loadgen CPU', 'others CPU'], [
+    ...(introspectionAsFiled ? [introspectRow(`as issue #14 was filed (${AS_FILED_COMMIT.slice(0, 7)})`, introspectionAsFiled)] : []),
     introspectRow(`koa (${VIA_KOA})`, introspectionKoa),
     introspectRow('lean', introspection),
   ]));
+  if (introspectionAsFiled) p(`   lean / as filed: ${fmt.ratio(introspection.rps / introspectionAsFiled.rps)} req/s, ${fmt.ratio(per(introspectionAsFiled.cpu.serverMsPerRequest, introspection.cpu.serverMsPerRequest))} less CPU per request`);
   p(`   lean / koa: ${fmt.ratio(introspection.rps / introspectionKoa.rps)} req/s, ${fmt.ratio(per(introspectionKoa.cpu.serverMsPerRequest, introspection.cpu.serverMsPerRequest))} less CPU per request (both share the single verification and the shared grant reads)`);
   p('');
   p(`7. Resource-server module verify() vs bare jose jwtVerify, in-process, one ${verifyCost.tokenBytes}-byte token, warm; median of ${verifyCost.rounds} rounds × ${verifyCost.iterations} sequential verifies`);
@@ -339,7 +347,8 @@ export function render(results) {
       token: grantorToken.map(jsonRun),
       jwks: jsonRun(jwks),
       metadata: jsonRun(metadata),
-      documents: documents.map((d) => ({ label: d.label, koa: jsonRun(d.koa), prepared: jsonRun(d.lean) })),
+      asFiledCommit: AS_FILED_COMMIT,
+      documents: documents.rows.map((d) => ({ label: d.label, asFiled: d.asFiled && jsonRun(d.asFiled), koa: jsonRun(d.koa), prepared: jsonRun(d.lean) })),
       bestConnections: best.connections,
       bestRps: round(best.rps),
     },
@@ -363,6 +372,7 @@ export function render(results) {
       logCpuCost: round(edgeCosts.logCpuCost, 3),
       limiterCpuCost: round(edgeCosts.limiterCpuCost, 3),
     },
+    introspectionAsFiled: introspectionAsFiled && jsonRun(introspectionAsFiled),
     introspectionKoa: jsonRun(introspectionKoa),
     introspection: { ...jsonRun(introspection), active: introspection.script.ok, notActive: introspection.script.bad, firstFailure: introspection.script.firstBad },
     resourceServerVerify: {

@@ -169,9 +169,9 @@ export async function runPhases(config) {
   }
   const [a, b, c, d] = await Promise.all([
     newLoadTools(config).then(async (tools) => issuancePhases(config, tools)),
-    newLoadTools(config).then(async (tools) => ({ ...(await delegatedPhases(config, tools)), ...(await dpopPhase(config, tools)), ...(await oidcProviderPhase(config, tools)) })),
+    newLoadTools(config).then(async (tools) => ({ ...(await delegatedPhases(config, tools)), ...(await dpopPhase(config, tools)) })),
     newLoadTools(config).then(async (tools) => ({ ...(await revocationPhases(config)), ...(await registrationPhases(config, tools)) })),
-    newLoadTools(config).then(async (tools) => scaleOutPhase(config, tools)),
+    newLoadTools(config).then(async (tools) => ({ ...(await scaleOutPhase(config, tools)), ...(await oidcProviderPhase(config, tools)) })),
   ]);
   return { ...a, ...b, ...c, ...d };
 }

@@ -16,12 +16,12 @@
  *      the all-core rows of 1 again. THE CEILING is jose on all cores (the faster of its two
  *      shapes), the mean of before and after
  *   3. Grantor GET /.well-known/jwks.json, /.well-known/oauth-authorization-server and /statuslists/1
- *      (plain and gzip), each through koa (`?via=koa`) and from prepared bytes on the lean route,
- *      side by side (bench/phases/documents.js)
+ *      (plain and gzip), each as issue #14 was filed (bench/as-filed.js), through koa (`?via=koa`)
+ *      and from prepared bytes on the lean route, back to back (bench/phases/documents.js)
  *   2b. what the access log and the rate limiter cost (bench/edge-costs.js)
  *   4–6b. on a Grantor of their own (bench/phases/delegated-access.js): the refresh grant (tokens
  *      seeded through the authorization code flow over HTTP, every request rotates, each connection
- *      chains on its successor), introspection through koa and on the lean path, the
+ *      chains on its successor), introspection as issue #14 was filed, through koa and on the lean path, the
  *      resource-server module's µs per verify against bare jose (bench/verify-cost.js), client
  *      authentication timing (bench/client-auth-timing.js; alone: `npm run bench:timing`)
  *   7. revocation propagation (bench/phases/revocation.js → bench/revocation-propagation.js): a

@@ -22,12 +22,17 @@ export function insaneResults(results, f) {
   const rate = (/** @type {string} */ label, /** @type {{ connections: number, rps: number }} */ r) => positive(`${label} c=${r.connections} req/s`, r.rps);
   for (const r of issuance.runs) rate('client_credentials', r);
   if (issuance.bare) rate('bare signer', issuance.bare);
-  for (const d of documents) { rate(`GET ${d.label} via koa`, d.koa); rate(`GET ${d.label}`, d.lean); }
+  for (const d of documents.rows) {
+    if (d.asFiled) rate(`GET ${d.label} as filed`, d.asFiled);
+    rate(`GET ${d.label} via koa`, d.koa);
+    rate(`GET ${d.label}`, d.lean);
+  }
   for (const r of refresh.runs) rate('refresh', r);
   for (const r of otherGrants.authorizationCode) rate('authorization_code', r);
   for (const r of otherGrants.tokenExchange) rate('token exchange', r);
   rate('introspection', introspection.lean);
   rate('introspection via koa', introspection.koa);
+  if (introspection.asFiled) rate('introspection as filed', introspection.asFiled);
   rate('registration', registration);
   rate('authorize, registered client', md.registered);
   rate('authorize, metadata document', md.document);

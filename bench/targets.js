@@ -62,6 +62,7 @@ export function benchTargets(results, f) {
       detail: `c=${introspection.lean.connections}: ${fmt.int(introspection.lean.script.ok)} active of ${fmt.int(introspection.lean.requests)}, ${introspection.lean.non2xx} non-2xx, ${introspection.lean.errors} errors`,
       pass: f.introspectionClean,
     },
+    ...asFiledTargets(results),
     {
       name: `revocation propagation p99 <= ttl + 1 s`,
       measured: revocation.p99Ms,
@@ -113,9 +114,10 @@ export function noisyMeasurements(results, f) {
     ...issuance.runs.flatMap((r) => m(`Grantor client_credentials c=${r.connections}`, r)),
     ...edgeCosts.rows.flatMap((row) => row.runs.flatMap((r, i) => m(`2b ${row.label}, round ${i + 1}`, r))),
     ...m('bare signer c=50', issuance.bare),
-    ...documents.flatMap((d) => [...m(`Grantor ${d.label} via koa`, d.koa), ...m(`Grantor ${d.label}`, d.lean)]),
+    ...documents.rows.flatMap((d) => [...m(`Grantor ${d.label} as filed`, d.asFiled), ...m(`Grantor ${d.label} via koa`, d.koa), ...m(`Grantor ${d.label}`, d.lean)]),
     ...(oidcProvider?.token ?? []).flatMap((r) => m(`oidc-provider client_credentials c=${r.connections}`, r)),
     ...delegated.refresh.runs.flatMap((r) => m(`Grantor refresh c=${r.connections}`, r)),
+    ...m(`Grantor introspection as filed c=${introspection.lean.connections}`, introspection.asFiled),
     ...m(`Grantor introspection via koa c=${introspection.koa.connections}`, introspection.koa),
     ...m(`Grantor introspection c=${introspection.lean.connections}`, introspection.lean),
     ...m(`Grantor registration c=${registration.connections}`, registration),
@@ -128,6 +130,31 @@ export function noisyMeasurements(results, f) {
     ...m('scale-out PostgreSQL refresh', f.soRefresh),
   ];
   return all.filter((n) => n.others > NOISY_PCT);
+}
+
+/**
+ * Issue #14 item 4: introspection at >= 4x, and the JWKS, metadata and status list from prepared
+ * bytes at >= 3x "today's rate", each measured side by side in the same run: against Grantor as
+ * the issue was filed (bench/as-filed.js), run back to back with today's under the same load. Not
+ * measured (pass null) when that server could not be built.
+ * @param {BenchResults} results
+ * @returns {Target[]}
+ */
+function asFiledTargets(results) {
+  const { documents, delegated: { introspection } } = results;
+  const against = (/** @type {string} */ name, /** @type {number} */ times, /** @type {{ rps: number }} */ now, /** @type {{ rps: number } | null} */ then, /** @type {string | null} */ skipped) => {
+    const ratio = then ? now.rps / then.rps : null;
+    return {
+      name: `${name} >= ${times}x as issue #14 was filed`,
+      measured: ratio,
+      detail: then ? `${fmt.int(now.rps)} / ${fmt.int(then.rps)} req/s = ${fmt.ratio(ratio)}` : (skipped ?? 'not measured'),
+      pass: ratio === null ? null : ratio >= times,
+    };
+  };
+  return [
+    against('introspection', 4, introspection.lean, introspection.asFiled, introspection.asFiledSkipped),
+    ...documents.rows.map((d) => against(`GET ${d.label} from prepared bytes`, 3, d.lean, d.asFiled, documents.asFiledSkipped)),
+  ];
 }
 
 /**
@@ -191,10 +218,10 @@ function refreshTargets(results, f) {
   // same load on the same cores, beside the load generator; its spread bounds any server's here.
   // Below it, prepared bytes (phase 3's lean JWKS): node:http with no work at all, same connections.
   const bare = issuance.bare;
-  const staticRun = results.documents[0]?.lean;
+  const staticRun = results.documents.rows[0]?.lean;
   const floor = [
     bare && `the bare signer, same load: p50 ${bare.latencyMs.p50} ms, p99 ${bare.latencyMs.p99} ms = ${fmt.ratio(spreadOf(bare))}`,
-    staticRun && `${results.documents[0].label} from prepared bytes: ${fmt.ratio(spreadOf(staticRun))}`,
+    staticRun && `${results.documents.rows[0].label} from prepared bytes: ${fmt.ratio(spreadOf(staticRun))}`,
   ].filter(Boolean);
   const floorNote = floor.length ? ` (${floor.join('; ')})` : '';
   for (const [grant, run] of at50) {

@@ -7,12 +7,14 @@
  *      (bench/browserless.js), then every request rotates; each connection chains on the successor
  *      it got back (bench/scripted-load-child.js)
  *   4b. authorization_code and token exchange at the same connection counts (./other-grants.js)
- *   5. POST /oauth/introspect of a valid access token by a client with `introspect`, through koa
- *      (`?via=koa`) and on the lean path, side by side
+ *   5. POST /oauth/introspect of a valid access token by a client with `introspect`: Grantor as
+ *      issue #14 was filed (bench/as-filed.js), today's through koa (`?via=koa`) and on the lean
+ *      path, back to back
  *   6. the resource-server module's µs per verify against bare jose (bench/verify-cost.js), in
  *      this process, Grantor idle
  *   6b. client authentication timing (bench/client-auth-timing.js)
  */
+import { buildAsFiled, startAsFiled } from '../as-filed.js';
 import { seedRefreshTokens } from '../browserless.js';
 import { measureClientAuthTiming } from '../client-auth-timing.js';
 import { prepareDelegated } from '../delegated.js';
@@ -76,25 +78,52 @@ async function measureRefresh({ grantor, delegated, tools, config }) {
 }
 
 /**
- * 5. Introspection of a valid access token by a resource server (the `introspect` permission).
+ * 5. Introspection of a valid access token by a resource server (the `introspect` permission):
+ * Grantor as issue #14 was filed (bench/as-filed.js, also with rate limits off: "today's rate" of
+ * its item 4), then today's through koa and on the lean path, back to back.
  * @param {{ grantor: import('../types.js').GrantorServer, delegated: Delegated, tools: import('../types.js').LoadTools,
  *   config: Pick<import('../types.js').BenchConfig, 'seconds' | 'warmupSeconds' | 'warmupConnections' | 'introspectConnections'> }} o
  */
 async function measureIntrospection({ grantor, delegated, tools, config }) {
-  tools.log('5/9 Grantor introspection');
-  const accessToken = await clientCredentialsToken(grantor.url, { clientId: grantor.clientId, clientSecret: grantor.clientSecret, scope: grantor.scope, resource: grantor.resource });
-  const introspected = await introspect(grantor.url, delegated.rs, accessToken);
-  if (introspected.active !== true) throw new BenchBroken(`introspection of a fresh access token answered ${JSON.stringify(introspected)}`);
-  const req = {
-    url: `${grantor.url}/oauth/introspect`,
-    method: 'POST',
-    headers: { authorization: basicAuth(delegated.rs.client_id, delegated.rs.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: accessToken }).toString(),
-  };
-  tools.log(`  grantor: introspection warm-up ${config.warmupSeconds} s`);
-  const warm = await tools.scripted.run('introspect', { ...req, connections: config.warmupConnections, duration: config.warmupSeconds });
-  if ((warm.script?.bad ?? 0) > 0 || warm.errors > 0) throw new BenchBroken(`introspection warm-up: ${warm.script?.bad} bad answers (${warm.script?.firstBad}), ${warm.errors} errors\n${grantor.logs()}`);
+  tools.log('5/9 Grantor introspection: as issue #14 was filed, through koa, on the lean path');
+  const tree = await buildAsFiled();
+  if ('skipped' in tree) tools.log(`  ${tree.skipped}`);
+  let asFiled = null;
+  if ('dir' in tree) {
+    const filed = await startAsFiled({ dir: tree.dir, env: LIMITS_OFF, introspection: true });
+    try {
+      const { req } = await warmIntrospection(filed, /** @type {{ client_id: string, client_secret: string }} */ (filed.rs), tools, config);
+      asFiled = await tools.scriptedLoad(filed, 'POST /oauth/introspect as filed', 'introspect', req, config.introspectConnections, config.seconds);
+    } finally {
+      await filed.stop();
+    }
+  }
+  const { accessToken, req } = await warmIntrospection(grantor, delegated.rs, tools, config);
   const koa = await tools.scriptedLoad(grantor, 'POST /oauth/introspect via koa', 'introspect', { ...req, url: `${req.url}${VIA_KOA}` }, config.introspectConnections, config.seconds);
   const lean = await tools.scriptedLoad(grantor, 'POST /oauth/introspect', 'introspect', req, config.introspectConnections, config.seconds);
-  return { accessToken, koa, lean };
+  return { accessToken, asFiled, asFiledSkipped: 'skipped' in tree ? tree.skipped : null, koa, lean };
+}
+
+/**
+ * A fresh client_credentials token of `server`'s, checked active when `rs` introspects it, and
+ * the introspection request after a warm-up with it.
+ * @param {import('../types.js').BenchTarget} server
+ * @param {{ client_id: string, client_secret: string }} rs
+ * @param {import('../types.js').LoadTools} tools
+ * @param {Pick<import('../types.js').BenchConfig, 'warmupSeconds' | 'warmupConnections'>} config
+ */
+async function warmIntrospection(server, rs, tools, config) {
+  const accessToken = await clientCredentialsToken(server.url, { clientId: server.clientId, clientSecret: server.clientSecret, scope: server.scope, resource: server.resource });
+  const introspected = await introspect(server.url, rs, accessToken);
+  if (introspected.active !== true) throw new BenchBroken(`${server.name}: introspection of a fresh access token answered ${JSON.stringify(introspected)}`);
+  const req = {
+    url: `${server.url}/oauth/introspect`,
+    method: 'POST',
+    headers: { authorization: basicAuth(rs.client_id, rs.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: accessToken }).toString(),
+  };
+  tools.log(`  ${server.name}: introspection warm-up ${config.warmupSeconds} s`);
+  const warm = await tools.scripted.run('introspect', { ...req, connections: config.warmupConnections, duration: config.warmupSeconds });
+  if ((warm.script?.bad ?? 0) > 0 || warm.errors > 0) throw new BenchBroken(`${server.name}: introspection warm-up: ${warm.script?.bad} bad answers (${warm.script?.firstBad}), ${warm.errors} errors\n${server.logs?.() ?? ''}`);
+  return { accessToken, req };
 }
