@@ -37,19 +37,39 @@ export function servePrepared(route: PreparedRoute) {
  * false untouched and goes to koa, which answers it with the same document and function.
  */
 export function leanGet(route: PreparedRoute, edge: LeanEdge): LeanRoute {
-  async function answer(req: IncomingMessage, res: ServerResponse, encoding: 'gzip' | 'identity'): Promise<void> {
+  /**
+   * Answers with the document, synchronously when route.current() has it at hand (no promise, no
+   * microtask: issue #14 item 4); a promise when it had to fetch it. A refusal (route.current()
+   * failed) is answered here; a fault while answering is thrown or rejected, for fault().
+   */
+  function answer(req: IncomingMessage, res: ServerResponse, encoding: 'gzip' | 'identity'): void | Promise<void> {
     const start = performance.now();
     const requestId = leanRequestId(req);
     const method = req.method!;
-    try {
-      const ifNoneMatch = req.headers['if-none-match'];
-      const prepared = answerPrepared(await route.current(), { method, ifNoneMatch, encoding });
-      sendLean(res, edge, { requestId, start, method, route: route.path, ...prepared });
-    } catch (err) {
+    const ifNoneMatch = req.headers['if-none-match'];
+    const send = (doc: PreparedDocument) => sendLean(res, edge, { requestId, start, method, route: route.path, ...answerPrepared(doc, { method, ifNoneMatch, encoding }) });
+    const refuse = (err: unknown) => {
       const refused = answerError(err, edge.logger, { requestId, path: route.path });
       const payload = JSON.stringify(refused.body);
       const headers = { ...refused.headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(payload)) };
       sendLean(res, edge, { requestId, start, method, route: route.path, status: refused.status, headers, body: method === 'HEAD' ? undefined : payload, error: refused.body.error });
+    };
+    let doc: PreparedDocument | Promise<PreparedDocument>;
+    try {
+      doc = route.current();
+    } catch (err) {
+      return refuse(err);
+    }
+    return doc instanceof Promise ? doc.then(send, refuse) : send(doc);
+  }
+
+  /** sendLean() or the logger failed: never an unhandled rejection, never a hanging connection. */
+  function fault(res: ServerResponse, err: unknown): void {
+    if (!res.writableEnded) res.destroy();
+    try {
+      edge.logger.error({ err, path: route.path }, 'fault in a lean GET');
+    } catch {
+      // The logger itself failed: nobody left to tell.
     }
   }
 
@@ -59,15 +79,11 @@ export function leanGet(route: PreparedRoute, edge: LeanEdge): LeanRoute {
     if (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) return false;
     const encoding = route.gzip ? simpleGzipChoice(h['accept-encoding']) : 'identity';
     if (encoding === undefined || framingError(req) !== undefined) return false;
-    answer(req, res, encoding)
-      .catch((err: unknown) => {
-        // sendLean() or the logger failed: never an unhandled rejection, never a hanging connection.
-        if (!res.writableEnded) res.destroy();
-        edge.logger.error({ err, path: route.path }, 'fault in a lean GET');
-      })
-      .catch(() => {
-        // The logger itself failed: nobody left to tell.
-      });
+    try {
+      answer(req, res, encoding)?.catch((err: unknown) => fault(res, err));
+    } catch (err) {
+      fault(res, err);
+    }
     return true;
   };
 }

@@ -4,7 +4,7 @@ import { OAuthError } from '../errors.js';
 import type { LeanEdge, LeanRoute } from '../http/lean-edge.js';
 import { prepareDocument, type PreparedDocument } from '../http/prepared-document.js';
 import { leanGet, servePrepared, type PreparedRoute } from '../http/prepared-route.js';
-import { STATUS_LIST_PATH, type StatusList } from './status-list.js';
+import { STATUS_LIST_PATH, type StatusList, type StatusListToken } from './status-list.js';
 
 export type RevocationRouteDeps = { statusList: StatusList; clock: { now(): number } };
 
@@ -14,8 +14,7 @@ export type RevocationRouteDeps = { statusList: StatusList; clock: { now(): numb
  */
 export function statusListRoute(deps: RevocationRouteDeps): PreparedRoute {
   let prepared: { doc: PreparedDocument; maxAge: number } | undefined;
-  async function current(): Promise<PreparedDocument> {
-    const list = await deps.statusList.current();
+  function documentOf(list: StatusListToken): PreparedDocument {
     // Caches may keep it for `ttl`, never past its `exp` (§13.7).
     const maxAge = Math.max(0, Math.min(list.exp - deps.clock.now(), list.ttl));
     if (prepared?.doc.source !== list || prepared.maxAge !== maxAge) {
@@ -34,6 +33,11 @@ export function statusListRoute(deps: RevocationRouteDeps): PreparedRoute {
     }
     return prepared.doc;
   }
+  // Between two database checks the token is at hand: answered without a promise (issue #14 item 4).
+  const current = () => {
+    const ready = deps.statusList.ready();
+    return ready ? documentOf(ready) : deps.statusList.current().then(documentOf);
+  };
   return { path: STATUS_LIST_PATH, gzip: true, current };
 }
 

@@ -37,6 +37,11 @@ export interface StatusList {
   readonly uri: string;
   /** The current signed status list token (draft-ietf-oauth-status-list-20 §5.1). */
   current(): Promise<StatusListToken>;
+  /**
+   * What current() would resolve to now when it has nothing to do (no database check due, no new
+   * signature, no rebuild under way), without a promise; otherwise undefined, and current() it is.
+   */
+  ready(): StatusListToken | undefined;
   /** Called after this instance revoked a grant: the next `current()` reads the database. */
   invalidate(): void;
 }
@@ -55,10 +60,15 @@ export function createStatusList(deps: StatusListDeps): StatusList {
   let cached: StatusListToken | undefined;
   let building: Promise<StatusListToken> | undefined;
 
+  /** Whether the database is to be looked at now. */
+  const checkDue = (now: number) => dirty || now - lastCheck >= CHECK_INTERVAL;
+  /** Whether the signed token is to be renewed now, whatever the database says. */
+  const stale = (now: number) => !cached || now >= cached.iat + Math.floor(deps.config.statusListLifetime / 2);
+
   async function refresh(): Promise<StatusListToken> {
     const now = deps.clock.now();
     let changed = false;
-    if (dirty || now - lastCheck >= CHECK_INTERVAL) {
+    if (checkDue(now)) {
       dirty = false;
       lastCheck = now;
       const seen = await revocationListVersion(deps.db);
@@ -75,8 +85,7 @@ export function createStatusList(deps: StatusListDeps): StatusList {
         changed = true;
       }
     }
-    const stale = !cached || now >= cached.iat + Math.floor(deps.config.statusListLifetime / 2);
-    if (changed || stale) cached = await sign(now);
+    if (changed || stale(now)) cached = await sign(now);
     return cached!;
   }
 
@@ -102,6 +111,10 @@ export function createStatusList(deps: StatusListDeps): StatusList {
         building = undefined;
       });
       return building;
+    },
+    ready() {
+      const now = deps.clock.now();
+      return building === undefined && !checkDue(now) && !stale(now) ? cached : undefined;
     },
     invalidate() {
       dirty = true;
