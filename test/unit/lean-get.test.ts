@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { OAuthError } from '../../src/errors.js';
 import { prepareDocument, type PreparedDocument } from '../../src/http/prepared-document.js';
 import { leanGet } from '../../src/http/prepared-route.js';
+import { recordUncaught, throwingLogger } from '../helpers/faults.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
 /**
@@ -59,21 +60,7 @@ describe('leanGet', () => {
   });
 
   describe('a fault after the answer was sent', () => {
-    const failing = () => {
-      throw new Error('broken');
-    };
-    const throwingLogger = { isLevelEnabled: () => true, info: failing, error: failing, warn: failing, debug: failing } as unknown as Logger;
-    let uncaught: unknown[];
-    const record = (err: unknown) => void uncaught.push(err);
-    beforeEach(() => {
-      uncaught = [];
-      process.on('uncaughtException', record);
-      process.on('unhandledRejection', record);
-    });
-    afterEach(() => {
-      process.off('uncaughtException', record);
-      process.off('unhandledRejection', record);
-    });
+    const uncaught = recordUncaught();
 
     it.each([
       ['at hand', () => doc],
@@ -87,7 +74,7 @@ describe('leanGet', () => {
           expect(res.text).toBe('{"keys":[]}');
         }
         await new Promise((resolve) => setTimeout(resolve, 50)); // let a stray error surface
-        expect(uncaught).toEqual([]);
+        expect(uncaught.errors).toEqual([]);
       } finally {
         await s.close();
       }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { pino, type Logger } from 'pino';
 import { leanPost } from '../../src/http/lean-post.js';
+import { failing, recordUncaught, throwingLogger } from '../helpers/faults.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
 describe('leanPost', () => {
@@ -54,17 +55,7 @@ describe('leanPost', () => {
   });
 
   describe('a fault after the answer was sent (regression, issue #10 item 8: res.end twice ended the process)', () => {
-    const failing = () => {
-      throw new Error('broken');
-    };
-    const throwingLogger = { isLevelEnabled: () => true, info: failing, error: failing, warn: failing, debug: failing } as unknown as Logger;
-    let uncaught: unknown[];
-    const record = (err: unknown) => void uncaught.push(err);
-    beforeEach(() => {
-      uncaught = [];
-      process.on('uncaughtException', record);
-    });
-    afterEach(() => void process.off('uncaughtException', record));
+    const uncaught = recordUncaught();
 
     it.each([
       ['the metrics throw', { recordRequest: failing }],
@@ -78,7 +69,7 @@ describe('leanPost', () => {
           expect(res.json()).toEqual({ ok: true });
         }
         await new Promise((resolve) => setTimeout(resolve, 50)); // let a stray error event surface
-        expect(uncaught).toEqual([]);
+        expect(uncaught.errors).toEqual([]);
       } finally {
         await s.close();
       }
