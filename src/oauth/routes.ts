@@ -101,7 +101,7 @@ export function oauthLeanRoutes(deps: OAuthRouteDeps, metadata = metadataRoutes(
  */
 export function metadataRoutes(deps: OAuthRouteDeps): PreparedRoute[] {
   let prepared: PreparedDocument | undefined;
-  async function current(): Promise<PreparedDocument> {
+  async function fetched(): Promise<PreparedDocument> {
     const resources = await deps.readCache.resources();
     if (prepared?.source !== resources) {
       prepared = prepareDocument({
@@ -113,6 +113,12 @@ export function metadataRoutes(deps: OAuthRouteDeps): PreparedRoute[] {
     }
     return prepared;
   }
+  // While the read cache holds the list it was made from, the document is at hand: answered without
+  // a promise (issue #14 item 4).
+  const current = () => {
+    const held = deps.readCache.heldResources();
+    return held !== undefined && prepared?.source === held ? prepared : fetched();
+  };
   return metadataPaths(deps.config.issuer).map((path) => ({ path, gzip: false, current }));
 }
 

@@ -27,6 +27,11 @@ export interface ReadCache {
    * that same miss was already re-read since the last change.
    */
   resources(opts?: { missing?: string }): Promise<ResourceRow[]>;
+  /**
+   * What resources() would answer now when it has nothing to do (the list held, no poll due),
+   * without a promise; otherwise undefined, and resources() it is.
+   */
+  heldResources(): ResourceRow[] | undefined;
   resource(identifier: string): Promise<ResourceRow | undefined>;
   standingGrant(clientId: string, resource: string): Promise<GrantRow | undefined>;
   /**
@@ -104,9 +109,11 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
     polledAt = Date.now();
   }
 
+  /** Whether the copies are older than one poll interval. */
+  const pollDue = () => Date.now() - polledAt >= pollMs;
   /** Makes sure the copies are no older than one poll interval. */
   async function fresh(): Promise<void> {
-    if (Date.now() - polledAt < pollMs) return;
+    if (!pollDue()) return;
     polling ??= poll().finally(() => {
       polling = undefined;
     });
@@ -197,6 +204,7 @@ export function createReadCache(db: Knex, opts: ReadCacheOptions = {}): ReadCach
       if (opts.missing !== undefined) return resourcesAfterMiss(opts.missing);
       return (await currentResources()).list;
     },
+    heldResources: () => (pollDue() ? undefined : resourceList),
     async resource(identifier) {
       const byIdentifier = (list: ResourceRow[]) => list.find((r) => r.identifier === identifier);
       return byIdentifier((await currentResources()).list) ?? byIdentifier(await resourcesAfterMiss(`identifier ${identifier}`));

@@ -2,6 +2,7 @@ import { hashSecret } from '../../src/lib/secret.js';
 import { insertClient } from '../../src/store/clients.js';
 import { recordChange } from '../../src/store/read-cache.js';
 import type { ClientRow } from '../../src/store/tables.js';
+import { until } from '../helpers/eventually.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { onPostgres } from '../helpers/test-database.js';
 import { startTwoInstances, type TwoInstances } from '../helpers/two-instances.js';
@@ -113,6 +114,14 @@ describe(`registry read cache across two instances on ${onPostgres ? 'PostgreSQL
     expect(answers.map((r) => r.status)).toEqual(probes.map(() => 400));
     expect(queries).toBeGreaterThanOrEqual(1);
     expect(queries).toBeLessThanOrEqual(Math.min(bound, probes.length - 1));
+  });
+
+  it("issue #14 item 4: B's metadata, answered from prepared bytes while B holds the resource list, lists a scope added on A after B's next poll", async () => {
+    const scopes = async () => (await (await fetch(`${b.url}/.well-known/oauth-authorization-server`)).json()).scopes_supported as string[];
+    expect(await scopes()).not.toContain('metadata-scope');
+    // Only metadata GETs reach B from here on: nothing else would make it look at the change epoch.
+    await a.resource({ identifier: 'https://metadata-scope.example.com', scopes: [{ name: 'metadata-scope' }] });
+    await until(async () => (await scopes()).includes('metadata-scope'), "B's metadata listing a scope added on A", 5_000);
   });
 
   it('the change epoch clears a remembered absence: a resource created on A after B refused it is found on B after its next poll', async () => {
