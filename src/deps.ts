@@ -26,7 +26,7 @@ import { createDocumentCache } from './outbound/document-cache.js';
 import { fetchDocument } from './outbound/fetch-document.js';
 import { MAX_DOCUMENT_BYTES, withMetadataDocuments } from './oauth/client-metadata-document.js';
 import { createClientKeys, MAX_JWKS_BYTES, type ClientKeys } from './oauth/client-keys.js';
-import { loadKeyEncryptionKey, seal, unseal } from './keys/sealing.js';
+import { loadKeyEncryptionKey, secretSealing } from './keys/sealing.js';
 import { createDispatcher, type Dispatcher } from './ssf/dispatcher.js';
 import { createVerifiedTokens, type VerifiedTokens } from './oauth/accept-access-token.js';
 
@@ -160,7 +160,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions = {}): Pr
     const sealingKey = (await loadKeyEncryptionKey({ secret: config.keyEncryptionSecret, keysDir: config.keysDir })).key;
     const ssf = createDispatcher({ db, clock, keyRing: ring, logger, config, sealingKey });
     const statusList = createStatusList({ db, clock, keyRing: ring, config });
-    const sealing = { seal: (plaintext: string) => seal(sealingKey, plaintext), unseal: (sealed: string) => unseal(sealingKey, sealed) };
+    const sealing = secretSealing(sealingKey);
     const secrets = {
       refreshSuccessor: await serverSecret(db, 'refresh-successor', () => randomToken(32), sealing, clock.now()),
       dpopNonce: await serverSecret(db, 'dpop-nonce', () => randomToken(32), sealing, clock.now()),

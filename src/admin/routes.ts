@@ -12,6 +12,7 @@ import * as clients from '../registry/clients.js';
 import * as registrationTokens from '../registry/registration-tokens.js';
 import * as resources from '../registry/resources.js';
 import * as users from '../registry/users.js';
+import { ADMIN_SCOPE } from '../registry/schemas.js';
 import * as grants from '../revocation/grants.js';
 import type { EventWake } from '../revocation/revoke-grant.js';
 import type { StatusList } from '../revocation/status-list.js';
@@ -31,7 +32,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.use(
     bearerAuth({
       realm: 'grantor-admin',
-      scope: resources.ADMIN_SCOPE,
+      scope: ADMIN_SCOPE,
       audience,
       // Revoked grants and disabled or deleted clients are refused here at once (issue #10).
       accept: (token) => acceptAccessToken(deps, token),

@@ -85,7 +85,6 @@ export function resolveClientAddress(trust: ProxyTrust) {
   };
 }
 
-
 /** An X-Forwarded-For entry as an address (`1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]:80`), or undefined if it is none. */
 function parseForwarded(entry: string): string | undefined {
   let value = entry.trim();

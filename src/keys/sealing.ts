@@ -1,6 +1,10 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { SecretSealing } from '../store/server-secrets.js';
+
+/** A sealed value's shape: `v1.iv.tag.ciphertext`. */
+const SEALED = /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /** AES-256-GCM under a key derived from the key-encryption secret; output `v1.iv.tag.ciphertext` (base64url). */
 export function seal(secret: Buffer, plaintext: string): string {
@@ -8,6 +12,16 @@ export function seal(secret: Buffer, plaintext: string): string {
   const cipher = createCipheriv('aes-256-gcm', secret, iv);
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+}
+
+/** Whether `value` has the shape seal() gives (a value stored in the clear by an older version has not). */
+export function isSealed(value: string): boolean {
+  return SEALED.test(value);
+}
+
+/** seal(), unseal() and isSealed() under `secret`, for the store's server secrets. */
+export function secretSealing(secret: Buffer): SecretSealing {
+  return { seal: (plaintext) => seal(secret, plaintext), unseal: (sealed) => unseal(secret, sealed), isSealed };
 }
 
 export function unseal(secret: Buffer, sealed: string): string {

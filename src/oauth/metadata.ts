@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { JWKS_PATH } from '../keys/routes.js';
-import { ADMIN_SCOPE, SSF_SCOPE } from '../registry/resources.js';
+import { ADMIN_SCOPE, SSF_SCOPE } from '../registry/schemas.js';
 import { REGISTRATION_PATH } from '../registry/registration.js';
 import type { ReadCache } from '../store/read-cache.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../registry/schemas.js';

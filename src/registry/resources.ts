@@ -11,8 +11,7 @@ import { validate } from '../lib/validate.js';
 
 export type ResourceRegistryDeps = { db: Db; clock: Clock; readCache: Pick<ReadCache, 'invalidate'> };
 
-/** The admin API is a resource of Grantor's own, with the single scope `admin`. */
-export { ADMIN_SCOPE, SSF_SCOPE } from './schemas.js';
+/** The admin API is a resource of Grantor's own, with the single scope `admin` (ADMIN_SCOPE, ./schemas.ts). */
 export const ADMIN_RESOURCE_ID = 'grantor-admin';
 
 export function adminResource(config: Pick<Config, 'baseUrl'>): ResourceRow {

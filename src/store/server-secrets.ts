@@ -4,10 +4,9 @@ import type { Knex } from 'knex';
 export interface SecretSealing {
   seal(plaintext: string): string;
   unseal(sealed: string): string;
+  /** Whether a stored value is sealed (rather than in the clear, as an older version stored it). */
+  isSealed(value: string): boolean;
 }
-
-/** A sealed value's shape (keys/sealing.ts): `v1.iv.tag.ciphertext`. */
-const SEALED = /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /**
  * A named random secret shared by every instance: made once (the first instance to ask wins the
@@ -18,7 +17,7 @@ const SEALED = /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/;
 export async function serverSecret(db: Knex, name: string, make: () => string, sealing: SecretSealing, now: number): Promise<string> {
   await db('server_secrets').insert({ name, value: sealing.seal(make()), created_at: now }).onConflict('name').ignore();
   const stored = (await db('server_secrets').where({ name }).first()).value as string;
-  if (SEALED.test(stored)) return sealing.unseal(stored);
+  if (sealing.isSealed(stored)) return sealing.unseal(stored);
   await db('server_secrets').where({ name, value: stored }).update({ value: sealing.seal(stored) });
   return stored;
 }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/deps.js';
-import { seal, unseal } from '../../src/keys/sealing.js';
+import { secretSealing } from '../../src/keys/sealing.js';
 import { serverSecret } from '../../src/store/server-secrets.js';
 import { describeDatabase, loadConfig } from '../../src/config.js';
 import { Person } from '../helpers/browserless.js';
@@ -354,8 +354,7 @@ describe('server secrets stored in the clear by an older version', () => {
   afterAll(() => app.close());
 
   it('seals one in place, its value unchanged (refresh chains made before go on)', async () => {
-    const key = randomBytes(32);
-    const sealing = { seal: (v: string) => seal(key, v), unseal: (v: string) => unseal(key, v) };
+    const sealing = secretSealing(randomBytes(32));
     await app.deps.db('server_secrets').insert({ name: 'from-an-older-version', value: 'plain-legacy-value', created_at: 1 });
     expect(await serverSecret(app.deps.db, 'from-an-older-version', () => 'never made', sealing, 2)).toBe('plain-legacy-value');
     const stored = (await app.deps.db('server_secrets').where({ name: 'from-an-older-version' }).first()).value as string;
